@@ -1,0 +1,48 @@
+// Text frames: what image services generate from.
+import { ControlFrame, DataFrame } from "./base.js";
+
+export class TextFrame extends DataFrame {
+  skipTts: boolean | undefined = undefined;
+  includesInterFrameSpaces = false;
+  appendToContext = true;
+  constructor(readonly text: string) {
+    super();
+  }
+  override toString(): string {
+    return `${this.name}(text: ${JSON.stringify(this.text)})`;
+  }
+}
+
+/** Text streamed by an LLM. */
+export class LLMTextFrame extends TextFrame {
+  constructor(text: string) {
+    super(text);
+    this.includesInterFrameSpaces = true;
+  }
+}
+
+/** A final transcription of what a user said. */
+export class TranscriptionFrame extends TextFrame {
+  constructor(
+    text: string,
+    readonly userId = "",
+    readonly timestamp = new Date().toISOString(),
+  ) {
+    super(text);
+  }
+}
+
+/** A partial transcription; image services ignore these (Pipecat generates from them). */
+export class InterimTranscriptionFrame extends TextFrame {
+  constructor(
+    text: string,
+    readonly userId = "",
+    readonly timestamp = new Date().toISOString(),
+  ) {
+    super(text);
+  }
+}
+
+/** Brackets one LLM reply. */
+export class LLMFullResponseStartFrame extends ControlFrame {}
+export class LLMFullResponseEndFrame extends ControlFrame {}
