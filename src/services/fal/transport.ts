@@ -1,0 +1,303 @@
+// The HTTP layer for fal: sync run, queue (submit, status, SSE status stream, result, cancel).
+// Built on an injectable `fetch` (our equivalent of Pipecat's aiohttp session), with AbortSignal
+// everywhere, per-attempt timeouts, and retries that honour Retry-After.
+import { anySignal, isAbortError } from "../../utils/abort.js";
+import { redactValue } from "../../utils/secrets.js";
+import { FalApiError, FalNetworkError, FalResponseError, FalTimeoutError } from "./errors.js";
+import { parseModelId } from "./models.js";
+import { DEFAULT_RETRY_POLICY, parseRetryAfter, withRetries, type RetryPolicy } from "./retry.js";
+import { readServerSentEvents } from "./sse.js";
+
+export const FAL_RUN_URL = "https://fal.run";
+export const FAL_QUEUE_URL = "https://queue.fal.run";
+const USER_AGENT = "pipecat-ts";
+
+export interface FalEndpoints {
+  /** Where sync runs go: `{runUrl}/{model}`. */
+  runUrl: string;
+  /** Where queue calls go: `{queueUrl}/{model}`, `{queueUrl}/{owner}/{alias}/requests/{id}...`. */
+  queueUrl: string;
+}
+
+/**
+ * fal's hosts, or a fal-compatible server at `baseUrl` laid out as `{baseUrl}/run/...` and
+ * `{baseUrl}/queue/...` (the local server's layout).
+ */
+export function falEndpoints(baseUrl?: string): FalEndpoints {
+  if (!baseUrl) return { runUrl: FAL_RUN_URL, queueUrl: FAL_QUEUE_URL };
+  const base = baseUrl.replace(/\/+$/, "");
+  return { runUrl: `${base}/run`, queueUrl: `${base}/queue` };
+}
+
+export type FalQueueState = "IN_QUEUE" | "IN_PROGRESS" | "COMPLETED";
+
+export interface FalLog {
+  message: string;
+  level?: string;
+  timestamp?: string;
+}
+
+export interface FalQueueStatus {
+  status: FalQueueState;
+  requestId: string;
+  queuePosition?: number;
+  logs: FalLog[];
+}
+
+export interface FalResponse {
+  data: unknown;
+  requestId: string | undefined;
+  /** HTTP attempts it took (1 = no retry). */
+  attempts: number;
+}
+
+export interface FalSubmitted {
+  requestId: string;
+  queuePosition: number | undefined;
+  status: FalQueueState;
+  attempts: number;
+}
+
+export interface FalTransportOptions {
+  /** The HTTP layer; default `globalThis.fetch`. */
+  fetch?: typeof fetch;
+  /** Returns the key at call time (so runtime key changes apply); undefined sends no Authorization. */
+  credentials: () => string | undefined;
+  endpoints: FalEndpoints;
+  retry?: Partial<RetryPolicy>;
+  /** Deadline for one HTTP attempt (sync runs include the inference). Default 120 s. */
+  httpTimeoutMs?: number;
+  onRetry?: (info: { operation: string; attempt: number; delayMs: number; error: unknown }) => void;
+}
+
+interface CallOptions {
+  signal?: AbortSignal;
+}
+
+const DEFAULT_HTTP_TIMEOUT_MS = 120_000;
+
+export class FalTransport {
+  readonly #fetch: typeof fetch;
+  readonly #credentials: () => string | undefined;
+  readonly #endpoints: FalEndpoints;
+  readonly #policy: RetryPolicy;
+  readonly #httpTimeoutMs: number;
+  readonly #onRetry: FalTransportOptions["onRetry"];
+
+  constructor(options: FalTransportOptions) {
+    this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.#credentials = options.credentials;
+    this.#endpoints = options.endpoints;
+    this.#policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.#httpTimeoutMs = options.httpTimeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
+    this.#onRetry = options.onRetry;
+  }
+
+  get endpoints(): FalEndpoints {
+    return this.#endpoints;
+  }
+
+  /** `POST {run}/{model}`: the model output in one call. */
+  async run(model: string, input: Record<string, unknown>, options: CallOptions = {}): Promise<FalResponse> {
+    const url = `${this.#endpoints.runUrl}/${parseModelId(model).submitPath}`;
+    // A sync run that failed before fal answered can be sent again: nothing was queued.
+    const { value, attempts } = await this.#retrying("run", true, options.signal, () =>
+      this.#json("run", url, { method: "POST", body: JSON.stringify(input) }, options.signal),
+    );
+    return { ...value, attempts };
+  }
+
+  /** `POST {queue}/{model}`: queues a request. Never re-sent once fal may have accepted it. */
+  async submit(
+    model: string,
+    input: Record<string, unknown>,
+    options: CallOptions & { webhookUrl?: string; startTimeoutSeconds?: number; headers?: Record<string, string> } = {},
+  ): Promise<FalSubmitted> {
+    const query = options.webhookUrl ? `?fal_webhook=${encodeURIComponent(options.webhookUrl)}` : "";
+    const url = `${this.#endpoints.queueUrl}/${parseModelId(model).submitPath}${query}`;
+    const headers: Record<string, string> = { "x-fal-queue-priority": "normal", ...options.headers };
+    if (options.startTimeoutSeconds !== undefined) headers["x-fal-request-timeout"] = String(options.startTimeoutSeconds);
+    const { value, attempts } = await this.#retrying("submit", false, options.signal, () =>
+      this.#json("submit", url, { method: "POST", body: JSON.stringify(input), headers }, options.signal),
+    );
+    const body = asRecord(value.data);
+    const requestId = typeof body?.request_id === "string" ? body.request_id : value.requestId;
+    if (!requestId) throw new FalResponseError("fal submit answered without a request_id");
+    return {
+      requestId,
+      queuePosition: typeof body?.queue_position === "number" ? body.queue_position : undefined,
+      status: parseState(body?.status) ?? "IN_QUEUE",
+      attempts,
+    };
+  }
+
+  /** `GET .../requests/{id}/status`. */
+  async status(model: string, requestId: string, options: CallOptions & { logs?: boolean } = {}): Promise<FalQueueStatus> {
+    const url = `${this.#requestUrl(model, requestId)}/status?logs=${options.logs ? 1 : 0}`;
+    const { value } = await this.#retrying("status", true, options.signal, () => this.#json("status", url, { method: "GET" }, options.signal));
+    return parseStatus(value.data, requestId);
+  }
+
+  /**
+   * `GET .../requests/{id}/status/stream`: yields each status until COMPLETED. Throws FalResponseError
+   * when the server does not speak SSE there, so the caller can fall back to polling.
+   */
+  async *streamStatus(model: string, requestId: string, options: CallOptions & { logs?: boolean } = {}): AsyncGenerator<FalQueueStatus> {
+    const url = `${this.#requestUrl(model, requestId)}/status/stream?logs=${options.logs ? 1 : 0}`;
+    // No per-attempt timeout here: the stream lives as long as the request; the caller's signal bounds it.
+    const response = await this.#send("stream", url, { method: "GET", headers: { accept: "text/event-stream" } }, options.signal, false);
+    if (!response.ok) throw await this.#apiError("stream", response);
+    const type = response.headers.get("content-type") ?? "";
+    if (!type.includes("text/event-stream") || !response.body) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new FalResponseError(`fal status stream answered with content-type "${type}", not text/event-stream`);
+    }
+    for await (const data of readServerSentEvents(response.body)) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(data);
+      } catch (cause) {
+        throw new FalResponseError("fal status stream sent an event that is not JSON", { cause });
+      }
+      const status = parseStatus(parsed, requestId);
+      yield status;
+      if (status.status === "COMPLETED") return;
+    }
+  }
+
+  /** `GET .../requests/{id}`: the output, or the model's error replayed. */
+  async result(model: string, requestId: string, options: CallOptions = {}): Promise<FalResponse> {
+    const url = this.#requestUrl(model, requestId);
+    const { value, attempts } = await this.#retrying("result", true, options.signal, () => this.#json("result", url, { method: "GET" }, options.signal));
+    return { ...value, attempts };
+  }
+
+  /** `PUT .../requests/{id}/cancel`. Best effort: resolves to whether fal accepted it; never throws. */
+  async cancel(model: string, requestId: string, options: { timeoutMs?: number } = {}): Promise<boolean> {
+    const url = `${this.#requestUrl(model, requestId)}/cancel`;
+    try {
+      const response = await this.#send("cancel", url, { method: "PUT" }, AbortSignal.timeout(options.timeoutMs ?? 5_000), false);
+      await response.body?.cancel().catch(() => undefined);
+      return response.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  #requestUrl(model: string, requestId: string): string {
+    return `${this.#endpoints.queueUrl}/${parseModelId(model).requestsPrefix}/requests/${encodeURIComponent(requestId)}`;
+  }
+
+  #retrying<T>(operation: string, idempotent: boolean, signal: AbortSignal | undefined, call: () => Promise<T>): Promise<{ value: T; attempts: number }> {
+    return withRetries(call, this.#policy, {
+      idempotent,
+      signal,
+      onRetry: (info) => this.#onRetry?.({ operation, ...info }),
+    });
+  }
+
+  async #json(operation: string, url: string, init: RequestInit, signal: AbortSignal | undefined): Promise<{ data: unknown; requestId: string | undefined }> {
+    const response = await this.#send(operation, url, init, signal, true);
+    if (!response.ok) throw await this.#apiError(operation, response);
+    const requestId = response.headers.get("x-fal-request-id") ?? undefined;
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (cause) {
+      throw translateFetchError(operation, cause, signal, this.#httpTimeoutMs, false);
+    }
+    try {
+      return { data: JSON.parse(text) as unknown, requestId };
+    } catch (cause) {
+      throw new FalResponseError(`fal ${operation} answered HTTP ${response.status} with a body that is not JSON`, { cause });
+    }
+  }
+
+  async #send(operation: string, url: string, init: RequestInit, signal: AbortSignal | undefined, withTimeout: boolean): Promise<Response> {
+    const headers: Record<string, string> = {
+      accept: "application/json",
+      "content-type": "application/json",
+      "user-agent": USER_AGENT,
+      ...(init.headers as Record<string, string> | undefined),
+    };
+    const key = this.#credentials();
+    if (key) headers.authorization = `Key ${key}`;
+    const attemptSignal = withTimeout ? anySignal([signal, AbortSignal.timeout(this.#httpTimeoutMs)]) : signal;
+    try {
+      return await this.#fetch(url, { ...init, headers, signal: attemptSignal });
+    } catch (cause) {
+      throw translateFetchError(operation, cause, signal, this.#httpTimeoutMs, true);
+    }
+  }
+
+  async #apiError(operation: string, response: Response): Promise<FalApiError> {
+    let detail: unknown;
+    const text = await response.text().catch(() => "");
+    try {
+      const body = JSON.parse(text) as unknown;
+      const record = asRecord(body);
+      detail = record && "detail" in record ? record.detail : body;
+    } catch {
+      detail = text.trim().slice(0, 500) || undefined;
+    }
+    return new FalApiError({
+      status: response.status,
+      // A misbehaving server could echo our Authorization header back: never let the key through.
+      detail: redactValue(detail, [this.#credentials()]),
+      requestId: response.headers.get("x-fal-request-id") ?? undefined,
+      retryAfterMs: parseRetryAfter(response.headers.get("retry-after")),
+      userTimeout: response.status === 504 && response.headers.get("x-fal-request-timeout-type") === "user",
+      operation,
+    });
+  }
+}
+
+/** Maps what fetch throws to our typed errors. The caller's own abort is re-thrown as is. */
+function translateFetchError(operation: string, cause: unknown, callerSignal: AbortSignal | undefined, timeoutMs: number, beforeResponse: boolean): unknown {
+  if (callerSignal?.aborted) return callerSignal.reason ?? cause;
+  if (isAbortError(cause)) return new FalTimeoutError(`fal ${operation}`, timeoutMs);
+  const code = networkErrorCode(cause);
+  const notSent = beforeResponse && (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "UND_ERR_CONNECT_TIMEOUT");
+  const reason = code ? ` (${code})` : "";
+  return new FalNetworkError(`fal ${operation} failed: network error${reason}`, { cause, notSent });
+}
+
+function networkErrorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+function parseState(value: unknown): FalQueueState | undefined {
+  return value === "IN_QUEUE" || value === "IN_PROGRESS" || value === "COMPLETED" ? value : undefined;
+}
+
+function parseStatus(body: unknown, requestId: string): FalQueueStatus {
+  const record = asRecord(body);
+  const status = parseState(record?.status);
+  if (!record || !status) throw new FalResponseError(`fal status for request ${requestId} is not a known status`);
+  const logs = Array.isArray(record.logs)
+    ? record.logs
+        .map(asRecord)
+        .filter((l): l is Record<string, unknown> => l !== undefined && typeof l.message === "string")
+        .map((l) => ({
+          message: l.message as string,
+          ...(typeof l.level === "string" ? { level: l.level } : {}),
+          ...(typeof l.timestamp === "string" ? { timestamp: l.timestamp } : {}),
+        }))
+    : [];
+  return {
+    status,
+    requestId: typeof record.request_id === "string" ? record.request_id : requestId,
+    ...(typeof record.queue_position === "number" ? { queuePosition: record.queue_position } : {}),
+    logs,
+  };
+}

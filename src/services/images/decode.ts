@@ -1,0 +1,47 @@
+// Decodes encoded images to raw pixels with sharp. sharp works on libuv's thread pool,
+// so decoding never blocks the event loop.
+import sharp from "sharp";
+import type { DecodedImage, ImageSize } from "../../frames/image.js";
+import { PipecatError } from "../../utils/errors.js";
+
+export class ImageDecodeError extends PipecatError {
+  constructor(message: string, cause: unknown) {
+    super(message, { category: "server", cause });
+  }
+}
+
+const LAYOUTS: Record<number, string> = { 1: "L", 2: "LA", 3: "RGB", 4: "RGBA" };
+
+/** Pixel layout name for a channel count, as Pipecat's `format` ("RGB", "RGBA"...). */
+export function pixelFormatForChannels(channels: number): string {
+  return LAYOUTS[channels] ?? `${channels}ch`;
+}
+
+export async function decodeToPixels(bytes: Uint8Array): Promise<DecodedImage> {
+  try {
+    const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
+    return {
+      pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      size: { width: info.width, height: info.height },
+      format: pixelFormatForChannels(info.channels),
+    };
+  } catch (cause) {
+    throw new ImageDecodeError(`Could not decode image: ${cause instanceof Error ? cause.message : String(cause)}`, cause);
+  }
+}
+
+export interface ImageHeader {
+  size: ImageSize;
+  format: string;
+}
+
+/** Reads only the header: size and pixel layout, without decoding pixels. */
+export async function readImageHeader(bytes: Uint8Array): Promise<ImageHeader> {
+  try {
+    const meta = await sharp(bytes).metadata();
+    if (!meta.width || !meta.height) throw new Error("no dimensions in image header");
+    return { size: { width: meta.width, height: meta.height }, format: pixelFormatForChannels(meta.channels ?? 3) };
+  } catch (cause) {
+    throw new ImageDecodeError(`Could not read image header: ${cause instanceof Error ? cause.message : String(cause)}`, cause);
+  }
+}

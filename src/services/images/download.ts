@@ -1,0 +1,129 @@
+// Downloads a generated image (or decodes a data URI) with the checks Pipecat skips:
+// HTTP status, content type, a size cap, a timeout, and the bytes really being an image.
+import { anySignal, isAbortError } from "../../utils/abort.js";
+import { categoryForHttpStatus } from "../../utils/errors.js";
+import { ImageDownloadError } from "../fal/errors.js";
+import { sniffImageType } from "./sniff.js";
+
+export interface DownloadOptions {
+  fetch?: typeof fetch;
+  signal?: AbortSignal;
+  /** Largest accepted file. Default 50 MiB. */
+  maxBytes?: number;
+  /** Deadline for the whole download. Default 30 s. */
+  timeoutMs?: number;
+}
+
+export interface DownloadedImage {
+  bytes: Uint8Array;
+  /** The file's real type (sniffed), e.g. "image/png". */
+  mimeType: string;
+}
+
+export const DEFAULT_MAX_IMAGE_BYTES = 50 * 1024 * 1024;
+export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 30_000;
+
+export async function downloadImage(url: string, options: DownloadOptions = {}): Promise<DownloadedImage> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_IMAGE_BYTES;
+  if (url.startsWith("data:")) return decodeDataUri(url, maxBytes);
+  const shownUrl = describeUrl(url);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
+  const signal = anySignal([options.signal, AbortSignal.timeout(timeoutMs)]);
+  const doFetch = options.fetch ?? globalThis.fetch;
+  let response: Response;
+  try {
+    response = await doFetch(url, { method: "GET", signal });
+  } catch (cause) {
+    throw failure(cause, options.signal, shownUrl, timeoutMs);
+  }
+  if (!response.ok) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new ImageDownloadError(`Image download failed with HTTP ${response.status} (${shownUrl})`, {
+      url: shownUrl,
+      status: response.status,
+      category: categoryForHttpStatus(response.status),
+    });
+  }
+  const declaredType = (response.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  if (declaredType && !declaredType.startsWith("image/") && declaredType !== "application/octet-stream") {
+    await response.body?.cancel().catch(() => undefined);
+    throw new ImageDownloadError(`Image download returned content-type "${declaredType}", not an image (${shownUrl})`, { url: shownUrl });
+  }
+  const declaredLength = Number(response.headers.get("content-length") ?? NaN);
+  if (Number.isFinite(declaredLength) && declaredLength > maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge(shownUrl, declaredLength, maxBytes);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await readCapped(response, maxBytes, shownUrl);
+  } catch (cause) {
+    if (cause instanceof ImageDownloadError) throw cause;
+    throw failure(cause, options.signal, shownUrl, timeoutMs);
+  }
+  return { bytes, mimeType: checkedType(bytes, shownUrl) };
+}
+
+async function readCapped(response: Response, maxBytes: number, shownUrl: string): Promise<Uint8Array> {
+  if (!response.body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(shownUrl, total, maxBytes);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+function decodeDataUri(uri: string, maxBytes: number): DownloadedImage {
+  const comma = uri.indexOf(",");
+  const header = comma < 0 ? "" : uri.slice(5, comma);
+  if (comma < 0 || !header.endsWith(";base64")) {
+    throw new ImageDownloadError("Image data URI is not base64-encoded", { url: "data URI" });
+  }
+  // Base64 expands 3 bytes to 4 characters: check the cap before decoding.
+  if (((uri.length - comma - 1) * 3) / 4 > maxBytes + 3) throw tooLarge("data URI", Math.floor(((uri.length - comma - 1) * 3) / 4), maxBytes);
+  const buffer = Buffer.from(uri.slice(comma + 1), "base64");
+  const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  return { bytes, mimeType: checkedType(bytes, "data URI") };
+}
+
+function checkedType(bytes: Uint8Array, shownUrl: string): string {
+  const sniffed = sniffImageType(bytes);
+  if (!sniffed) throw new ImageDownloadError(`Downloaded file is not an image (${bytes.byteLength} bytes, ${shownUrl})`, { url: shownUrl });
+  return sniffed;
+}
+
+function tooLarge(shownUrl: string, size: number, maxBytes: number): ImageDownloadError {
+  return new ImageDownloadError(`Image is larger than the ${maxBytes}-byte limit (${size} bytes, ${shownUrl})`, { url: shownUrl, category: "validation" });
+}
+
+function failure(cause: unknown, callerSignal: AbortSignal | undefined, shownUrl: string, timeoutMs: number): unknown {
+  if (callerSignal?.aborted) return callerSignal.reason ?? cause;
+  if (isAbortError(cause)) return new ImageDownloadError(`Image download timed out after ${timeoutMs} ms (${shownUrl})`, { url: shownUrl, category: "timeout", cause });
+  return new ImageDownloadError(`Image download failed: network error (${shownUrl})`, { url: shownUrl, category: "network", cause });
+}
+
+/** URLs in messages lose their query string (signed URLs carry tokens). */
+function describeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return "invalid URL";
+  }
+}

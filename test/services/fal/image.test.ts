@@ -1,0 +1,286 @@
+// FalImageGenService against a fake fal (sync API) on 127.0.0.1: requests, frames, settings, failures.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { ErrorFrame } from "../../../src/frames/error.js";
+import { URLImageRawFrame } from "../../../src/frames/image.js";
+import { ImageGenUpdateSettingsFrame } from "../../../src/frames/settings.js";
+import { InterimTranscriptionFrame, LLMFullResponseEndFrame, LLMFullResponseStartFrame, TextFrame } from "../../../src/frames/text.js";
+import { FalImageGenService } from "../../../src/services/fal/image.js";
+import { FalImageGenSettings, FalInputParams } from "../../../src/services/fal/settings.js";
+import { resetDeprecationWarnings } from "../../../src/utils/deprecation.js";
+import { SettingsValidationError } from "../../../src/utils/errors.js";
+import { startFakeFal, type FakeFal, type FakeReply, type RecordedRequest } from "../../helpers/fake-fal.js";
+import { runTest } from "../../helpers/run-test.js";
+
+const KEY = "test-key-0123456789";
+let fake: FakeFal;
+const savedKey = process.env.FAL_KEY;
+
+beforeAll(async () => {
+  fake = await startFakeFal();
+});
+afterAll(async () => {
+  await fake.close();
+});
+beforeEach(() => {
+  fake.requests.length = 0;
+  fake.respond((_req, f) => f.imagesReply(1));
+});
+afterEach(() => {
+  if (savedKey === undefined) delete process.env.FAL_KEY;
+  else process.env.FAL_KEY = savedKey;
+});
+
+function service(options: ConstructorParameters<typeof FalImageGenService>[0] = {}): FalImageGenService {
+  return new FalImageGenService({ key: KEY, baseUrl: fake.url, ...options });
+}
+
+const posts = (): typeof fake.requests => fake.requests.filter((r) => r.method === "POST");
+const images = (frames: unknown[]): URLImageRawFrame[] => frames.filter((f): f is URLImageRawFrame => f instanceof URLImageRawFrame);
+const errors = (frames: unknown[]): ErrorFrame[] => frames.filter((f): f is ErrorFrame => f instanceof ErrorFrame);
+
+describe("requests", () => {
+  it("sends Pipecat's default request when no settings are given", async () => {
+    await runTest(service(), { framesToSend: [new TextFrame("a red fox")] });
+    const [request] = posts();
+    expect(request?.path).toBe("/run/fal-ai/fast-sdxl");
+    expect(request?.headers.authorization).toBe(`Key ${KEY}`);
+    expect(request?.headers["content-type"]).toBe("application/json");
+    expect(request?.body).toEqual({
+      prompt: "a red fox",
+      num_inference_steps: 8,
+      num_images: 1,
+      image_size: "square_hd",
+      expand_prompt: false,
+      enable_safety_checker: true,
+      format: "png",
+    });
+  });
+
+  it("sends the seed and custom size only when set, and forwards extra keys", async () => {
+    const settings = FalImageGenSettings.fromMapping({ image_size: { width: 1024, height: 768 }, num_inference_steps: 12, seed: 42, guidance_scale: 6 });
+    await runTest(service({ settings }), { framesToSend: [new TextFrame("x")] });
+    expect(posts()[0]?.body).toMatchObject({ seed: 42, image_size: { width: 1024, height: 768 }, num_inference_steps: 12, guidance_scale: 6 });
+  });
+
+  it("uses the injected fetch for the fal call and the download", async () => {
+    const calls: string[] = [];
+    const fetchSpy: typeof fetch = (input, init) => {
+      calls.push(String(input));
+      return fetch(input, init);
+    };
+    await runTest(service({ fetch: fetchSpy }), { framesToSend: [new TextFrame("x")] });
+    expect(calls).toHaveLength(2);
+    expect(calls[0]).toBe(`${fake.url}/run/fal-ai/fast-sdxl`);
+    expect(calls[1]).toMatch(/\/files\/img-\d+\.png$/);
+  });
+
+  it("sets FAL_KEY when a key is given, and uses FAL_KEY when none is", async () => {
+    delete process.env.FAL_KEY;
+    service({ key: "from-option-key" });
+    expect(process.env.FAL_KEY).toBe("from-option-key");
+    process.env.FAL_KEY = "from-env-key";
+    await runTest(new FalImageGenService({ baseUrl: fake.url }), { framesToSend: [new TextFrame("x")] });
+    expect(posts()[0]?.headers.authorization).toBe("Key from-env-key");
+  });
+});
+
+describe("frames", () => {
+  it("emits every image, in order, after its TextFrame, with pixels and the encoded original", async () => {
+    fake.respond((_req, f) => f.imagesReply(3, { width: 40, height: 30 }));
+    const { down } = await runTest(service({ settings: new FalImageGenSettings({ numImages: 3 }) }), {
+      framesToSend: [new LLMFullResponseStartFrame(), new TextFrame("three cats"), new LLMFullResponseEndFrame()],
+    });
+    expect(down.map((f) => f.constructor.name)).toEqual([
+      "LLMFullResponseStartFrame",
+      "TextFrame",
+      "URLImageRawFrame",
+      "URLImageRawFrame",
+      "URLImageRawFrame",
+      "LLMFullResponseEndFrame",
+    ]);
+    const frames = images(down);
+    expect(frames.map((f) => f.size)).toEqual([
+      { width: 40, height: 30 },
+      { width: 41, height: 30 },
+      { width: 42, height: 30 },
+    ]);
+    for (const [i, frame] of frames.entries()) {
+      expect(frame.format).toBe("RGB");
+      expect(frame.image.length).toBe(frame.size.width * frame.size.height * 3);
+      expect(frame.mimeType).toBe("image/png");
+      expect(frame.encoded?.subarray(1, 4)).toEqual(new Uint8Array([0x50, 0x4e, 0x47]));
+      expect(frame.url).toMatch(/\/files\/img-\d+\.png$/);
+      expect(frame.imageIndex).toBe(i);
+      expect(frame.prompt).toBe("three cats");
+    }
+    // 1 POST and 3 downloads: every image is fetched (Pipecat fetches only the first).
+    expect(fake.requests.filter((r) => r.method === "GET")).toHaveLength(3);
+  });
+
+  it("decodes JPEG too", async () => {
+    fake.respond((_req, f) => f.imagesReply(1, { format: "jpeg" }));
+    const { down } = await runTest(service(), { framesToSend: [new TextFrame("x")] });
+    expect(images(down)[0]?.mimeType).toBe("image/jpeg");
+    expect(images(down)[0]?.format).toBe("RGB");
+  });
+
+  it("generates from upstream TextFrames too, passing the text on upstream first", async () => {
+    const { down, up } = await runTest(service(), { framesToSend: [], framesToSendUpstream: [new TextFrame("from below")] } as never);
+    expect(up.some((f) => f instanceof TextFrame && f.text === "from below")).toBe(true);
+    expect(images(down)).toHaveLength(1);
+  });
+
+  it("does not generate from interim transcriptions or blank text, but forwards them", async () => {
+    const { down } = await runTest(service(), { framesToSend: [new InterimTranscriptionFrame("a cat"), new TextFrame("   ")] });
+    expect(down.map((f) => f.constructor.name)).toEqual(["InterimTranscriptionFrame", "TextFrame"]);
+    expect(posts()).toHaveLength(0);
+  });
+
+  it("runImageGen works without a pipeline", async () => {
+    fake.respond((_req, f) => f.imagesReply(2));
+    const out = [];
+    for await (const frame of service({ settings: new FalImageGenSettings({ numImages: 2 }) }).runImageGen("standalone")) out.push(frame);
+    expect(out.map((f) => f.constructor.name)).toEqual(["URLImageRawFrame", "URLImageRawFrame"]);
+  });
+
+  it("runImageGen yields an ErrorFrame on failure", async () => {
+    fake.respond(() => ({ status: 500, body: { detail: "boom" } }));
+    const out = [];
+    for await (const frame of service({ retry: { maxRetries: 0 } }).runImageGen("x")) out.push(frame);
+    expect(out).toHaveLength(1);
+    expect(out[0]).toBeInstanceOf(ErrorFrame);
+    expect((out[0] as ErrorFrame).error).toContain("boom");
+  });
+});
+
+describe("settings", () => {
+  it("honours the deprecated model and params options with a one-time DeprecationWarning", async () => {
+    resetDeprecationWarnings();
+    const warn = vi.spyOn(process, "emitWarning").mockImplementation(() => undefined);
+    const s1 = service({ model: "fal-ai/fast-lightning-sdxl", params: new FalInputParams({ numImages: 2, numInferenceSteps: 4 }) });
+    service({ model: "fal-ai/fast-sdxl" });
+    const messages = warn.mock.calls.map((c) => String(c[0]));
+    warn.mockRestore();
+    expect(s1.settings.model).toBe("fal-ai/fast-lightning-sdxl");
+    expect(s1.settings.numImages).toBe(2);
+    expect(s1.settings.numInferenceSteps).toBe(4);
+    expect(messages.filter((m) => m.includes("`model`"))).toHaveLength(1);
+    expect(messages.some((m) => m.includes("`params`") && m.includes("FalImageGenService.Settings"))).toBe(true);
+  });
+
+  it("ignores params entirely when settings are also given, and settings beat model", () => {
+    const warn = vi.spyOn(process, "emitWarning").mockImplementation(() => undefined);
+    const s = service({ model: "m1/a", params: new FalInputParams({ numInferenceSteps: 4 }), settings: new FalImageGenSettings({ numImages: 3, model: "fal-ai/fast-sdxl" }) });
+    warn.mockRestore();
+    expect(s.settings.numImages).toBe(3);
+    expect(s.settings.numInferenceSteps).toBe(8);
+    expect(s.settings.model).toBe("fal-ai/fast-sdxl");
+  });
+
+  it.each([
+    ["imageSize", { imageSize: "huge" }],
+    ["numImages", { numImages: 0 }],
+    ["numInferenceSteps", { numInferenceSteps: 2.5 }],
+    ["format", { format: "gif" }],
+  ])("rejects a bad %s at construction, naming the field, the value and what is allowed", (field, bad) => {
+    let error: unknown;
+    try {
+      service({ settings: new FalImageGenSettings(bad as never) });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(SettingsValidationError);
+    const e = error as SettingsValidationError;
+    expect(e.field).toBe(field);
+    expect(e.message).toContain(field);
+    expect(e.message).toContain(String(Object.values(bad)[0]));
+    expect(e.message).toContain("Allowed");
+  });
+
+  it("rejects a bad update and keeps the old settings", async () => {
+    const s = service();
+    await expect(s.updateSettings(new FalImageGenSettings({ numImages: 2 }))).resolves.toEqual({ numImages: 1 });
+    await expect(s.updateSettings(FalImageGenSettings.fromMapping({ image_size: "giant" }))).rejects.toThrow(/imageSize/);
+    expect(s.settings.imageSize).toBe("square_hd");
+  });
+
+  it("applies ImageGenUpdateSettingsFrame to the prompts after it, in frame order", async () => {
+    fake.respond((req, f) => f.imagesReply(Number((req.body as { num_images: number }).num_images)));
+    const s = service({ maxConcurrency: 4 });
+    const { down } = await runTest(s, {
+      framesToSend: [new TextFrame("one"), new ImageGenUpdateSettingsFrame(new FalImageGenSettings({ numImages: 2 })), new TextFrame("two")],
+    });
+    expect(posts().map((r) => (r.body as { num_images: number }).num_images)).toEqual([1, 2]);
+    expect(images(down).map((f) => f.prompt)).toEqual(["one", "two", "two"]);
+    // The update frame is consumed by the service it targets.
+    expect(down.some((f) => f instanceof ImageGenUpdateSettingsFrame)).toBe(false);
+  });
+
+  it("forwards an update aimed at another service untouched", async () => {
+    const other = service({ name: "other" });
+    const frame = new ImageGenUpdateSettingsFrame(new FalImageGenSettings({ numImages: 2 }), { service: other });
+    const { down } = await runTest(service(), { framesToSend: [frame, new TextFrame("x")] });
+    expect(down[0]).toBe(frame);
+    expect((posts()[0]?.body as { num_images: number }).num_images).toBe(1);
+  });
+
+  it("turns an invalid update frame into an ErrorFrame and keeps going", async () => {
+    const { up, down } = await runTest(service(), {
+      framesToSend: [new ImageGenUpdateSettingsFrame(FalImageGenSettings.fromMapping({ format: "gif" }) as FalImageGenSettings), new TextFrame("x")],
+    });
+    expect(errors(up)[0]?.error).toMatch(/format/);
+    expect(images(down)).toHaveLength(1);
+  });
+});
+
+describe("failures become upstream ErrorFrames and the pipeline keeps running", () => {
+  type Failing = (req: RecordedRequest, f: FakeFal) => FakeReply | Promise<FakeReply>;
+  const cases: [string, Failing, RegExp, string][] = [
+    ["a 422 with field errors", () => ({ status: 422, body: { detail: [{ loc: ["body", "num_images"], msg: "Input should be less than or equal to 8", type: "less_than_equal" }] } }), /422.*num_images/, "validation"],
+    ["a 401", () => ({ status: 401, body: { detail: "Unauthorized" } }), /401.*Unauthorized/, "authentication"],
+    ["a 500", () => ({ status: 500, body: { detail: "Internal Server Error" } }), /500/, "server"],
+    ["missing images", () => ({ body: { seed: 1 } }), /no "images"/, "server"],
+    ["an empty images list", () => ({ body: { images: [] } }), /no images/, "server"],
+    ["invalid JSON", () => ({ body: "{not json" }), /not JSON/, "server"],
+    ["a download that 404s", (_r, f) => ({ body: { images: [{ url: `${f.url}/files/missing.png` }] } }), /HTTP 404/, "validation"],
+    ["a download that is not an image", (_r, f) => ({ body: { images: [{ url: f.addFile("page.html", new TextEncoder().encode("<html>"), "text/html") }] } }), /not an image/, "server"],
+    ["a download labelled as an image that is not one", (_r, f) => ({ body: { images: [{ url: f.addFile("fake.png", new TextEncoder().encode("hello"), "image/png") }] } }), /not an image/, "server"],
+  ];
+
+  it.each(cases)("%s", async (_name, failing, message, category) => {
+    let postCount = 0;
+    // The first prompt fails; the second must still get its image.
+    fake.respond((req, f) => (++postCount === 1 ? failing(req, f) : f.imagesReply(1)));
+    const { up, down } = await runTest(service({ retry: { maxRetries: 0 }, maxConcurrency: 1 }), { framesToSend: [new TextFrame("bad"), new TextFrame("good")] });
+    const [error] = errors(up);
+    expect(errors(up)).toHaveLength(1);
+    expect(error?.error).toMatch(message);
+    expect(error?.category).toBe(category);
+    expect(error?.prompt).toBe("bad");
+    expect(down.filter((f) => f instanceof TextFrame).map((f) => (f as TextFrame).text)).toEqual(["bad", "good"]);
+    expect(images(down).map((f) => f.prompt)).toEqual(["good"]);
+  });
+
+  it("a network error (nothing listening) becomes a network ErrorFrame", async () => {
+    const s = new FalImageGenService({ key: KEY, baseUrl: "http://127.0.0.1:9", retry: { maxRetries: 0 } });
+    const { up } = await runTest(s, { framesToSend: [new TextFrame("x")] });
+    expect(errors(up)[0]?.category).toBe("network");
+  });
+
+  it("marks the service unusable on 401 and usable again after a settings change", async () => {
+    fake.respond(() => ({ status: 401, body: { detail: "Unauthorized" } }));
+    const s = service();
+    await runTest(s, { framesToSend: [new TextFrame("x")] });
+    expect(s.isUsable).toBe(false);
+    await s.updateSettings(new FalImageGenSettings({ numImages: 2 }));
+    expect(s.isUsable).toBe(true);
+  });
+
+  it("never lets the key reach an ErrorFrame, even when the server echoes it", async () => {
+    fake.respond((req) => ({ status: 400, body: { detail: `bad auth header: ${String(req.headers.authorization)}` } }));
+    const { up } = await runTest(service(), { framesToSend: [new TextFrame("x")] });
+    const [error] = errors(up);
+    expect(error?.error).toContain("[REDACTED]");
+    expect(JSON.stringify({ e: error?.error, c: String(error?.cause), d: (error?.cause as { detail?: unknown })?.detail })).not.toContain(KEY);
+  });
+});
