@@ -233,8 +233,12 @@ class Canvas {
 
 type TimeOfDay = "day" | "dusk" | "night" | "dawn";
 
-function drawScene(cv: Canvas, rng: () => number): void {
+/** `band`: the rows not covered by the labels (top banner bottom .. prompt panel top). */
+function drawScene(cv: Canvas, rng: () => number, band: { top: number; bottom: number }): void {
   const { width: w, height: h } = cv;
+  const top = Math.max(0, Math.min(band.top, h - 1));
+  const bottom = Math.max(top + 1, Math.min(band.bottom, h));
+  const bandH = bottom - top;
   const times: TimeOfDay[] = ["day", "dusk", "night", "dawn"];
   const time = times[Math.floor(rng() * times.length)] as TimeOfDay;
   const hue = rng() * 360;
@@ -269,7 +273,8 @@ function drawScene(cv: Canvas, rng: () => number): void {
   const groundTop = hsl(groundHue, 0.35, 0.42 * darkness);
   const groundBottom = hsl(groundHue + 20, 0.4, 0.2 * darkness);
 
-  const horizon = Math.round(h * (0.56 + rng() * 0.14));
+  // Horizon inside the visible band, so the sky, the sun and the props are not hidden by labels.
+  const horizon = Math.round(Math.min(Math.max(h * (0.56 + rng() * 0.14), top + bandH * 0.45), bottom - bandH * 0.22));
 
   // Sky and ground: vertical gradients, one colour per row.
   for (let y = 0; y < h; y += 1) {
@@ -293,7 +298,7 @@ function drawScene(cv: Canvas, rng: () => number): void {
   const minSide = Math.min(w, h);
   const r = minSide * (0.05 + rng() * 0.06);
   const discX = w * (0.15 + rng() * 0.7);
-  const discY = Math.max(r * 1.2, horizon - h * (0.12 + rng() * 0.28));
+  const discY = Math.max(top + r * 1.3, horizon - (horizon - top) * (0.25 + rng() * 0.5));
   cv.glow(discX, discY, r, r * 3.2, discColour, time === "night" ? 0.25 : 0.55);
   cv.ellipse(discX, discY, r, r, discColour);
   if (time === "night") {
@@ -327,11 +332,11 @@ function drawScene(cv: Canvas, rng: () => number): void {
   const count = 3 + Math.floor(rng() * 4);
   const props: Array<{ kind: number; x: number; y: number; hue: number }> = [];
   for (let i = 0; i < count; i += 1) {
-    props.push({ kind: Math.floor(rng() * 4), x: rng() * w, y: horizon + (h - horizon) * (0.15 + rng() * 0.7), hue: rng() * 360 });
+    props.push({ kind: Math.floor(rng() * 4), x: w * (0.05 + rng() * 0.9), y: horizon + (bottom - horizon) * (0.2 + rng() * 0.75), hue: rng() * 360 });
   }
   props.sort((a, b) => a.y - b.y);
   for (const p of props) {
-    const depth = (p.y - horizon) / Math.max(1, h - horizon); // 0 far .. 1 near
+    const depth = (p.y - horizon) / Math.max(1, bottom - horizon); // 0 far .. 1 near
     const size = minSide * (0.05 + 0.12 * depth);
     const shade = 0.35 + 0.25 * depth;
     cv.ellipse(p.x, p.y, size * 0.6, size * 0.09, mix(groundBottom, [0, 0, 0], 0.35)); // shadow
@@ -397,37 +402,38 @@ function clamp8(v: number): number {
 // ---------------------------------------------------------------------------------------------
 // Labels
 
-function drawLabels(cv: Canvas, spec: RenderSpec): void {
-  const { width: w, height: h } = cv;
+interface LabelLayout {
+  s: number;
+  pad: number;
+  border: number;
+  titleScale: number;
+  model: string;
+  titleW: number;
+  bannerH: number;
+  bannerW: number;
+  bannerTotalH: number;
+  modelOnTitleLine: boolean;
+  lines: string[];
+  caption: string;
+  panelY: number;
+  panelH: number;
+}
+
+function layoutLabels(spec: RenderSpec, w: number, h: number): LabelLayout {
   // Text scale: about 40 characters across, never below 1 font pixel.
   const s = Math.max(1, Math.min(Math.floor(w / 240), Math.floor(h / 120)));
   const pad = Math.max(2, Math.round(s * 3));
-  const white: RGB = [255, 255, 255];
-
-  // Storyboard frame.
   const border = Math.max(1, Math.round(Math.min(w, h) / 256));
-  cv.rect(0, 0, w, border, [20, 20, 20]);
-  cv.rect(0, h - border, w, border, [20, 20, 20]);
-  cv.rect(0, 0, border, h, [20, 20, 20]);
-  cv.rect(w - border, 0, border, h, [20, 20, 20]);
 
-  // Top banner: "PREVIEW" large, model id small.
+  // Top banner: "PREVIEW" large, model id small (same line when it fits).
   const titleScale = s * 2;
-  const title = "PREVIEW";
   const model = toFontText(spec.model);
-  const titleW = textWidth(title) * titleScale;
+  const titleW = textWidth("PREVIEW") * titleScale;
   const modelW = textWidth(model) * s;
   const bannerH = GLYPH_HEIGHT * titleScale + pad * 2;
-  const fitsOnOneLine = titleW + pad * 4 + modelW <= w;
-  const bannerW = fitsOnOneLine ? titleW + modelW + pad * 5 : Math.max(titleW, modelW) + pad * 2;
-  const bannerTotalH = fitsOnOneLine ? bannerH : bannerH + LINE_ADVANCE * s;
-  cv.shade(border, border, Math.min(w - 2 * border, bannerW), bannerTotalH, 0.35, [190, 30, 40]);
-  cv.text(title, border + pad, border + pad, titleScale, white);
-  if (fitsOnOneLine) {
-    cv.text(model, border + pad * 4 + titleW, border + pad + (GLYPH_HEIGHT * titleScale - GLYPH_HEIGHT * s), s, [255, 235, 200]);
-  } else {
-    cv.text(model, border + pad, border + bannerH - pad / 2, s, [255, 235, 200]);
-  }
+  const modelOnTitleLine = titleW + pad * 4 + modelW <= w;
+  const bannerW = modelOnTitleLine ? titleW + modelW + pad * 5 : Math.max(titleW, modelW) + pad * 2;
+  const bannerTotalH = modelOnTitleLine ? bannerH : bannerH + LINE_ADVANCE * s;
 
   // Bottom panel: the prompt, word-wrapped, then a caption line.
   const maxChars = Math.max(4, Math.floor((w - 2 * border - 2 * pad + s) / (GLYPH_ADVANCE * s)));
@@ -439,18 +445,39 @@ function drawLabels(cv: Canvas, spec: RenderSpec): void {
     const last = lines[maxLines - 1] as string;
     lines[maxLines - 1] = `${last.slice(0, Math.max(0, maxChars - 3))}...`;
   }
-  const count = spec.count ?? 1;
-  const caption = toFontText(`seed ${spec.seed}  image ${spec.index + 1}/${count}  ${w}x${h}`).slice(0, maxChars);
-  const panelLines = lines.length + 1;
-  const panelH = panelLines * LINE_ADVANCE * s + pad * 2 - 2 * s;
+  const caption = toFontText(`seed ${spec.seed}  image ${spec.index + 1}/${spec.count ?? 1}  ${w}x${h}`).slice(0, maxChars);
+  const panelH = (lines.length + 1) * LINE_ADVANCE * s + pad * 2 - 2 * s;
   const panelY = h - border - panelH;
-  cv.shade(border, panelY, w - 2 * border, panelH, 0.38);
-  let y = panelY + pad;
-  for (const line of lines) {
+  return { s, pad, border, titleScale, model, titleW, bannerH, bannerW, bannerTotalH, modelOnTitleLine, lines, caption, panelY, panelH };
+}
+
+function drawLabels(cv: Canvas, L: LabelLayout): void {
+  const { width: w, height: h } = cv;
+  const { s, pad, border } = L;
+  const white: RGB = [255, 255, 255];
+  const frame: RGB = [20, 20, 20];
+
+  // Storyboard frame.
+  cv.rect(0, 0, w, border, frame);
+  cv.rect(0, h - border, w, border, frame);
+  cv.rect(0, 0, border, h, frame);
+  cv.rect(w - border, 0, border, h, frame);
+
+  cv.shade(border, border, Math.min(w - 2 * border, L.bannerW), L.bannerTotalH, 0.35, [190, 30, 40]);
+  cv.text("PREVIEW", border + pad, border + pad, L.titleScale, white);
+  if (L.modelOnTitleLine) {
+    cv.text(L.model, border + pad * 4 + L.titleW, border + pad + (GLYPH_HEIGHT * L.titleScale - GLYPH_HEIGHT * s), s, [255, 235, 200]);
+  } else {
+    cv.text(L.model, border + pad, border + L.bannerH - pad / 2, s, [255, 235, 200]);
+  }
+
+  cv.shade(border, L.panelY, w - 2 * border, L.panelH, 0.38);
+  let y = L.panelY + pad;
+  for (const line of L.lines) {
     cv.text(line, border + pad, y, s, white);
     y += LINE_ADVANCE * s;
   }
-  cv.text(caption, border + pad, y, s, [200, 200, 200], null);
+  cv.text(L.caption, border + pad, y, s, [200, 200, 200], null);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -462,9 +489,10 @@ export function renderPreviewPixels(spec: RenderSpec): Buffer {
   const height = Math.max(1, Math.floor(spec.height));
   const sceneSeed = hash32(`${spec.prompt}\u0000${spec.seed}\u0000${spec.index}`);
   const cv = new Canvas(width, height);
-  drawScene(cv, makeRng(sceneSeed));
+  const layout = layoutLabels(spec, width, height);
+  drawScene(cv, makeRng(sceneSeed), { top: layout.border + layout.bannerTotalH, bottom: layout.panelY });
   if (spec.style === "photo") addNoise(cv, sceneSeed ^ 0x9e3779b9);
-  drawLabels(cv, { ...spec, width, height });
+  drawLabels(cv, layout);
   return cv.data;
 }
 

@@ -1,6 +1,8 @@
 // FalImageGenService against a fake fal (sync API) on 127.0.0.1: requests, frames, settings, failures.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import type { Frame } from "../../../src/frames/base.js";
 import { ErrorFrame } from "../../../src/frames/error.js";
+import { ImageGenProgressFrame } from "../../../src/frames/progress.js";
 import { URLImageRawFrame } from "../../../src/frames/image.js";
 import { ImageGenUpdateSettingsFrame } from "../../../src/frames/settings.js";
 import { InterimTranscriptionFrame, LLMFullResponseEndFrame, LLMFullResponseStartFrame, TextFrame } from "../../../src/frames/text.js";
@@ -36,6 +38,7 @@ function service(options: ConstructorParameters<typeof FalImageGenService>[0] = 
 
 const posts = (): typeof fake.requests => fake.requests.filter((r) => r.method === "POST");
 const images = (frames: unknown[]): URLImageRawFrame[] => frames.filter((f): f is URLImageRawFrame => f instanceof URLImageRawFrame);
+const withoutProgress = (frames: Frame[]): Frame[] => frames.filter((f) => !(f instanceof ImageGenProgressFrame));
 const errors = (frames: unknown[]): ErrorFrame[] => frames.filter((f): f is ErrorFrame => f instanceof ErrorFrame);
 
 describe("requests", () => {
@@ -90,7 +93,7 @@ describe("frames", () => {
     const { down } = await runTest(service({ settings: new FalImageGenSettings({ numImages: 3 }) }), {
       framesToSend: [new LLMFullResponseStartFrame(), new TextFrame("three cats"), new LLMFullResponseEndFrame()],
     });
-    expect(down.map((f) => f.constructor.name)).toEqual([
+    expect(withoutProgress(down).map((f) => f.constructor.name)).toEqual([
       "LLMFullResponseStartFrame",
       "TextFrame",
       "URLImageRawFrame",
@@ -125,14 +128,14 @@ describe("frames", () => {
   });
 
   it("generates from upstream TextFrames too, passing the text on upstream first", async () => {
-    const { down, up } = await runTest(service(), { framesToSend: [], framesToSendUpstream: [new TextFrame("from below")] } as never);
+    const { down, up } = await runTest(service(), { framesToSend: [], framesToSendUpstream: [new TextFrame("from below")] });
     expect(up.some((f) => f instanceof TextFrame && f.text === "from below")).toBe(true);
     expect(images(down)).toHaveLength(1);
   });
 
   it("does not generate from interim transcriptions or blank text, but forwards them", async () => {
     const { down } = await runTest(service(), { framesToSend: [new InterimTranscriptionFrame("a cat"), new TextFrame("   ")] });
-    expect(down.map((f) => f.constructor.name)).toEqual(["InterimTranscriptionFrame", "TextFrame"]);
+    expect(withoutProgress(down).map((f) => f.constructor.name)).toEqual(["InterimTranscriptionFrame", "TextFrame"]);
     expect(posts()).toHaveLength(0);
   });
 
@@ -200,8 +203,10 @@ describe("settings", () => {
   it("rejects a bad update and keeps the old settings", async () => {
     const s = service();
     await expect(s.updateSettings(new FalImageGenSettings({ numImages: 2 }))).resolves.toEqual({ numImages: 1 });
-    await expect(s.updateSettings(FalImageGenSettings.fromMapping({ image_size: "giant" }))).rejects.toThrow(/imageSize/);
-    expect(s.settings.imageSize).toBe("square_hd");
+    expect(() => FalImageGenSettings.fromMapping({ image_size: "giant" })).toThrow(/imageSize/);
+    await expect(s.updateSettings(new FalImageGenSettings({ model: "fal-ai/flux/dev", numImages: 6 }))).rejects.toThrow(/numImages/);
+    expect(s.settings.model).toBe("fal-ai/fast-sdxl");
+    expect(s.settings.numImages).toBe(2);
   });
 
   it("applies ImageGenUpdateSettingsFrame to the prompts after it, in frame order", async () => {
@@ -224,12 +229,32 @@ describe("settings", () => {
     expect((posts()[0]?.body as { num_images: number }).num_images).toBe(1);
   });
 
-  it("turns an invalid update frame into an ErrorFrame and keeps going", async () => {
-    const { up, down } = await runTest(service(), {
-      framesToSend: [new ImageGenUpdateSettingsFrame(FalImageGenSettings.fromMapping({ format: "gif" }) as FalImageGenSettings), new TextFrame("x")],
+  it("turns an update the model cannot take into an ErrorFrame, keeps the old settings and keeps going", async () => {
+    // flux takes at most 4 images: switching a 6-image service to flux is refused as a whole.
+    fake.respond((req, f) => f.imagesReply(Number((req.body as { num_images: number }).num_images)));
+    const s = service({ settings: new FalImageGenSettings({ numImages: 6 }) });
+    const { up, down } = await runTest(s, {
+      framesToSend: [new ImageGenUpdateSettingsFrame(new FalImageGenSettings({ model: "fal-ai/flux/dev" })), new TextFrame("x")],
     });
-    expect(errors(up)[0]?.error).toMatch(/format/);
-    expect(images(down)).toHaveLength(1);
+    expect(errors(up)[0]?.error).toMatch(/numImages/);
+    expect(errors(up)[0]?.category).toBe("validation");
+    expect(s.settings.model).toBe("fal-ai/fast-sdxl");
+    expect(images(down)).toHaveLength(6);
+  });
+
+  it("remaps the arguments when the model changes at runtime", async () => {
+    const s = service({ settings: new FalImageGenSettings({ format: "jpeg" }) });
+    fake.respond((_req, f) => f.imagesReply(1, { format: "jpeg" }));
+    await runTest(s, {
+      framesToSend: [new TextFrame("sdxl"), new ImageGenUpdateSettingsFrame(new FalImageGenSettings({ model: "fal-ai/flux/schnell", numInferenceSteps: 4 })), new TextFrame("flux")],
+    });
+    const [sdxl, flux] = posts();
+    expect(sdxl?.path).toBe("/run/fal-ai/fast-sdxl");
+    expect(sdxl?.body).toMatchObject({ format: "jpeg", expand_prompt: false });
+    expect(flux?.path).toBe("/run/fal-ai/flux/schnell");
+    expect(flux?.body).toMatchObject({ output_format: "jpeg", num_inference_steps: 4 });
+    expect(flux?.body).not.toHaveProperty("format");
+    expect(flux?.body).not.toHaveProperty("expand_prompt");
   });
 });
 

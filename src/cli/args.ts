@@ -1,0 +1,213 @@
+// Shared argument parsing and validation for the `pipecat-ts` commands. Every user mistake becomes
+// a UsageError (exit code 2) with one clear line; the CLI never shows a stack trace for one.
+import { readFile } from "node:fs/promises";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { parseImageSize, type ImageSize } from "../services/image-size.js";
+import { FalImageGenSettings, FAL_IMAGE_FORMATS, type FalImageFormat } from "../services/fal/settings.js";
+import { parseModelId } from "../services/fal/models.js";
+import { SettingsValidationError } from "../utils/errors.js";
+
+/** Exit codes of the CLI. */
+export const EXIT_OK = 0;
+/** Something failed at run time (a prompt failed, the server refused, ...). */
+export const EXIT_FAILURE = 1;
+/** The command line itself is wrong. */
+export const EXIT_USAGE = 2;
+/** Interrupted with Ctrl-C. */
+export const EXIT_INTERRUPTED = 130;
+
+/** A mistake on the command line: printed as one line, exit code 2. */
+export class UsageError extends Error {
+  readonly exitCode = EXIT_USAGE;
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** A run-time failure the user should read as one line (no stack): exit code 1 unless told. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT_FAILURE,
+  ) {
+    super(message);
+    this.name = "CliError";
+  }
+}
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+export interface ParsedCommand<T> {
+  values: T;
+  positionals: string[];
+}
+
+/**
+ * `parseArgs` in strict mode, with Node's TypeErrors (unknown option, missing value...) turned into
+ * UsageErrors that name the command.
+ */
+export function parseCommandArgs<T>(command: string, argv: string[], options: Options, allowPositionals = true): ParsedCommand<T> {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals, strict: true });
+    return { values: values as T, positionals };
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const message = error instanceof Error ? error.message : String(error);
+    if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+      const option = /'([^']+)'/.exec(message)?.[1] ?? message;
+      throw new UsageError(`Unknown option ${option} for "${command}". Run "pipecat-ts ${command} --help" for the options.`);
+    }
+    if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+      // e.g. "Option '--out <value>' argument missing"
+      const option = /'(?:-\w, )?(--?[^' ,]+)/.exec(message)?.[1];
+      throw new UsageError(option ? `Option ${option} needs a value.` : message.replace(/\.$/, "") + ".");
+    }
+    if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
+      const value = /'([^']*)'/.exec(message)?.[1];
+      throw new UsageError(`"${command}" takes no arguments${value === undefined ? "" : ` (got "${value}")`}. Run "pipecat-ts ${command} --help".`);
+    }
+    throw new UsageError(message);
+  }
+}
+
+/** An integer option in [min, max]; undefined when absent. */
+export function parseIntegerOption(flag: string, text: string | undefined, min: number, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const trimmed = text.trim();
+  const value = /^[+-]?\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new UsageError(`Invalid ${flag} "${text}": expected an integer from ${min} to ${max}.`);
+  }
+  return value;
+}
+
+/** A positive number option (e.g. milliseconds); undefined when absent. */
+export function parseNumberOption(flag: string, text: string | undefined, min: number, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const value = text.trim() === "" ? Number.NaN : Number(text);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new UsageError(`Invalid ${flag} "${text}": expected a number from ${min} to ${max}.`);
+  }
+  return value;
+}
+
+export function parsePort(flag: string, text: string | undefined, fallback: number): number {
+  return parseIntegerOption(flag, text, 0, 65535) ?? fallback;
+}
+
+export function parseHost(flag: string, text: string | undefined, fallback: string): string {
+  if (text === undefined) return fallback;
+  const host = text.trim();
+  if (host === "" || /[\s/?#@]/.test(host)) throw new UsageError(`Invalid ${flag} "${text}": expected a host name or IP address, e.g. 127.0.0.1.`);
+  return host;
+}
+
+/** `--size`: a preset name or WIDTHxHEIGHT. */
+export function parseSizeOption(flag: string, text: string | undefined): ImageSize | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseImageSize(text, flag);
+  } catch (error) {
+    if (error instanceof SettingsValidationError) {
+      throw new UsageError(
+        `Invalid ${flag} "${text}": use square_hd, square, portrait_4_3, portrait_16_9, landscape_4_3, landscape_16_9, or WIDTHxHEIGHT (e.g. 1024x768, each side 1..14142).`,
+      );
+    }
+    throw error;
+  }
+}
+
+export function parseFormatOption(flag: string, text: string | undefined): FalImageFormat | undefined {
+  if (text === undefined) return undefined;
+  const lower = text.trim().toLowerCase();
+  const value = lower === "jpg" ? "jpeg" : lower;
+  if (!(FAL_IMAGE_FORMATS as readonly string[]).includes(value)) throw new UsageError(`Invalid ${flag} "${text}": use png or jpeg.`);
+  return value as FalImageFormat;
+}
+
+export function parseModelOption(flag: string, text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const model = text.trim();
+  try {
+    parseModelId(model);
+  } catch {
+    throw new UsageError(`Invalid ${flag} "${text}": expected a fal model id such as fal-ai/fast-sdxl or fal-ai/flux/schnell.`);
+  }
+  return model;
+}
+
+export function parseChoice<T extends string>(flag: string, text: string | undefined, choices: readonly T[]): T | undefined {
+  if (text === undefined) return undefined;
+  const value = text.trim().toLowerCase();
+  if (!(choices as readonly string[]).includes(value)) {
+    throw new UsageError(`Invalid ${flag} "${text}": use ${choices.join(" or ")}.`);
+  }
+  return value as T;
+}
+
+/** The command-line flag for a settings field, for error messages. */
+const FLAG_FOR_FIELD: Record<string, string> = {
+  model: "--model",
+  seed: "--seed",
+  numInferenceSteps: "--steps",
+  numImages: "--num-images",
+  imageSize: "--size",
+  format: "--format",
+  maxConcurrency: "--concurrency",
+};
+
+/** Turns a SettingsValidationError from the settings or the service into a UsageError naming the flag. */
+export function usageErrorFromSettings(error: SettingsValidationError): UsageError {
+  const root = error.field.split(".")[0] ?? error.field;
+  const flag = FLAG_FOR_FIELD[root];
+  if (!flag) return new UsageError(error.message);
+  const value = typeof error.value === "object" && error.value !== null ? JSON.stringify(error.value) : String(error.value);
+  return new UsageError(`Invalid ${flag} "${value}": expected ${error.allowed.replace(/\.$/, "")}.`);
+}
+
+export interface GenerationSettingsInput {
+  model?: string;
+  imageSize?: ImageSize;
+  seed?: number;
+  numInferenceSteps?: number;
+  numImages?: number;
+  format?: FalImageFormat;
+}
+
+/** A settings delta holding only the given values; validation errors become UsageErrors. */
+export function buildSettings(input: GenerationSettingsInput): FalImageGenSettings {
+  const init: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input)) if (value !== undefined) init[key] = value;
+  try {
+    return new FalImageGenSettings(init);
+  } catch (error) {
+    if (error instanceof SettingsValidationError) throw usageErrorFromSettings(error);
+    throw error;
+  }
+}
+
+/** One prompt per non-empty line (surrounding spaces trimmed; lines starting with # are comments). */
+export function splitPromptLines(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0 && !line.startsWith("#"));
+}
+
+export async function readPromptFile(path: string): Promise<string[]> {
+  try {
+    return splitPromptLines(await readFile(path, "utf8"));
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === "ENOENT") throw new UsageError(`Cannot read --file "${path}": no such file.`);
+    if (code === "EISDIR") throw new UsageError(`Cannot read --file "${path}": it is a directory.`);
+    throw new UsageError(`Cannot read --file "${path}": ${error instanceof Error ? error.message : String(error)}.`);
+  }
+}
+
+export async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array));
+  return Buffer.concat(chunks).toString("utf8");
+}

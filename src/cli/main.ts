@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+// The `pipecat-ts` command: dispatches to one module per command. User mistakes are one line on
+// stderr and exit code 2; run-time failures one line and exit code 1; never a stack trace for
+// either (set PIPECAT_DEBUG=1 to see one for an unexpected error).
+import { readFileSync, realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { setLogger, silentLogger } from "../utils/logger.js";
+import { redactText } from "../utils/secrets.js";
+import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "./args.js";
+import { DEMO_HELP, runDemo } from "./demo.js";
+import { GENERATE_HELP, runGenerate } from "./generate.js";
+import { processIO, type CommandIO } from "./io.js";
+import { SERVE_HELP, runServe } from "./serve.js";
+
+export const MAIN_HELP = `pipecat-ts: fal.ai image generation in a Pipecat-style frame pipeline.
+
+Usage: pipecat-ts <command> [options]
+
+Commands:
+  generate "<prompt>" ...   generate images (prompts also from --file F or stdin, one per line)
+  serve                     run the local fal-compatible server (preview renderer, not a model)
+  demo                      open the web storyboard on http://127.0.0.1:8080/
+  help [command]            show help for a command
+
+Options:
+  -h, --help                show this help
+  -v, --version             show the version
+
+Without FAL_KEY, generate and demo use an embedded local fal server and say so.
+Examples:
+  pipecat-ts generate "a lighthouse at dusk, watercolor" --size landscape_16_9 --out out
+  printf 'a fox\\na hen\\n' | pipecat-ts generate --json
+  pipecat-ts serve --port 8787
+Run "pipecat-ts <command> --help" for a command's options.`;
+
+const COMMANDS: Record<string, { run: (argv: string[], io: CommandIO) => Promise<number>; help: string }> = {
+  generate: { run: runGenerate, help: GENERATE_HELP },
+  serve: { run: runServe, help: SERVE_HELP },
+  demo: { run: runDemo, help: DEMO_HELP },
+};
+
+export function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
+    return pkg.version ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+/** Runs the CLI with `argv` (without node and the script) and returns the exit code. */
+export async function main(argv: string[], io: CommandIO = processIO()): Promise<number> {
+  // Library logs would duplicate the CLI's own messages; PIPECAT_LOG_LEVEL brings them back.
+  if (!io.env.PIPECAT_LOG_LEVEL) setLogger(silentLogger);
+  const secrets = [io.env.FAL_KEY];
+  try {
+    const [first, ...rest] = argv;
+    if (first === undefined || first === "-h" || first === "--help") {
+      io.stdout.write(`${MAIN_HELP}\n`);
+      return first === undefined ? EXIT_USAGE : EXIT_OK;
+    }
+    if (first === "-v" || first === "--version") {
+      io.stdout.write(`${packageVersion()}\n`);
+      return EXIT_OK;
+    }
+    if (first === "help") {
+      const topic = rest[0];
+      if (topic === undefined) {
+        io.stdout.write(`${MAIN_HELP}\n`);
+        return EXIT_OK;
+      }
+      const command = COMMANDS[topic];
+      if (!command) throw new UsageError(`Unknown command "${topic}". Commands: ${Object.keys(COMMANDS).join(", ")}.`);
+      io.stdout.write(`${command.help}\n`);
+      return EXIT_OK;
+    }
+    const command = COMMANDS[first];
+    if (!command) {
+      const hint = first.startsWith("-") ? `Unknown option ${first}.` : `Unknown command "${first}".`;
+      throw new UsageError(`${hint} Commands: ${Object.keys(COMMANDS).join(", ")}. Run "pipecat-ts --help".`);
+    }
+    return await command.run(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`pipecat-ts: ${redactText(error.message, secrets)}\n`);
+      return EXIT_USAGE;
+    }
+    if (error instanceof CliError) {
+      io.stderr.write(`pipecat-ts: ${redactText(error.message, secrets)}\n`);
+      return error.exitCode;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr.write(`pipecat-ts: unexpected error: ${redactText(message, secrets)}\n`);
+    if (io.env.PIPECAT_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${redactText(error.stack, secrets)}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
+/** True when this module is the program being run (not imported by a test). */
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+      // Servers and sockets are closed by the commands; make sure nothing keeps us alive.
+      setImmediate(() => process.exit(code));
+    },
+    (error: unknown) => {
+      process.stderr.write(`pipecat-ts: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(EXIT_FAILURE);
+    },
+  );
+}

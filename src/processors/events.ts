@@ -1,0 +1,52 @@
+// A small typed event emitter. Handlers may be sync or async; emit() awaits them in registration
+// order. A handler that throws (or rejects) is logged, never rethrown, and the next one still runs.
+import { logger } from "../utils/logger.js";
+
+export type EventHandler<A extends unknown[] = unknown[]> = (...args: A) => unknown;
+
+/** `Events` maps each event name to its handler arguments, e.g. `{ error: [err: Error] }`. */
+export class EventEmitter<Events extends { [K in keyof Events]: unknown[] } = Record<string, unknown[]>> {
+  readonly #handlers = new Map<keyof Events, EventHandler<never[]>[]>();
+  readonly #owner: string;
+
+  constructor(owner = "EventEmitter") {
+    this.#owner = owner;
+  }
+
+  on<K extends keyof Events>(event: K, handler: EventHandler<Events[K]>): void {
+    const list = this.#handlers.get(event);
+    if (list) list.push(handler as EventHandler<never[]>);
+    else this.#handlers.set(event, [handler as EventHandler<never[]>]);
+  }
+
+  off<K extends keyof Events>(event: K, handler: EventHandler<Events[K]>): void {
+    const list = this.#handlers.get(event);
+    if (!list) return;
+    const i = list.indexOf(handler as EventHandler<never[]>);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.#handlers.delete(event);
+  }
+
+  /** True when at least one handler is registered for `event`. */
+  has(event: keyof Events): boolean {
+    return this.#handlers.has(event);
+  }
+
+  /** Calls every handler of `event` in order, awaiting each; errors are logged. */
+  async emit<K extends keyof Events>(event: K, ...args: Events[K]): Promise<void> {
+    const list = this.#handlers.get(event);
+    if (!list) return;
+    for (const handler of list.slice()) {
+      try {
+        await (handler as EventHandler<Events[K]>)(...args);
+      } catch (error) {
+        logger.error(`${this.#owner}: "${String(event)}" handler failed: ${describeError(error)}`);
+      }
+    }
+  }
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
+}
