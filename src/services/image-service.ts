@@ -11,6 +11,7 @@ import { ImageGenProgressFrame, type ImageGenLog, type ImageGenStage } from "../
 import { ImageGenUpdateSettingsFrame } from "../frames/settings.js";
 import { InterimTranscriptionFrame, TextFrame } from "../frames/text.js";
 import { FrameDirection } from "../processors/direction.js";
+import { runDetached } from "../processors/frame-processor.js";
 import { OutputSequencer, type OutputSlot } from "../processors/output-sequencer.js";
 import { anySignal } from "../utils/abort.js";
 import { PipecatError, SettingsValidationError } from "../utils/errors.js";
@@ -150,20 +151,20 @@ export abstract class ImageGenService<S extends ImageGenSettings> extends AIServ
     // how far ahead of a slow prompt the later ones can run.
     void slot.flushed.then(() => this.#slots.release());
     slot.emit(frame, direction);
-    void this.#generateInto(slot, frame.id, prompt, settings, epoch);
+    // The generation outlives this processFrame call: detach it from the run so its pushes are
+    // governed by our own epoch (interruption) rather than by the TextFrame's processing run.
+    void runDetached(() => this.#generateInto(slot, frame.id, prompt, settings, epoch));
   }
 
   async #generateInto(slot: OutputSlot, promptId: number, prompt: string, settings: S, epoch: AbortSignal): Promise<void> {
     const started = performance.now();
     let firstImageAt: number | undefined;
-    let imageCount = 0;
     const facts: MetricsData[] = [];
     const context = this.#context(prompt, promptId, settings, epoch, (update) => this.#progress(promptId, prompt, update), (data) => facts.push(data));
     try {
       for await (const image of this.generate(prompt, context)) {
         if (epoch.aborted) break;
         firstImageAt ??= performance.now();
-        imageCount += 1;
         slot.emit(image, FrameDirection.DOWNSTREAM);
       }
       if (epoch.aborted) {
@@ -186,7 +187,6 @@ export abstract class ImageGenService<S extends ImageGenSettings> extends AIServ
       this.#progress(promptId, prompt, { stage: "failed" });
       await this.pushErrorFrame(this.#errorFrame(prompt, error));
     } finally {
-      void imageCount;
       slot.close();
     }
   }

@@ -294,7 +294,7 @@ describe("sync mode, cache, deferred decoding, metrics", () => {
     const { service } = await setup({}, { mode: "queue", settings: new FalImageGenSettings({ seed: 3, numImages: 2, imageSize: "square" }) });
     const { down } = await runTest(service, { framesToSend: prompts(1), taskOptions: { params: { enableMetrics: true } }, includeMetricsFrames: true });
     const data = down.filter((f): f is MetricsFrame => f instanceof MetricsFrame).flatMap((f) => f.data);
-    const ttfb = data.find((d) => d.type === "ttfb" && d.processor === service.name && d.value > 0);
+    const ttfb = data.find((d) => d.type === "ttfb" && d.processor === service.name && d.value > 0) as { value: number } | undefined;
     const processing = data.find((d) => d.type === "processing" && d.processor === service.name && d.value > 0);
     const facts = data.find((d) => d.type === "image_gen_request");
     expect(ttfb?.value).toBeGreaterThan(0);
