@@ -210,7 +210,7 @@ describe("web storyboard demo", () => {
       await page.waitForSelector(".panel[data-index='0'][data-stage='done']", { timeout: 10_000 });
       await page.selectOption("#size", "landscape_16_9");
       // A look at a board mid-run: done panels, queue positions, panels in progress.
-      await page.screenshot({ path: `${OUTPUT}demo-running.png` });
+      await page.screenshot({ path: `${OUTPUT}demo-running.png`, fullPage: true });
       await waitForRunEnd(page, story.length);
       const info = await panels(page);
       expect(info.map((p) => p.stage)).toEqual(story.map(() => "done"));
