@@ -148,7 +148,7 @@ describe("pipecat-ts generate", () => {
 
   it("talks to a server given by --base-url and never prints the key", async () => {
     const key = "cli-test-key-0123456789abcdef";
-    const served = await startNode([CLI, "serve", "--port", "0", "--inference-ms", "0", "--key", key], /listening on (http:\/\/127\.0\.0\.1:\d+)/);
+    const served = await startNode([CLI, "serve", "--port", "0", "--inference-ms", "0", "--key", key], /listening on (http:\/\/127\.0\.0\.1:\d+)[\s\S]*Ctrl-C to stop/);
     try {
       const url = served.match[1] as string;
       const out = join(work, "baseurl");
@@ -169,7 +169,7 @@ describe("pipecat-ts generate", () => {
 
 describe("pipecat-ts serve", () => {
   it("prints its URL and a curl hint, answers a fal request, stops on SIGINT", async () => {
-    const served = await startNode([CLI, "serve", "--port", "0", "--inference-ms", "10", "--workers", "2"], /listening on (http:\/\/127\.0\.0\.1:\d+)/);
+    const served = await startNode([CLI, "serve", "--port", "0", "--inference-ms", "10", "--workers", "2"], /listening on (http:\/\/127\.0\.0\.1:\d+)[\s\S]*Ctrl-C to stop/);
     const url = served.match[1] as string;
     try {
       expect(served.output().stdout).toMatch(/curl -s http:\/\/127\.0\.0\.1:\d+\/run\/fal-ai\/fast-sdxl/);
@@ -191,7 +191,7 @@ describe("pipecat-ts serve", () => {
   });
 
   it("a port in use is one clear line and exit 1", async () => {
-    const first = await startNode([CLI, "serve", "--port", "0"], /listening on http:\/\/127\.0\.0\.1:(\d+)/);
+    const first = await startNode([CLI, "serve", "--port", "0"], /listening on http:\/\/127\.0\.0\.1:(\d+)[\s\S]*Ctrl-C to stop/);
     try {
       const r = await runNode([CLI, "serve", "--port", first.match[1] as string]);
       expect(r.code).toBe(1);

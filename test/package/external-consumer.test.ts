@@ -1,0 +1,105 @@
+// Issue 3's acceptance: a script outside the repo imports the built package by name, subclasses
+// FrameProcessor to collect frames, and drives FalImageGenService with its own fetch pointed at its
+// own fake fal server.
+import { execFile } from "node:child_process";
+import { mkdtemp, mkdir, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROOT, cleanEnv } from "../helpers/run-node.js";
+
+const run = promisify(execFile);
+let dir: string;
+
+const SCRIPT = `
+import { createServer } from "node:http";
+import sharp from "sharp";
+import {
+  FalImageGenService, Pipeline, PipelineTask, PipelineRunner, FrameProcessor, TextFrame,
+  URLImageRawFrame, ErrorFrame, EndFrame, ImageGenUpdateSettingsFrame, NOT_GIVEN, isGiven,
+} from "pipecat-ts";
+
+const png = await sharp({ create: { width: 32, height: 16, channels: 4, background: "#3366ff" } }).png().toBuffer();
+const seen = [];
+const server = createServer(async (req, res) => {
+  let body = "";
+  for await (const chunk of req) body += chunk;
+  seen.push({ method: req.method, url: req.url, auth: req.headers.authorization, body: body ? JSON.parse(body) : undefined });
+  if (req.url.startsWith("/img")) { res.writeHead(200, { "content-type": "image/png" }); res.end(png); return; }
+  const input = JSON.parse(body);
+  if (input.prompt === "fail") { res.writeHead(422, { "content-type": "application/json" }); res.end(JSON.stringify({ detail: [{ loc: ["body", "prompt"], msg: "not allowed", type: "value_error" }] })); return; }
+  const images = Array.from({ length: input.num_images }, (_, i) => ({ url: "http://fal.example/img" + i + ".png", width: 32, height: 16 }));
+  res.writeHead(200, { "content-type": "application/json" });
+  res.end(JSON.stringify({ images, seed: 5 }));
+});
+await new Promise((r) => server.listen(0, "127.0.0.1", r));
+const origin = "http://127.0.0.1:" + server.address().port;
+// Our own fetch: every fal and image URL goes to our own fake server.
+const myFetch = (url, init) => fetch(origin + new URL(url).pathname, init);
+
+class Collector extends FrameProcessor {
+  frames = [];
+  async processFrame(frame, direction, signal) {
+    await super.processFrame(frame, direction, signal);
+    this.frames.push(frame);
+    await this.pushFrame(frame, direction);
+  }
+}
+class UpCollector extends Collector {}
+
+const up = new UpCollector();
+const imageGen = new FalImageGenService({ key: "outside-key-1234", fetch: myFetch });
+const down = new Collector();
+const task = new PipelineTask(new Pipeline([up, imageGen, down]));
+await task.queueFrames([
+  new TextFrame("one"),
+  new ImageGenUpdateSettingsFrame(new FalImageGenService.Settings({ numImages: 2 })),
+  new TextFrame("two"),
+  new TextFrame("fail"),
+  new EndFrame(),
+]);
+await new PipelineRunner({ handleSigint: false }).run(task);
+server.close();
+const images = down.frames.filter((f) => f instanceof URLImageRawFrame);
+const errors = up.frames.filter((f) => f instanceof ErrorFrame);
+console.log(JSON.stringify({
+  notGiven: String(NOT_GIVEN), isGiven: isGiven(NOT_GIVEN),
+  images: images.map((f) => ({ prompt: f.prompt, size: f.size, format: f.format, pixels: f.image.length, mime: f.mimeType })),
+  errors: errors.map((e) => ({ error: e.error, category: e.category })),
+  posts: seen.filter((r) => r.method === "POST").map((r) => ({ url: r.url, auth: r.auth, n: r.body.num_images })),
+}));
+`;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "pipecat-ts-consumer-"));
+  await mkdir(join(dir, "node_modules"));
+  await symlink(ROOT, join(dir, "node_modules", "pipecat-ts"));
+  await symlink(join(ROOT, "node_modules", "sharp"), join(dir, "node_modules", "sharp"));
+  await writeFile(join(dir, "consumer.mjs"), SCRIPT);
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("the built package, from outside the repo", () => {
+  it("imports by name and gives the documented behaviour with the caller's own fetch", async () => {
+    const { stdout } = await run(process.execPath, ["consumer.mjs"], { cwd: dir, env: cleanEnv() });
+    const out = JSON.parse(stdout.trim().split("\n").pop() ?? "{}");
+    expect(out.notGiven).toBe("NOT_GIVEN");
+    expect(out.isGiven).toBe(false);
+    expect(out.posts).toEqual([
+      { url: "/fal-ai/fast-sdxl", auth: "Key outside-key-1234", n: 1 },
+      { url: "/fal-ai/fast-sdxl", auth: "Key outside-key-1234", n: 2 },
+      { url: "/fal-ai/fast-sdxl", auth: "Key outside-key-1234", n: 2 },
+    ]);
+    expect(out.images).toEqual([
+      { prompt: "one", size: { width: 32, height: 16 }, format: "RGBA", pixels: 32 * 16 * 4, mime: "image/png" },
+      { prompt: "two", size: { width: 32, height: 16 }, format: "RGBA", pixels: 32 * 16 * 4, mime: "image/png" },
+      { prompt: "two", size: { width: 32, height: 16 }, format: "RGBA", pixels: 32 * 16 * 4, mime: "image/png" },
+    ]);
+    expect(out.errors).toHaveLength(1);
+    expect(out.errors[0].category).toBe("validation");
+    expect(out.errors[0].error).toMatch(/422.*prompt: not allowed/);
+  });
+});
