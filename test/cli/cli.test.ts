@@ -203,3 +203,22 @@ describe("pipecat-ts serve", () => {
     }
   });
 });
+
+describe("pipecat-ts demo", () => {
+  it("serves the storyboard page on 127.0.0.1, says it uses the local server, stops on SIGINT", async () => {
+    const demo = await startNode([CLI, "demo", "--port", "0", "--inference-ms", "0"], /Storyboard demo: (http:\/\/127\.0\.0\.1:\d+)\//);
+    try {
+      const url = demo.match[1] as string;
+      const page = await fetch(`${url}/`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get("content-security-policy")).toContain("default-src 'self'");
+      expect(await page.text()).toContain("<title>Storyboard");
+      expect((await fetch(`${url}/app.js`)).headers.get("content-type")).toMatch(/javascript/);
+      expect((await fetch(`${url}/../package.json`)).status).toBe(404);
+      await expect.poll(() => demo.output().stderr).toMatch(/^No FAL_KEY set: using the embedded local fal server at http:\/\/127\.0\.0\.1:\d+ \(preview renderer, not a model\)$/m);
+    } finally {
+      demo.child.kill("SIGINT");
+    }
+    expect((await demo.exited).code).toBe(0);
+  });
+});

@@ -1,0 +1,115 @@
+// Shared helpers of the benchmarks: statistics, machine facts, and a running PipelineTask with a
+// collector at the end that hands out each URLImageRawFrame as it arrives.
+import os from "node:os";
+import { ErrorFrame, FalImageGenService, FrameProcessor, Pipeline, PipelineTask, StartFrame, TextFrame, URLImageRawFrame, EndFrame } from "../dist/index.js";
+
+/** Progress goes to stderr; stdout carries only the JSON result. */
+export function progress(line) {
+  process.stderr.write(`[bench] ${line}\n`);
+}
+
+export const round = (value, digits = 2) => (value === undefined || value === null || !Number.isFinite(value) ? null : Number(value.toFixed(digits)));
+
+/** Value at quantile q (0..1) of a sample, linear interpolation between closest ranks. */
+export function quantile(values, q) {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+export function summary(values, digits = 2) {
+  return {
+    n: values.length,
+    medianMs: round(quantile(values, 0.5), digits),
+    p95Ms: round(quantile(values, 0.95), digits),
+    minMs: round(Math.min(...values), digits),
+  };
+}
+
+export function machine() {
+  const cpus = os.cpus();
+  return {
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    cpuModel: cpus[0]?.model?.trim() ?? "unknown",
+    cores: typeof os.availableParallelism === "function" ? os.availableParallelism() : cpus.length,
+    totalMemoryMb: Math.round(os.totalmem() / 2 ** 20),
+    uvThreadpoolSize: Number(process.env.UV_THREADPOOL_SIZE ?? 4),
+  };
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The last processor of a benchmark pipeline (an ordinary queued processor, not direct mode):
+ * forwards every frame and hands each URLImageRawFrame / ErrorFrame to whoever waits for it.
+ */
+export class Collector extends FrameProcessor {
+  #waiters = [];
+  #arrived = [];
+  onImage = undefined;
+
+  async processFrame(frame, direction, signal) {
+    await super.processFrame(frame, direction, signal);
+    if (frame instanceof URLImageRawFrame || frame instanceof ErrorFrame) {
+      const at = performance.now();
+      if (this.onImage) this.onImage(frame, at);
+      else {
+        const waiter = this.#waiters.shift();
+        if (waiter) waiter({ frame, at });
+        else this.#arrived.push({ frame, at });
+      }
+    }
+    await this.pushFrame(frame, direction);
+  }
+
+  /** The next image (or error) frame to arrive, with its arrival time (performance.now()). */
+  next(timeoutMs = 30_000) {
+    const ready = this.#arrived.shift();
+    if (ready) return Promise.resolve(ready);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no image frame within ${timeoutMs} ms`)), timeoutMs);
+      this.#waiters.push((item) => {
+        clearTimeout(timer);
+        resolve(item);
+      });
+    });
+  }
+}
+
+/** A FalImageGenService inside a running PipelineTask: [service, collector]. */
+export async function startImagePipeline(serviceOptions) {
+  const service = new FalImageGenService(serviceOptions);
+  const collector = new Collector({ name: "Collector" });
+  const task = new PipelineTask(new Pipeline([service, collector]));
+  const errors = [];
+  task.on("pipelineError", (_task, frame) => errors.push(frame));
+  let markStarted;
+  const started = new Promise((resolve) => (markStarted = resolve));
+  task.on("pipelineStarted", () => markStarted());
+  const running = task.run();
+  await Promise.race([started, running]);
+  return {
+    service,
+    collector,
+    task,
+    errors,
+    /** Queues a prompt; resolves with the image frame and ms from just before queueing to arrival. */
+    async generate(prompt) {
+      const t0 = performance.now();
+      await task.queueFrame(new TextFrame(prompt));
+      const { frame, at } = await collector.next();
+      if (frame instanceof ErrorFrame) throw new Error(`generation failed: ${frame.error ?? frame}`);
+      return { frame, ms: at - t0 };
+    },
+    async stop() {
+      await task.queueFrame(new EndFrame());
+      await running;
+    },
+  };
+}
+
+export { StartFrame };
