@@ -1,7 +1,7 @@
 // Shared helpers of the benchmarks: statistics, machine facts, and a running PipelineTask with a
 // collector at the end that hands out each URLImageRawFrame as it arrives.
 import os from "node:os";
-import { ErrorFrame, FalImageGenService, FrameProcessor, Pipeline, PipelineTask, StartFrame, TextFrame, URLImageRawFrame, EndFrame } from "../dist/index.js";
+import { EndFrame, ErrorFrame, FalImageGenService, FrameProcessor, Pipeline, PipelineTask, TextFrame, URLImageRawFrame } from "../dist/index.js";
 
 /** Progress goes to stderr; stdout carries only the JSON result. */
 export function progress(line) {
@@ -27,6 +27,24 @@ export function summary(values, digits = 2) {
     p95Ms: round(quantile(values, 0.95), digits),
     minMs: round(Math.min(...values), digits),
   };
+}
+
+/**
+ * 95% bootstrap interval of median(a) − median(b) (independent samples), to tell a difference
+ * from noise. Deterministic (seeded), 2,000 resamples.
+ */
+export function medianDiffInterval(a, b, resamples = 2000) {
+  let seed = 0x2545f491;
+  const rand = () => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 2 ** 32;
+  };
+  const resample = (xs) => Array.from(xs, () => xs[Math.floor(rand() * xs.length)]);
+  const diffs = [];
+  for (let i = 0; i < resamples; i += 1) diffs.push(quantile(resample(a), 0.5) - quantile(resample(b), 0.5));
+  return [round(quantile(diffs, 0.025)), round(quantile(diffs, 0.975))];
 }
 
 export function machine() {
@@ -112,4 +130,3 @@ export async function startImagePipeline(serviceOptions) {
   };
 }
 
-export { StartFrame };

@@ -1,4 +1,6 @@
-// Queues used by FrameProcessor: a FIFO, the 3-tier input queue and the process queue.
+// Queues used by FrameProcessor: a generic FIFO, a (frame, direction) ring buffer, the 3-tier input
+// queue and the process queue. The frame queues allocate nothing per item and never wait: the
+// processor drains them in batches from its own loops.
 import type { Frame } from "../frames/base.js";
 import { StartFrame } from "../frames/lifecycle.js";
 import type { FrameDirection } from "./direction.js";
@@ -26,7 +28,10 @@ export class Fifo<T> {
     const item = this.#items[this.#head] as T;
     (this.#items as (T | undefined)[])[this.#head] = undefined;
     this.#head += 1;
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+    if (this.#head === this.#items.length) {
+      this.#items = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head);
       this.#head = 0;
     }
@@ -45,76 +50,141 @@ export class Fifo<T> {
   }
 }
 
-/** Base for queues whose `get()` waits for an item and returns undefined once closed. */
-abstract class WaitableQueue {
-  #waiter: (() => void) | undefined;
-  #closed = false;
+const MIN_CAPACITY = 16;
+/** Above this capacity, an emptied ring gives its memory back. */
+const SHRINK_ABOVE = 1024;
 
-  get closed(): boolean {
-    return this.#closed;
+/**
+ * A FIFO of (frame, direction) pairs in a growable ring buffer: no allocation per item.
+ * `shift()` returns the frame; its direction is then in `direction`.
+ */
+export class FrameFifo {
+  /** Slot 2i holds a frame, slot 2i+1 its direction. */
+  #slots: Array<Frame | FrameDirection | undefined> = new Array<undefined>(MIN_CAPACITY * 2);
+  #capacity = MIN_CAPACITY;
+  #head = 0;
+  #size = 0;
+  /** The direction of the frame the last shift() returned. */
+  direction: FrameDirection = "downstream";
+
+  get length(): number {
+    return this.#size;
   }
 
-  close(): void {
-    this.#closed = true;
-    this.wake();
+  push(frame: Frame, direction: FrameDirection): void {
+    if (this.#size === this.#capacity) this.#grow();
+    const slot = ((this.#head + this.#size) & (this.#capacity - 1)) << 1;
+    this.#slots[slot] = frame;
+    this.#slots[slot + 1] = direction;
+    this.#size += 1;
   }
 
-  protected wake(): void {
-    const waiter = this.#waiter;
-    this.#waiter = undefined;
-    waiter?.();
-  }
-
-  protected abstract take(): QueuedFrame | undefined;
-
-  async get(): Promise<QueuedFrame | undefined> {
-    for (;;) {
-      if (this.#closed) return undefined;
-      const item = this.take();
-      if (item) return item;
-      await new Promise<void>((resolve) => (this.#waiter = resolve));
+  shift(): Frame | undefined {
+    if (this.#size === 0) return undefined;
+    const slot = this.#head << 1;
+    const frame = this.#slots[slot] as Frame;
+    this.direction = this.#slots[slot + 1] as FrameDirection;
+    this.#slots[slot] = undefined;
+    this.#size -= 1;
+    this.#head = (this.#head + 1) & (this.#capacity - 1);
+    if (this.#size === 0) {
+      this.#head = 0;
+      if (this.#capacity > SHRINK_ABOVE) this.clear();
     }
-  }
-}
-
-/** StartFrame first, then system frames, then everything else; FIFO within a tier. */
-export class InputQueue extends WaitableQueue {
-  readonly #tiers = [new Fifo<QueuedFrame>(), new Fifo<QueuedFrame>(), new Fifo<QueuedFrame>()] as const;
-
-  put(item: QueuedFrame): void {
-    const tier = item.frame instanceof StartFrame ? 0 : item.frame.kind === "system" ? 1 : 2;
-    this.#tiers[tier].push(item);
-    this.wake();
-  }
-
-  protected take(): QueuedFrame | undefined {
-    return this.#tiers[0].shift() ?? this.#tiers[1].shift() ?? this.#tiers[2].shift();
+    return frame;
   }
 
   clear(): void {
-    for (const tier of this.#tiers) tier.clear();
+    this.#slots = new Array<undefined>(MIN_CAPACITY * 2);
+    this.#capacity = MIN_CAPACITY;
+    this.#head = 0;
+    this.#size = 0;
+  }
+
+  /** Keeps only the frames `keep` selects, in order. */
+  retain(keep: (frame: Frame) => boolean): void {
+    const kept: Array<[Frame, FrameDirection]> = [];
+    for (let frame = this.shift(); frame !== undefined; frame = this.shift()) {
+      if (keep(frame)) kept.push([frame, this.direction]);
+    }
+    this.clear();
+    for (const [frame, direction] of kept) this.push(frame, direction);
+  }
+
+  #grow(): void {
+    const old = this.#slots;
+    const oldCapacity = this.#capacity;
+    const slots = new Array<Frame | FrameDirection | undefined>(oldCapacity * 4);
+    for (let i = 0; i < this.#size; i++) {
+      const from = ((this.#head + i) & (oldCapacity - 1)) << 1;
+      slots[i << 1] = old[from];
+      slots[(i << 1) + 1] = old[from + 1];
+    }
+    this.#slots = slots;
+    this.#capacity = oldCapacity * 2;
+    this.#head = 0;
   }
 }
 
-/** FIFO of data/control frames; reset() drops all but uninterruptible frames (kept in order). */
-export class ProcessQueue extends WaitableQueue {
-  readonly #items = new Fifo<QueuedFrame>();
+/**
+ * StartFrame first, then system frames, then everything else; FIFO within a tier.
+ * `take()` returns the frame; its direction is then in `direction`.
+ */
+export class InputQueue {
+  readonly #start = new FrameFifo();
+  readonly #system = new FrameFifo();
+  readonly #other = new FrameFifo();
+  direction: FrameDirection = "downstream";
 
-  put(item: QueuedFrame): void {
-    this.#items.push(item);
-    this.wake();
+  get length(): number {
+    return this.#start.length + this.#system.length + this.#other.length;
   }
 
-  protected take(): QueuedFrame | undefined {
-    return this.#items.shift();
+  put(frame: Frame, direction: FrameDirection): void {
+    if (frame.kind !== "system") this.#other.push(frame, direction);
+    else if (frame instanceof StartFrame) this.#start.push(frame, direction);
+    else this.#system.push(frame, direction);
+  }
+
+  take(): Frame | undefined {
+    const tier = this.#start.length > 0 ? this.#start : this.#system.length > 0 ? this.#system : this.#other;
+    const frame = tier.shift();
+    this.direction = tier.direction;
+    return frame;
+  }
+
+  clear(): void {
+    this.#start.clear();
+    this.#system.clear();
+    this.#other.clear();
+  }
+}
+
+/**
+ * FIFO of data/control frames; reset() drops all but uninterruptible frames (kept in order).
+ * `take()` returns the frame; its direction is then in `direction`.
+ */
+export class ProcessQueue {
+  readonly #items = new FrameFifo();
+
+  get direction(): FrameDirection {
+    return this.#items.direction;
   }
 
   get length(): number {
     return this.#items.length;
   }
 
+  put(frame: Frame, direction: FrameDirection): void {
+    this.#items.push(frame, direction);
+  }
+
+  take(): Frame | undefined {
+    return this.#items.shift();
+  }
+
   reset(): void {
-    this.#items.retain((item) => item.frame.uninterruptible);
+    this.#items.retain((frame) => frame.uninterruptible);
   }
 
   clear(): void {

@@ -3,6 +3,7 @@
 // gets its own StoryboardSession (one pipeline). Listens on 127.0.0.1 by default; WebSocket
 // connections from other origins are refused, so another site cannot spend the fal key.
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -155,7 +156,7 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     }
     let body: Buffer;
     try {
-      body = await readFile(new URL(file, `file://${webRoot.endsWith("/") ? webRoot : `${webRoot}/`}`));
+      body = await readFile(join(webRoot, file));
     } catch {
       res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
       res.end(`Missing ${file} in the web folder\n`);

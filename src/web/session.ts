@@ -348,6 +348,8 @@ export class StoryboardSession {
     const open = run.panels.some((p) => p.stage !== "done" && p.stage !== "error" && p.stage !== "cancelled");
     if (open) return;
     run.finished = true;
+    // Late frames of a finished run are ignored anyway: forget its prompts.
+    for (const [id, entry] of this.#frames) if (entry.run === run) this.#frames.delete(id);
     this.#options.send({ type: "done", run: run.id, stopped: run.stopped, ...this.#counts(run) });
   }
 

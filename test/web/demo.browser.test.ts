@@ -68,6 +68,35 @@ async function writeStory(page: Page, lines: string[]): Promise<void> {
   await page.fill("#story", lines.join("\n"));
 }
 
+/**
+ * Runs `action` in the page the moment panel `index` is done (a MutationObserver), so the step
+ * lands mid-run however slow the test machine is. Returns at once.
+ */
+async function whenPanelDone(page: Page, index: number, action: "stop" | { size: string }): Promise<void> {
+  await page.evaluate(
+    ({ index, action }) => {
+      const fire = (): void => {
+        if (action === "stop") {
+          (document.getElementById("stop") as HTMLButtonElement).click();
+        } else {
+          const select = document.getElementById("size") as HTMLSelectElement;
+          select.value = action.size;
+          select.dispatchEvent(new Event("change", { bubbles: true }));
+        }
+      };
+      const observer = new MutationObserver(() => {
+        const panel = document.querySelector(`.panel[data-index="${index}"]`) as HTMLElement | null;
+        if (panel?.dataset.stage === "done") {
+          observer.disconnect();
+          fire();
+        }
+      });
+      observer.observe(document.getElementById("panels") as HTMLElement, { subtree: true, attributes: true, attributeFilter: ["data-stage"], childList: true });
+    },
+    { index, action },
+  );
+}
+
 /** Waits until no panel is still queued / in queue / in progress. */
 async function waitForRunEnd(page: Page, count: number): Promise<void> {
   await page.waitForFunction(
@@ -125,7 +154,7 @@ function imageMessages(since: number): Array<{ index: number; width: number; hei
     .filter((m): m is { type: string; index: number; width: number; height: number; run: number } => m?.type === "image");
 }
 
-describe("web storyboard demo", () => {
+describe("web storyboard demo", { timeout: 60_000 }, () => {
   it("renders every panel as a real image, in prompt order (Ctrl+Enter generates)", async () => {
     const page = await openPage();
     try {
@@ -172,9 +201,8 @@ describe("web storyboard demo", () => {
     try {
       await writeStory(page, STORY);
       await page.selectOption("#size", "square");
+      await whenPanelDone(page, 0, "stop"); // the user presses Stop as soon as the first panel is in
       await page.click("#generate");
-      await page.waitForSelector(".panel[data-stage='done']", { timeout: 10_000 });
-      await page.click("#stop");
       await waitForRunEnd(page, STORY.length);
       const info = await panels(page);
       const stages = info.map((p) => p.stage);
@@ -206,9 +234,10 @@ describe("web storyboard demo", () => {
       const story = [...STORY, "Morning comes and Pip waves to the whale", "The paper boat dries on the windowsill", "The end, written in the sand"];
       await writeStory(page, story);
       await page.selectOption("#size", "square");
+      // The user picks another size as soon as the first panel is in.
+      await whenPanelDone(page, 0, { size: "landscape_16_9" });
       await page.click("#generate");
       await page.waitForSelector(".panel[data-index='0'][data-stage='done']", { timeout: 10_000 });
-      await page.selectOption("#size", "landscape_16_9");
       // A look at a board mid-run: done panels, queue positions, panels in progress.
       await page.screenshot({ path: `${OUTPUT}demo-running.png`, fullPage: true });
       await waitForRunEnd(page, story.length);
