@@ -3,7 +3,7 @@ export * from "./frames/index.js";
 export * from "./processors/index.js";
 export * from "./pipeline/index.js";
 export * from "./observers/index.js";
-export { logger, setLogger } from "./utils/logger.js";
+export { logger, setLogger, silentLogger, createConsoleLogger, type Logger, type LogLevel } from "./utils/logger.js";
 export {
   PipecatError,
   SettingsValidationError,

@@ -1,6 +1,7 @@
 // The model table of the local fal server and input validation that answers like a fal app
 // (FastAPI + Pydantic v2): 422 {"detail":[{loc, msg, type, input, ctx?, url}]}.
 // Field names, types, enums, defaults and ranges follow docs/local-fal.md (from fal's schemas).
+import { IMAGE_SIZE_PRESETS, MAX_IMAGE_DIMENSION } from "../services/image-size.js";
 import type { ImageFormat } from "./renderer.js";
 
 export interface FieldError {
@@ -12,16 +13,10 @@ export interface FieldError {
   url?: string;
 }
 
-export const IMAGE_SIZE_PRESETS: Readonly<Record<string, { width: number; height: number }>> = {
-  square_hd: { width: 1024, height: 1024 },
-  square: { width: 512, height: 512 },
-  portrait_4_3: { width: 768, height: 1024 },
-  portrait_16_9: { width: 576, height: 1024 },
-  landscape_4_3: { width: 1024, height: 768 },
-  landscape_16_9: { width: 1024, height: 576 },
-};
+// fal's presets: one table for the client settings and this server.
+export { IMAGE_SIZE_PRESETS };
 
-export const MAX_IMAGE_SIDE = 14142;
+export const MAX_IMAGE_SIDE = MAX_IMAGE_DIMENSION;
 
 type FieldSpec =
   | { kind: "string"; required?: boolean; default?: string }
@@ -249,7 +244,7 @@ function checkModel(loc: Array<string | number>, v: unknown, className: string):
 function checkImageSize(v: unknown, errors: FieldError[]): { width: number; height: number } | undefined {
   const loc = ["image_size"];
   if (typeof v === "string") {
-    const preset = IMAGE_SIZE_PRESETS[v];
+    const preset = Object.hasOwn(IMAGE_SIZE_PRESETS, v) ? IMAGE_SIZE_PRESETS[v as keyof typeof IMAGE_SIZE_PRESETS] : undefined;
     if (preset) return { ...preset };
     const expected = literalList(Object.keys(IMAGE_SIZE_PRESETS));
     errors.push(err(loc, "literal_error", `Input should be ${expected}`, v, { expected }));
@@ -384,7 +379,7 @@ export function validateInput(model: ModelSpec, body: unknown): ValidationResult
       switch (spec.kind) {
         case "imageSize":
           params[name] = spec.default;
-          size = { ...(IMAGE_SIZE_PRESETS[spec.default] as { width: number; height: number }) };
+          size = { ...(IMAGE_SIZE_PRESETS[spec.default as keyof typeof IMAGE_SIZE_PRESETS] as { width: number; height: number }) };
           break;
         case "loras":
         case "embeddings":

@@ -14,6 +14,12 @@ function locs(model: string, body: unknown): string[] {
 }
 
 describe("local fal models: validation (unit)", () => {
+  it("rejects inherited object keys as image size presets", () => {
+    for (const name of ["constructor", "toString", "__proto__"]) {
+      expect(locs("fal-ai/fast-sdxl", { prompt: "x", image_size: name })).toEqual(["body.image_size:literal_error"]);
+    }
+  });
+
   it("applies each model's defaults", () => {
     const flux = validateInput(MODELS.get("fal-ai/flux/dev")!, { prompt: "x" });
     expect(flux.ok && flux.input).toMatchObject({ width: 1024, height: 768, numImages: 1, format: "jpeg", syncMode: false, seed: undefined });
