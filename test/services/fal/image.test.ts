@@ -77,6 +77,35 @@ describe("requests", () => {
     expect(calls[1]).toMatch(/\/files\/img-\d+\.png$/);
   });
 
+  it("FAL_BASE_URL redirects every call without other code changes", async () => {
+    const saved = process.env.FAL_BASE_URL;
+    process.env.FAL_BASE_URL = fake.url;
+    try {
+      const s = new FalImageGenService({ key: KEY });
+      expect(s.endpoints).toEqual({ runUrl: `${fake.url}/run`, queueUrl: `${fake.url}/queue` });
+      const { down } = await runTest(s, { framesToSend: [new TextFrame("x")] });
+      expect(images(down)).toHaveLength(1);
+      expect(posts()[0]?.path).toBe("/run/fal-ai/fast-sdxl");
+    } finally {
+      if (saved === undefined) delete process.env.FAL_BASE_URL;
+      else process.env.FAL_BASE_URL = saved;
+    }
+  });
+
+  it("talks to fal.ai's hosts by default", () => {
+    const saved = process.env.FAL_BASE_URL;
+    delete process.env.FAL_BASE_URL;
+    try {
+      expect(new FalImageGenService().endpoints).toEqual({ runUrl: "https://fal.run", queueUrl: "https://queue.fal.run" });
+    } finally {
+      if (saved !== undefined) process.env.FAL_BASE_URL = saved;
+    }
+  });
+
+  it("rejects a baseUrl that is not http(s)", () => {
+    expect(() => new FalImageGenService({ baseUrl: "ftp://x" })).toThrow(/baseUrl.*ftp:\/\/x.*http/);
+  });
+
   it("sets FAL_KEY when a key is given, and uses FAL_KEY when none is", async () => {
     delete process.env.FAL_KEY;
     service({ key: "from-option-key" });

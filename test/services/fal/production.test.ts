@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Frame } from "../../../src/frames/base.js";
 import { ErrorFrame } from "../../../src/frames/error.js";
 import { URLImageRawFrame } from "../../../src/frames/image.js";
-import { InterruptionFrame } from "../../../src/frames/lifecycle.js";
+import { CancelFrame, InterruptionFrame } from "../../../src/frames/lifecycle.js";
 import { MetricsFrame } from "../../../src/frames/metrics.js";
 import { ImageGenProgressFrame } from "../../../src/frames/progress.js";
 import { TextFrame } from "../../../src/frames/text.js";
@@ -129,6 +129,16 @@ describe("cancellation", () => {
     await expect.poll(() => s.stats().cancelsReceived, { timeout: 2_000 }).toBe(2);
     const cancelled = progress(down).filter((p) => p.stage === "cancelled").map((p) => p.prompt);
     expect(cancelled.sort()).toEqual(["scene 1", "scene 2"]);
+  });
+
+  it("a CancelFrame (task.cancel) aborts in-flight queue requests and reaches fal's cancel route", async () => {
+    const { server: s, service } = await setup({ workers: 1, inferenceMs: 3_000 }, { mode: "queue", maxConcurrency: 2 });
+    const started = Date.now();
+    const { down } = await runTest(service, { framesToSend: [...prompts(2), new SleepFrame(300), new CancelFrame("user left")], sendEndFrame: false });
+    expect(Date.now() - started).toBeLessThan(2_500);
+    expect(images(down)).toEqual([]);
+    // One request was in progress and one still queued at fal: both are cancelled there.
+    await expect.poll(() => s.stats().cancelsReceived, { timeout: 2_000 }).toBe(2);
   });
 
   it("after an interruption the service serves the next prompt", async () => {
