@@ -35,6 +35,10 @@ export abstract class BaseObserver {
 export interface ObserverProxyLike {
   onProcessFrame(event: FrameProcessed): void;
   onPushFrame(event: FramePushed): void;
+  /** When false, processors skip onProcessFrame() (and building its event). Undefined counts as true. */
+  readonly wantsProcessFrame?: boolean;
+  /** When false, processors skip onPushFrame() (and building its event). Undefined counts as true. */
+  readonly wantsPushFrame?: boolean;
 }
 
 /** Monotonic clock in nanoseconds, for observer timestamps. */

@@ -1,35 +1,60 @@
 // The proxy a PipelineTask hands to every processor. Each observer gets its own queue, drained
 // asynchronously and in order, so a slow observer never blocks the pipeline (or other observers).
+// With no observer interested in an event kind, processors skip it entirely (wantsProcessFrame /
+// wantsPushFrame).
 import type { Frame } from "../frames/base.js";
 import { describeError } from "../processors/events.js";
 import { runDetached } from "../processors/frame-processor.js";
 import { logger } from "../utils/logger.js";
 import type { BaseObserver, FrameProcessed, FramePushed, ObserverProxyLike } from "./base-observer.js";
 
-type Delivery = () => void | Promise<void>;
+const PROCESS = 0;
+const PUSH = 1;
+const STARTED = 2;
+type DeliveryKind = typeof PROCESS | typeof PUSH | typeof STARTED;
 
 class ObserverQueue {
-  readonly #items: Delivery[] = [];
+  /** Pairs: kind, event. */
+  readonly #items: Array<DeliveryKind | FrameProcessed | FramePushed | undefined> = [];
+  #head = 0;
   #running = false;
   #stopped = false;
   #idleWaiters: Array<() => void> = [];
 
   constructor(readonly observer: BaseObserver) {}
 
-  push(delivery: Delivery): void {
+  push(kind: DeliveryKind, event: FrameProcessed | FramePushed | undefined): void {
     if (this.#stopped) return;
-    this.#items.push(delivery);
+    this.#items.push(kind, event);
     if (!this.#running) {
       this.#running = true;
       runDetached(() => queueMicrotask(() => void this.#pump()));
     }
   }
 
+  #deliver(kind: DeliveryKind, event: FrameProcessed | FramePushed | undefined): void | Promise<void> {
+    const observer = this.observer;
+    if (kind === PROCESS) return observer.onProcessFrame?.(event as FrameProcessed);
+    if (kind === PUSH) return observer.onPushFrame?.(event as FramePushed);
+    return observer.onPipelineStarted?.();
+  }
+
   async #pump(): Promise<void> {
-    while (!this.#stopped && this.#items.length > 0) {
-      const delivery = this.#items.shift() as Delivery;
+    while (!this.#stopped && this.#head < this.#items.length) {
+      const kind = this.#items[this.#head] as DeliveryKind;
+      const event = this.#items[this.#head + 1] as FrameProcessed | FramePushed | undefined;
+      this.#items[this.#head + 1] = undefined;
+      this.#head += 2;
+      if (this.#head === this.#items.length) {
+        this.#items.length = 0;
+        this.#head = 0;
+      } else if (this.#head > 2048 && this.#head * 2 > this.#items.length) {
+        this.#items.splice(0, this.#head);
+        this.#head = 0;
+      }
       try {
-        await delivery();
+        const result = this.#deliver(kind, event);
+        if (result !== undefined) await result;
       } catch (error) {
         logger.error(`observer ${this.observer.constructor.name} failed: ${describeError(error)}`);
       }
@@ -49,6 +74,7 @@ class ObserverQueue {
   stop(): void {
     this.#stopped = true;
     this.#items.length = 0;
+    this.#head = 0;
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const w of waiters) w();
@@ -57,6 +83,8 @@ class ObserverQueue {
 
 export class TaskObserver implements ObserverProxyLike {
   readonly #queues = new Map<BaseObserver, ObserverQueue>();
+  #processObservers = 0;
+  #pushObservers = 0;
   /** Called synchronously for every push (the task's idle monitor). */
   pushTap: ((frame: Frame) => void) | undefined;
 
@@ -68,32 +96,54 @@ export class TaskObserver implements ObserverProxyLike {
     return [...this.#queues.keys()];
   }
 
+  /** False when no observer has onProcessFrame: processors then skip the call. */
+  get wantsProcessFrame(): boolean {
+    return this.#processObservers > 0;
+  }
+
+  /** False when no observer has onPushFrame and there is no pushTap: processors then skip the call. */
+  get wantsPushFrame(): boolean {
+    return this.#pushObservers > 0 || this.pushTap !== undefined;
+  }
+
   addObserver(observer: BaseObserver): void {
-    if (!this.#queues.has(observer)) this.#queues.set(observer, new ObserverQueue(observer));
+    if (this.#queues.has(observer)) return;
+    this.#queues.set(observer, new ObserverQueue(observer));
+    this.#count(observer, 1);
   }
 
   /** Stops delivering to `observer`; events still queued for it are dropped. */
   removeObserver(observer: BaseObserver): void {
-    this.#queues.get(observer)?.stop();
+    const queue = this.#queues.get(observer);
+    if (!queue) return;
+    queue.stop();
     this.#queues.delete(observer);
+    this.#count(observer, -1);
+  }
+
+  #count(observer: BaseObserver, delta: number): void {
+    if (typeof observer.onProcessFrame === "function") this.#processObservers += delta;
+    if (typeof observer.onPushFrame === "function") this.#pushObservers += delta;
   }
 
   onProcessFrame(event: FrameProcessed): void {
+    if (this.#processObservers === 0) return;
     for (const [observer, queue] of this.#queues) {
-      if (observer.onProcessFrame) queue.push(() => observer.onProcessFrame?.(event));
+      if (observer.onProcessFrame) queue.push(PROCESS, event);
     }
   }
 
   onPushFrame(event: FramePushed): void {
     this.pushTap?.(event.frame);
+    if (this.#pushObservers === 0) return;
     for (const [observer, queue] of this.#queues) {
-      if (observer.onPushFrame) queue.push(() => observer.onPushFrame?.(event));
+      if (observer.onPushFrame) queue.push(PUSH, event);
     }
   }
 
   onPipelineStarted(): void {
     for (const [observer, queue] of this.#queues) {
-      if (observer.onPipelineStarted) queue.push(() => observer.onPipelineStarted?.());
+      if (observer.onPipelineStarted) queue.push(STARTED, undefined);
     }
   }
 

@@ -21,7 +21,7 @@ import type { BaseObserver } from "../observers/base-observer.js";
 import { TaskObserver } from "../observers/task-observer.js";
 import { FrameDirection } from "../processors/direction.js";
 import { describeError, EventEmitter, type EventHandler } from "../processors/events.js";
-import { FrameProcessor, runDetached } from "../processors/frame-processor.js";
+import { FrameProcessor, isSettledNoop, runDetached, settledNoop } from "../processors/frame-processor.js";
 import { Fifo } from "../processors/queues.js";
 import { nextObjectId, nextObjectName } from "../utils/ids.js";
 import { logger } from "../utils/logger.js";
@@ -98,23 +98,28 @@ function timeout(ms: number): { promise: Promise<"timeout">; cancel: () => void 
   return { promise, cancel: () => clearTimeout(timer) };
 }
 
+/** The task's queue of downstream frames. wait() resolves at the next put() or wake(). */
 class FrameInbox {
   readonly #items = new Fifo<Frame>();
   #waiter: (() => void) | undefined;
 
   put(frame: Frame): void {
     this.#items.push(frame);
+    this.wake();
+  }
+
+  shift(): Frame | undefined {
+    return this.#items.shift();
+  }
+
+  wake(): void {
     const waiter = this.#waiter;
     this.#waiter = undefined;
     waiter?.();
   }
 
-  async get(): Promise<Frame> {
-    for (;;) {
-      const frame = this.#items.shift();
-      if (frame) return frame;
-      await new Promise<void>((resolve) => (this.#waiter = resolve));
-    }
+  wait(): Promise<void> {
+    return new Promise<void>((resolve) => (this.#waiter = resolve));
   }
 }
 
@@ -239,6 +244,14 @@ export class PipelineTask {
       await runDetached(() => this.#sink.queueFrame(frame, FrameDirection.UPSTREAM));
       return;
     }
+    this.#queueDownstream(frame);
+  }
+
+  #queueDownstream(frame: Frame): void {
+    if (this.#state === "finished") {
+      logger.debug(`${this.name}: finished; ${frame} ignored`);
+      return;
+    }
     if (frame instanceof CancelFrame) {
       this.#requestCancel(frame);
       return;
@@ -247,6 +260,11 @@ export class PipelineTask {
   }
 
   async queueFrames(frames: Iterable<Frame> | AsyncIterable<Frame>, direction: FrameDirection = FrameDirection.DOWNSTREAM): Promise<void> {
+    if (direction === FrameDirection.DOWNSTREAM && Symbol.iterator in frames) {
+      // Downstream frames only go to the task's queue: no need to await each one.
+      for (const frame of frames) this.#queueDownstream(frame);
+      return;
+    }
     for await (const frame of frames) await this.queueFrame(frame, direction);
   }
 
@@ -262,7 +280,9 @@ export class PipelineTask {
 
   #requestCancel(frame: CancelFrame): void {
     if (this.#state === "finished" || this.#cancelRequest.settled || this.#finishedFired) return;
-    this.#cancelRequest.resolve({ cancel: frame });
+    const request = { cancel: frame };
+    this.#cancelRequest.resolve(request);
+    this.#inbox.wake();
   }
 
   hasFinished(): boolean {
@@ -334,16 +354,42 @@ export class PipelineTask {
       this.#inject(new MetricsFrame(data));
     }
 
+    // One race for the whole feed (a race per frame against the never-settling cancel promise
+    // would pile a reaction onto it per frame). On a cancel the feed is abandoned: it stops at its
+    // next step, and a queueFrame() that hangs (a direct-mode processor at the head) is not waited for.
+    const outcome = await Promise.race([this.#feed(), cancelled]);
+    if (outcome === undefined) return this.#cancelPipeline((await cancelled).cancel);
+    if (!(outcome instanceof Frame)) return this.#cancelPipeline(outcome.cancel);
+    return outcome;
+  }
+
+  /**
+   * Feeds the task's queue into the pipeline, one frame after another, until an EndFrame or
+   * StopFrame has gone through (returned), or a cancel was requested (undefined).
+   */
+  async #feed(): Promise<EndFrame | StopFrame | undefined> {
+    let sinceYield = 0;
     for (;;) {
-      const next = await Promise.race([this.#inbox.get(), cancelled]);
-      if (!(next instanceof Frame)) return this.#cancelPipeline(next.cancel);
-      const frame = next;
-      const queued = await Promise.race([runDetached(() => this.#pipeline.queueFrame(frame)).then(() => undefined), cancelled]);
-      if (queued !== undefined) return this.#cancelPipeline(queued.cancel);
+      if (this.#cancelRequest.settled) return undefined;
+      const frame = this.#inbox.shift();
+      if (frame === undefined) {
+        sinceYield = 0;
+        await this.#inbox.wait(); // put() or a cancel request wakes it
+        continue;
+      }
+      const queued = this.#pipeline.queueFrame(frame);
+      // Usually settled at once (the first processor only queues the frame): no need to await
+      // each frame, but let the pipeline run every so often.
+      if (!isSettledNoop(queued)) {
+        sinceYield = 0;
+        await queued;
+      } else if (++sinceYield >= 64) {
+        sinceYield = 0;
+        await queued;
+      }
       if (frame instanceof EndFrame || frame instanceof StopFrame) {
-        const ended = await Promise.race([this.#endReached.promise, cancelled]);
-        if (!(ended instanceof EndFrame || ended instanceof StopFrame)) return this.#cancelPipeline(ended.cancel);
-        return ended;
+        if (this.#cancelRequest.settled) return undefined;
+        return this.#endReached.promise;
       }
     }
   }
@@ -380,15 +426,23 @@ export class PipelineTask {
   // ---------------------------------------------------------------------------------------------
   // Frames reaching either end
 
+  // Both ends are synchronous and return the core's settled promise, so the pushes reaching them
+  // need no await (see isSettledNoop).
+
   /** A frame travelling upstream left the top of the pipeline. */
-  async #onTop(frame: Frame): Promise<void> {
+  #onTop(frame: Frame): Promise<void> {
     if (matches(frame, this.#reachedUpstream)) this.#fire("frameReachedUpstream", this, frame);
-    if (this.#handleTaskFrame(frame)) return;
-    if (frame instanceof ErrorFrame) this.#handleError(frame);
+    if (!this.#handleTaskFrame(frame) && frame instanceof ErrorFrame) this.#handleError(frame);
+    return settledNoop();
   }
 
   /** A frame travelling downstream left the bottom of the pipeline. */
-  async #onBottom(frame: Frame): Promise<void> {
+  #onBottom(frame: Frame): Promise<void> {
+    this.#atBottom(frame);
+    return settledNoop();
+  }
+
+  #atBottom(frame: Frame): void {
     if (matches(frame, this.#reachedDownstream)) this.#fire("frameReachedDownstream", this, frame);
     if (frame instanceof StartFrame) {
       this.#startReached.resolve();

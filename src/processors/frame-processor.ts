@@ -3,14 +3,40 @@
 // Non-direct mode (the default), as in Pipecat:
 // - queueFrame() puts frames in a 3-tier input queue (StartFrame, system, everything else).
 //   Nothing is taken out before a StartFrame arrives; the StartFrame goes first.
-// - The input loop processes system frames inline and moves data/control frames to the process
-//   queue, which a second loop handles strictly one frame at a time.
+// - The input lane processes system frames inline, one at a time, and moves data/control frames to
+//   the process queue, which the process lane handles strictly one frame at a time.
 // - An InterruptionFrame aborts the signal of the process-queue frame in progress (unless it is
-//   uninterruptible) and abandons it, and flushes the process queue except uninterruptible frames.
-//   JavaScript cannot cancel a running async function, so an abandoned run keeps going in the
-//   background until it notices its signal; everything it pushes meanwhile is dropped.
+//   uninterruptible) and abandons that run, and flushes the process queue except uninterruptible
+//   frames. JavaScript cannot cancel a running async function, so an abandoned run keeps going in
+//   the background until it notices its signal; what it pushes meanwhile is dropped (see
+//   "Abandoned runs" below).
 // - After a CancelFrame everything queued or arriving later is dropped.
-// Direct mode: queueFrame() runs processFrame() right away (awaited); no queues, no gating.
+// Direct mode: queueFrame() runs processFrame() right away; no queues, no gating.
+//
+// Hot path (bench/core-throughput.mjs measures it):
+// - The lanes are not loops awaiting one promise per frame. queueFrame() schedules one microtask
+//   that drains whatever the input queue holds; the process lane starts its next run from the end
+//   of the previous one. The queues are ring buffers of (frame, direction) pairs.
+// - No AbortController per frame: consecutive interruptible runs share one, which is aborted and
+//   replaced only when the lane abandons its current run, so a run's signal still aborts when that
+//   run is abandoned (and, for a frame already done, when a later run sharing it is).
+// - Observers and event handlers cost nothing when nobody listens.
+// - queueFrame() and pushFrame() return an already-settled promise when nothing is left to wait for.
+//
+// Abandoned runs: telling which run a push comes from needs an async context, and Node 20's
+// AsyncLocalStorage slows every promise in the process down once used (here: half the throughput,
+// +50 MB peak RSS). So by default a processor does what Pipecat does with a cancelled process
+// task: its process lane waits for the abandoned run to settle (at most ABANDONED_RUN_GRACE_MS,
+// Pipecat's cancel timeout) before taking the next frame. While it waits, nothing else runs on the
+// lane, and the processor drops the frames it pushes unless they are system frames (e.g. the
+// InterruptionFrame being forwarded) or uninterruptible (EndFrame...): those cannot be an
+// interrupted run's output. Well-behaved runs (that hand their signal to fetch, sleep...) settle
+// within a few microtasks, so the wait is invisible. The cost of doing without an async context:
+// data frames pushed during that wait by *other* code (background work, event handlers) are
+// dropped too, and system frames an abandoned run pushes are not.
+// Processors built with `isolateAbandonedRuns: true` track their runs with AsyncLocalStorage
+// instead: the lane goes on at once, and exactly the pushes of the abandoned run (and of work it
+// started, unless through runDetached()) are dropped until it settles, whatever their kind.
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Frame } from "../frames/base.js";
 import { ErrorFrame } from "../frames/error.js";
@@ -23,12 +49,22 @@ import { logger } from "../utils/logger.js";
 import { FrameDirection } from "./direction.js";
 import { describeError, EventEmitter, type EventHandler } from "./events.js";
 import { FrameProcessorMetrics } from "./metrics.js";
-import { InputQueue, ProcessQueue, type QueuedFrame } from "./queues.js";
+import { InputQueue, ProcessQueue } from "./queues.js";
 
 export interface FrameProcessorOptions {
   name?: string;
   /** Process frames synchronously in queueFrame(), with no queues and no StartFrame gating. */
   directMode?: boolean;
+  /**
+   * Attribute every push to the run that made it (with AsyncLocalStorage): after an interruption
+   * the process lane goes on at once, and exactly what the abandoned run (or work it started, unless
+   * through runDetached()) pushes before it settles is dropped. Default false: the lane waits for
+   * the abandoned run (1 s at most) and meanwhile drops this processor's interruptible non-system
+   * pushes, whoever makes them (see the top of frame-processor.ts). Turning it on for any processor
+   * slows every promise in the process down (Node 20's AsyncLocalStorage); it suits processors whose
+   * runs may ignore their AbortSignal while background work of theirs keeps pushing data.
+   */
+  isolateAbandonedRuns?: boolean;
 }
 
 export interface FrameProcessorSetup {
@@ -60,29 +96,59 @@ export interface FrameProcessorEvents {
   usableChanged: [processor: FrameProcessor, usable: boolean];
 }
 
-/** What a processing run looks like to pushFrame(): pushes from an abandoned, unfinished run are dropped. */
-interface RunContext {
-  abandoned: boolean;
-  settled: boolean;
-  signal: AbortSignal;
-}
+/** How long the process lane waits for an abandoned run that ignores its AbortSignal (Pipecat's cancel timeout). */
+export const ABANDONED_RUN_GRACE_MS = 1000;
 
-const runContext = new AsyncLocalStorage<RunContext>();
+/** What queueFrame()/pushFrame()/processFrame() return when nothing is left to wait for (never rejects). */
+const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
- * Runs `fn` outside any frame-processing run. Background work a processor starts from
- * processFrame() belongs to that run: if the run is abandoned by an interruption, the work's pushes
- * are dropped until the run finishes. Start long-lived work through runDetached() to opt out.
+ * True for the already-settled promise the core returns when nothing is left to wait for (internal:
+ * lets the pipeline bookends skip an await). Any other promise, settled or not, gives false.
  */
-export function runDetached<T>(fn: () => T): T {
-  return runContext.exit(fn);
+export function isSettledNoop(promise: Promise<void>): boolean {
+  return promise === RESOLVED;
 }
 
-interface ActiveRun {
-  frame: Frame;
-  controller: AbortController;
-  ctx: RunContext;
-  abandon: () => void;
+/** The already-settled promise isSettledNoop() recognises (internal). */
+export function settledNoop(): Promise<void> {
+  return RESOLVED;
+}
+
+/** Bits of FrameProcessor's hook mask: which per-frame events have handlers. */
+const HOOK_BITS: Readonly<Record<string, number>> = {
+  beforeProcessFrame: 1,
+  afterProcessFrame: 2,
+  beforePushFrame: 4,
+  afterPushFrame: 8,
+};
+const BEFORE_PROCESS = 1;
+const AFTER_PROCESS = 2;
+const PROCESS_HOOKS = BEFORE_PROCESS | AFTER_PROCESS;
+const BEFORE_PUSH = 4;
+const AFTER_PUSH = 8;
+const PUSH_HOOKS = BEFORE_PUSH | AFTER_PUSH;
+
+/** A run of a processor with `isolateAbandonedRuns`, as its pushes see it. */
+interface RunToken {
+  readonly owner: FrameProcessor;
+  abandoned: boolean;
+  settled: boolean;
+}
+
+/** Created when the first processor with `isolateAbandonedRuns` is built (its mere use costs). */
+let runContext: AsyncLocalStorage<RunToken> | undefined;
+
+/**
+ * Runs `fn` outside any frame-processing run. Matters for processors built with
+ * `isolateAbandonedRuns`: background work they start from processFrame() belongs to that run, and
+ * if the run is abandoned by an interruption its pushes are dropped until the run settles; work
+ * started through runDetached() is not. In the default mode work started from processFrame() never
+ * belongs to the run (only the wait after an interruption affects it, see the top of this file),
+ * and this just calls `fn`.
+ */
+export function runDetached<T>(fn: () => T): T {
+  return runContext === undefined ? fn() : runContext.exit(fn);
 }
 
 function abortReason(message: string): DOMException {
@@ -155,9 +221,12 @@ export class FrameProcessor {
   protected metricsModel: string | undefined = undefined;
 
   readonly #directMode: boolean;
+  readonly #isolated: boolean;
   #next: FrameProcessor | undefined;
   #previous: FrameProcessor | undefined;
   readonly #events: EventEmitter<Record<string, unknown[]>>;
+  /** HOOK_BITS of the per-frame events that have handlers. */
+  #hooks = 0;
   #setup: FrameProcessorSetup | undefined;
   #observer: ObserverProxyLike | undefined;
   readonly #metrics: FrameProcessorMetrics;
@@ -171,26 +240,53 @@ export class FrameProcessor {
 
   /** Aborted (and replaced) at each interruption; aborted for good at cancel/cleanup. */
   #generation = new AbortController();
-  /** Aborted at cancel/cleanup; the signal system frames (and direct-mode frames) are processed with. */
+  /** Aborted at cancel/cleanup; the signal of system and direct-mode frames. */
   readonly #lifetime = new AbortController();
-  readonly #systemContext: RunContext;
+  /**
+   * The signal of interruptible process-lane runs, shared by consecutive runs: aborted, and
+   * replaced, only when the lane abandons its current run (interruption, cancel, cleanup). Created
+   * lazily. Uninterruptible frames (rare: End/Stop, settings...) get a controller of their own.
+   */
+  #sharedController: AbortController | undefined;
+  /** The controller of the current run's signal. */
+  #runController: AbortController | undefined;
 
   // Non-direct machinery.
   readonly #inputQueue = new InputQueue();
   readonly #processQueue = new ProcessQueue();
-  #inputLoop: Promise<void> | undefined;
-  #processLoop: Promise<void> | undefined;
-  #current: ActiveRun | undefined;
-  #systemInFlight: Promise<void> | undefined;
+  /** A StartFrame was queued: the input lane may take frames. */
+  #inputOpen = false;
+  /** The input lane is scheduled, draining, or processing a system frame. */
+  #inputBusy = false;
+  /** A system frame is being processed on the input lane. */
+  #systemBusy = false;
+  #systemRun: Promise<void> | undefined;
+  #systemToken: RunToken | undefined;
+  /** A StartFrame was processed: the process lane may run. */
+  #processOpen = false;
+  /** Id of the process lane's current run; 0 when the lane is idle. */
+  #runId = 0;
+  #lastRunId = 0;
+  #currentFrame: Frame | undefined;
+  #currentToken: RunToken | undefined;
+  /** After an interruption, the process lane waits for the system frame in progress (e.g. to forward the InterruptionFrame). */
   #resumeAfterInput = false;
+  /**
+   * Default mode: the id of the abandoned run the process lane is waiting for (0: none). While it
+   * is set, this processor's interruptible non-system pushes are dropped (see #fromAbandonedRun).
+   */
+  #abandonedRunId = 0;
+  #graceTimer: NodeJS.Timeout | undefined;
+  readonly #drain = (): void => this.#drainInput();
 
   constructor(options: FrameProcessorOptions = {}) {
     this.id = nextObjectId();
     this.name = options.name ?? nextObjectName(new.target.name);
     this.#directMode = options.directMode ?? false;
+    this.#isolated = (options.isolateAbandonedRuns ?? false) && !this.#directMode;
+    if (this.#isolated) runContext ??= new AsyncLocalStorage<RunToken>();
     this.#events = new EventEmitter(this.name);
     this.#metrics = new FrameProcessorMetrics(this.name);
-    this.#systemContext = { abandoned: false, settled: false, signal: this.#lifetime.signal };
   }
 
   toString(): string {
@@ -265,26 +361,24 @@ export class FrameProcessor {
     if (setup.reportOnlyInitialTtfb) this.#metrics.reportOnlyInitialTtfb = true;
   }
 
-  /** Stops the loops, abandons work in progress and aborts `interrupted`. Subclasses call super.cleanup(). */
+  /** Stops the lanes, abandons work in progress and aborts `interrupted`. Subclasses call super.cleanup(). */
   async cleanup(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#inputQueue.clear();
-    this.#inputQueue.close();
     this.#processQueue.clear();
-    this.#processQueue.close();
-    if (this.#current) this.#abandonRun(this.#current, "processor cleaned up");
+    this.#abandonCurrent("processor cleaned up");
     this.#generation.abort(abortReason("processor cleaned up"));
     this.#lifetime.abort(abortReason("processor cleaned up"));
-    const loops = [this.#inputLoop, this.#processLoop].filter((p): p is Promise<void> => p !== undefined);
-    if (loops.length > 0) {
-      // A loop stuck in a system frame's handler is not waited for long.
+    const systemRun = this.#systemBusy ? this.#systemRun : undefined;
+    if (systemRun !== undefined) {
+      // A lane stuck in a system frame's handler is not waited for long.
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, 500);
         timer.unref?.();
       });
-      await Promise.race([Promise.all(loops), timeout]);
+      await Promise.race([systemRun, timeout]);
       clearTimeout(timer);
     }
   }
@@ -296,12 +390,15 @@ export class FrameProcessor {
   on(event: string, handler: EventHandler<never[]>): void;
   on(event: string, handler: EventHandler<never[]>): void {
     this.#events.on(event, handler as EventHandler<unknown[]>);
+    this.#hooks |= HOOK_BITS[event] ?? 0;
   }
 
   off<E extends keyof FrameProcessorEvents>(event: E, handler: EventHandler<FrameProcessorEvents[E]>): void;
   off(event: string, handler: EventHandler<never[]>): void;
   off(event: string, handler: EventHandler<never[]>): void {
     this.#events.off(event, handler as EventHandler<unknown[]>);
+    const bit = HOOK_BITS[event];
+    if (bit !== undefined && !this.#events.has(event)) this.#hooks &= ~bit;
   }
 
   /** Emits an event (subclasses may define their own); handlers are awaited in order, errors logged. */
@@ -312,134 +409,257 @@ export class FrameProcessor {
   // ---------------------------------------------------------------------------------------------
   // Queueing and processing
 
-  /** The entry point neighbours (and the task) call. */
-  async queueFrame(frame: Frame, direction: FrameDirection = FrameDirection.DOWNSTREAM): Promise<void> {
-    if (this.#cancelling || this.#closed) return;
-    if (this.#directMode) {
-      const parent = runContext.getStore();
-      await this.#invoke(frame, direction, parent?.signal ?? this.#lifetime.signal);
-      return;
+  /**
+   * The entry point neighbours (and the task) call. In the default mode it only queues the frame
+   * and returns a settled promise; in direct mode the promise settles when processFrame() is done.
+   * It never rejects: processing errors become ErrorFrames.
+   */
+  queueFrame(frame: Frame, direction: FrameDirection = FrameDirection.DOWNSTREAM): Promise<void> {
+    if (this.#cancelling || this.#closed) return RESOLVED;
+    if (this.#directMode) return this.#invokeDirect(frame, direction);
+    this.#inputQueue.put(frame, direction);
+    if (!this.#inputOpen) {
+      if (!(frame instanceof StartFrame)) return RESOLVED;
+      this.#inputOpen = true;
     }
-    this.#inputQueue.put({ frame, direction });
-    if (frame instanceof StartFrame && this.#inputLoop === undefined) {
-      this.#inputLoop = runDetached(() => this.#runInputLoop());
+    if (!this.#inputBusy) {
+      this.#inputBusy = true;
+      // A promise reaction rather than queueMicrotask(), which wraps every callback in an AsyncResource.
+      void RESOLVED.then(this.#drain);
     }
+    return RESOLVED;
   }
 
   /**
    * Subclasses override this, call `await super.processFrame(frame, direction, signal)` first, then
    * push what they want. The base never forwards anything. `signal` aborts when an interruption
    * abandons this frame's processing, or on CancelFrame.
+   *
+   * Process-queue frames share their signal with the frames before and after them until a run is
+   * abandoned, so remove listeners you add to it once the frame is done (fetch and the abortable
+   * sleep in utils/abort.ts do): a listener left behind accumulates on the shared signal, and one
+   * left by a finished frame fires when a later frame's run is abandoned.
    */
-  async processFrame(frame: Frame, direction: FrameDirection, _signal: AbortSignal): Promise<void> {
-    this.#observer?.onProcessFrame({ processor: this, frame, direction, timestamp: monotonicNs() });
-    if (frame instanceof StartFrame) this.#handleStart(frame);
-    else if (frame instanceof InterruptionFrame) await this.#handleInterruption();
-    else if (frame instanceof CancelFrame) this.#handleCancel();
+  processFrame(frame: Frame, direction: FrameDirection, _signal: AbortSignal): Promise<void> {
+    const observer = this.#observer;
+    if (observer !== undefined && observer.wantsProcessFrame !== false) {
+      observer.onProcessFrame({ processor: this, frame, direction, timestamp: monotonicNs() });
+    }
+    if (frame.kind === "system") {
+      if (frame instanceof StartFrame) this.#handleStart(frame);
+      else if (frame instanceof InterruptionFrame) return this.#handleInterruption();
+      else if (frame instanceof CancelFrame) this.#handleCancel();
+    }
+    return RESOLVED;
   }
 
-  async #invoke(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
-    try {
-      if (this.#events.has("beforeProcessFrame")) await this.#events.emit("beforeProcessFrame", this, frame, direction);
-      await this.processFrame(frame, direction, signal);
-      if (this.#events.has("afterProcessFrame")) await this.#events.emit("afterProcessFrame", this, frame, direction);
-    } catch (error) {
-      if (runContext.getStore()?.abandoned || (signal.aborted && isAbortOf(error, signal))) {
-        logger.debug(`${this.name}: processing of ${frame} stopped: ${describeError(error)}`);
+  /** Moves data/control frames to the process queue and runs system frames, until the input queue is empty. */
+  #drainInput(): void {
+    const queue = this.#inputQueue;
+    for (;;) {
+      if (this.#cancelling || this.#closed) break;
+      const frame = queue.take();
+      if (frame === undefined) break;
+      const direction = queue.direction;
+      if (frame.kind === "system") {
+        // Processed inline: the lane resumes draining when it is done.
+        this.#systemBusy = true;
+        this.#systemRun = this.#isolated ? this.#runSystemIsolated(frame, direction) : this.#runSystem(frame, direction);
         return;
       }
-      try {
-        await this.pushError(`Error processing frame: ${describeError(error)}`, { cause: error, category: "unknown" });
-      } catch (inner) {
-        logger.error(`${this.name}: could not report an error: ${describeError(inner)}`);
-      }
+      this.#processQueue.put(frame, direction);
+      if (this.#runId === 0) this.#pumpProcess();
+    }
+    this.#inputBusy = false;
+  }
+
+  #runSystemIsolated(frame: Frame, direction: FrameDirection): Promise<void> {
+    this.#systemToken ??= { owner: this, abandoned: false, settled: false };
+    return (runContext as AsyncLocalStorage<RunToken>).run(this.#systemToken, () => this.#runSystem(frame, direction));
+  }
+
+  async #runSystem(frame: Frame, direction: FrameDirection): Promise<void> {
+    const signal = this.#lifetime.signal;
+    try {
+      if ((this.#hooks & BEFORE_PROCESS) !== 0) await this.#events.emit("beforeProcessFrame", this, frame, direction);
+      await this.processFrame(frame, direction, signal);
+      if ((this.#hooks & AFTER_PROCESS) !== 0) await this.#events.emit("afterProcessFrame", this, frame, direction);
+    } catch (error) {
+      await this.#processingFailed(frame, error, signal, false);
+    }
+    this.#systemBusy = false;
+    if (this.#resumeAfterInput && this.#runId === 0) this.#pumpProcess();
+    this.#drainInput();
+  }
+
+  /** Starts the next process-queue frame, if the lane is idle and allowed to run. */
+  #pumpProcess(): void {
+    if (this.#runId !== 0 || this.#abandonedRunId !== 0 || !this.#processOpen || this.#cancelling || this.#closed) return;
+    if (this.#resumeAfterInput) {
+      // After an interruption, let the input lane finish handling it (e.g. forward the
+      // InterruptionFrame) before the next frame is processed.
+      if (this.#systemBusy) return;
+      this.#resumeAfterInput = false;
+    }
+    const queue = this.#processQueue;
+    const frame = queue.take();
+    if (frame === undefined) return;
+    const direction = queue.direction;
+    const runId = ++this.#lastRunId;
+    this.#runId = runId;
+    this.#currentFrame = frame;
+    const controller = frame.uninterruptible ? new AbortController() : (this.#sharedController ??= new AbortController());
+    this.#runController = controller;
+    const signal = controller.signal;
+    if (this.#isolated) {
+      const token: RunToken = { owner: this, abandoned: false, settled: false };
+      this.#currentToken = token;
+      void (runContext as AsyncLocalStorage<RunToken>).run(token, () => this.#process(frame, direction, signal, runId, token));
+    } else {
+      void this.#process(frame, direction, signal, runId, undefined);
     }
   }
 
-  async #runInputLoop(): Promise<void> {
-    for (;;) {
-      const item = await this.#inputQueue.get();
-      if (!item) return;
-      if (item.frame.kind === "system") {
-        let release!: () => void;
-        this.#systemInFlight = new Promise<void>((resolve) => (release = resolve));
-        try {
-          await runContext.run(this.#systemContext, () => this.#invoke(item.frame, item.direction, this.#lifetime.signal));
-        } finally {
-          this.#systemInFlight = undefined;
-          release();
-        }
-      } else if (!this.#cancelling) {
-        this.#processQueue.put(item);
-      }
+  /** One process-lane run. Never rejects. */
+  async #process(frame: Frame, direction: FrameDirection, signal: AbortSignal, runId: number, token: RunToken | undefined): Promise<void> {
+    try {
+      if ((this.#hooks & BEFORE_PROCESS) !== 0) await this.#events.emit("beforeProcessFrame", this, frame, direction);
+      await this.processFrame(frame, direction, signal);
+      if ((this.#hooks & AFTER_PROCESS) !== 0) await this.#events.emit("afterProcessFrame", this, frame, direction);
+    } catch (error) {
+      await this.#processingFailed(frame, error, signal, this.#runId !== runId);
+    }
+    if (token !== undefined) token.settled = true;
+    if (this.#runId === runId) {
+      this.#runId = 0;
+      this.#currentFrame = undefined;
+      this.#currentToken = undefined;
+      this.#runController = undefined;
+      this.#pumpProcess();
+    } else if (this.#abandonedRunId === runId) {
+      // The abandoned run the lane was waiting for has finished unwinding.
+      this.#endAbandonedWait();
     }
   }
 
-  async #runProcessLoop(): Promise<void> {
-    for (;;) {
-      if (this.#resumeAfterInput) {
-        // After an interruption, let the input loop finish handling it (e.g. forward the
-        // InterruptionFrame) before the next frame is processed.
-        this.#resumeAfterInput = false;
-        if (this.#systemInFlight) await this.#systemInFlight;
-      }
-      const item = await this.#processQueue.get();
-      if (!item) return;
-      await this.#runOne(item);
+  /**
+   * Direct mode: processes at once. Never rejects. When processFrame() returns the core's settled
+   * promise (the pipeline bookends do when everything downstream only queued), so does this.
+   */
+  #invokeDirect(frame: Frame, direction: FrameDirection): Promise<void> {
+    if ((this.#hooks & PROCESS_HOOKS) !== 0) return this.#invokeDirectWithHooks(frame, direction);
+    let result: Promise<void>;
+    try {
+      result = this.processFrame(frame, direction, this.#lifetime.signal);
+    } catch (error) {
+      return this.#processingFailed(frame, error, this.#lifetime.signal, false);
+    }
+    if (result === RESOLVED) return RESOLVED;
+    return this.#awaitDirect(result, frame);
+  }
+
+  async #awaitDirect(result: Promise<void>, frame: Frame): Promise<void> {
+    try {
+      await result;
+    } catch (error) {
+      await this.#processingFailed(frame, error, this.#lifetime.signal, false);
     }
   }
 
-  async #runOne(item: QueuedFrame): Promise<void> {
-    const controller = new AbortController();
-    const ctx: RunContext = { abandoned: false, settled: false, signal: controller.signal };
-    let abandon!: () => void;
-    const abandoned = new Promise<void>((resolve) => (abandon = resolve));
-    const run: ActiveRun = { frame: item.frame, controller, ctx, abandon };
-    this.#current = run;
-    const done = runContext.run(ctx, () => this.#invoke(item.frame, item.direction, controller.signal)).finally(() => {
-      ctx.settled = true;
-    });
-    await Promise.race([done, abandoned]);
-    if (this.#current === run) this.#current = undefined;
+  async #invokeDirectWithHooks(frame: Frame, direction: FrameDirection): Promise<void> {
+    const signal = this.#lifetime.signal;
+    try {
+      if ((this.#hooks & BEFORE_PROCESS) !== 0) await this.#events.emit("beforeProcessFrame", this, frame, direction);
+      await this.processFrame(frame, direction, signal);
+      if ((this.#hooks & AFTER_PROCESS) !== 0) await this.#events.emit("afterProcessFrame", this, frame, direction);
+    } catch (error) {
+      await this.#processingFailed(frame, error, signal, false);
+    }
   }
 
-  #abandonRun(run: ActiveRun, why: string): void {
-    run.ctx.abandoned = true;
-    run.controller.abort(abortReason(why));
-    run.abandon();
-    if (this.#current === run) this.#current = undefined;
+  async #processingFailed(frame: Frame, error: unknown, signal: AbortSignal, abandoned: boolean): Promise<void> {
+    if (abandoned || (signal.aborted && isAbortOf(error, signal))) {
+      logger.debug(`${this.name}: processing of ${frame} stopped: ${describeError(error)}`);
+      return;
+    }
+    try {
+      await this.pushError(`Error processing frame: ${describeError(error)}`, { cause: error, category: "unknown" });
+    } catch (inner) {
+      logger.error(`${this.name}: could not report an error: ${describeError(inner)}`);
+    }
+  }
+
+  /**
+   * The process lane gives up on its current run (interruption, cancel, cleanup) and aborts its
+   * signal. With isolateAbandonedRuns the lane goes on at once (the run's pushes are told apart by
+   * their async context). Otherwise, as Pipecat waits for a cancelled process task (1 s at most),
+   * the lane waits for the run to settle, at most ABANDONED_RUN_GRACE_MS, before the next frame:
+   * meanwhile nothing else runs on the lane, so the interruptible non-system frames this processor
+   * pushes are the abandoned run's, and are dropped.
+   */
+  #abandonCurrent(why: string): void {
+    if (this.#runId === 0) return;
+    if (this.#currentToken !== undefined) {
+      this.#currentToken.abandoned = true;
+    } else {
+      this.#abandonedRunId = this.#runId;
+      this.#graceTimer = setTimeout(this.#graceExpired, ABANDONED_RUN_GRACE_MS);
+      this.#graceTimer.unref?.();
+    }
+    this.#runId = 0;
+    this.#currentFrame = undefined;
+    this.#currentToken = undefined;
     this.#resumeAfterInput = true;
+    const controller = this.#runController;
+    this.#runController = undefined;
+    if (controller === this.#sharedController) this.#sharedController = undefined;
+    controller?.abort(abortReason(why));
+    this.#pumpProcess();
+  }
+
+  readonly #graceExpired = (): void => {
+    if (this.#abandonedRunId === 0) return;
+    if (!this.#cancelling && !this.#closed) {
+      logger.warn(`${this.name}: an interrupted run ignored its AbortSignal for ${ABANDONED_RUN_GRACE_MS} ms; going on without it (its later pushes are not dropped)`);
+    }
+    this.#endAbandonedWait();
+  };
+
+  #endAbandonedWait(): void {
+    this.#abandonedRunId = 0;
+    if (this.#graceTimer !== undefined) clearTimeout(this.#graceTimer);
+    this.#graceTimer = undefined;
+    this.#pumpProcess();
   }
 
   #handleStart(frame: StartFrame): void {
     this.#started = true;
     this.#metricsFromStart = frame.enableMetrics;
     if (frame.reportOnlyInitialTtfb) this.#metrics.reportOnlyInitialTtfb = true;
-    if (!this.#directMode && this.#processLoop === undefined && !this.#closed) {
-      this.#processLoop = runDetached(() => this.#runProcessLoop());
+    if (!this.#directMode && !this.#processOpen && !this.#closed) {
+      this.#processOpen = true;
+      this.#pumpProcess();
     }
   }
 
-  async #handleInterruption(): Promise<void> {
+  #handleInterruption(): Promise<void> {
     if (!this.#directMode) {
       this.#processQueue.reset();
-      const run = this.#current;
-      if (run && !run.frame.uninterruptible) this.#abandonRun(run, "interrupted");
+      const frame = this.#currentFrame;
+      if (frame !== undefined && !frame.uninterruptible) this.#abandonCurrent("interrupted");
     }
     const previous = this.#generation;
     this.#generation = new AbortController();
     previous.abort(abortReason("interrupted"));
-    await this.stopAllMetrics();
+    return this.stopAllMetrics();
   }
 
   #handleCancel(): void {
     this.#cancelling = true;
     if (!this.#directMode) {
       this.#inputQueue.clear();
-      this.#inputQueue.close();
       this.#processQueue.clear();
-      this.#processQueue.close();
-      if (this.#current) this.#abandonRun(this.#current, "cancelled");
+      this.#abandonCurrent("cancelled");
     }
     this.#generation.abort(abortReason("cancelled"));
     this.#lifetime.abort(abortReason("cancelled"));
@@ -448,28 +668,74 @@ export class FrameProcessor {
   // ---------------------------------------------------------------------------------------------
   // Pushing
 
-  /** Sends a frame to the next (downstream) or previous (upstream) processor; dropped when there is none. */
-  async pushFrame(frame: Frame, direction: FrameDirection = FrameDirection.DOWNSTREAM): Promise<void> {
-    const ctx = runContext.getStore();
-    if (ctx !== undefined && ctx.abandoned && !ctx.settled) {
-      logger.debug(`${this.name}: dropped ${frame} pushed by an abandoned (interrupted) run`);
-      return;
+  /** True when this push is taken for one from an abandoned, unsettled run (see #abandonCurrent). */
+  #fromAbandonedRun(frame: Frame): boolean {
+    if (this.#isolated) {
+      const token = (runContext as AsyncLocalStorage<RunToken>).getStore();
+      return token !== undefined && token.owner === this && token.abandoned && !token.settled;
     }
+    return frame.kind !== "system" && !frame.uninterruptible;
+  }
+
+  /**
+   * Sends a frame to the next (downstream) or previous (upstream) processor; dropped when there is
+   * none. Settles when the neighbour has queued it (or, for a direct-mode neighbour, processed it).
+   * Never rejects: a failure becomes an ErrorFrame.
+   */
+  pushFrame(frame: Frame, direction: FrameDirection = FrameDirection.DOWNSTREAM): Promise<void> {
+    if ((this.#isolated || this.#abandonedRunId !== 0) && this.#fromAbandonedRun(frame)) {
+      logger.debug(`${this.name}: dropped ${frame} pushed by an abandoned (interrupted) run`);
+      return RESOLVED;
+    }
+    if ((this.#hooks & PUSH_HOOKS) !== 0) return this.#pushWithHooks(frame, direction);
+    const destination = direction === FrameDirection.DOWNSTREAM ? this.#next : this.#previous;
+    if (destination === undefined) return RESOLVED;
+    let queued: Promise<void>;
     try {
-      if (this.#events.has("beforePushFrame")) await this.#events.emit("beforePushFrame", this, frame, direction);
+      const observer = this.#observer;
+      if (observer !== undefined && observer.wantsPushFrame !== false) {
+        observer.onPushFrame({ source: this, destination, frame, direction, timestamp: monotonicNs() });
+      }
+      queued = destination.queueFrame(frame, direction);
+    } catch (error) {
+      return this.#pushFailed(frame, error);
+    }
+    // Our own queueFrame() never rejects; an override might.
+    if (queued === RESOLVED || destination.queueFrame === baseQueueFrame) return queued;
+    return this.#awaitQueued(queued, frame);
+  }
+
+  async #awaitQueued(queued: Promise<void>, frame: Frame): Promise<void> {
+    try {
+      await queued;
+    } catch (error) {
+      await this.#pushFailed(frame, error);
+    }
+  }
+
+  async #pushWithHooks(frame: Frame, direction: FrameDirection): Promise<void> {
+    try {
+      if ((this.#hooks & BEFORE_PUSH) !== 0) await this.#events.emit("beforePushFrame", this, frame, direction);
       const destination = direction === FrameDirection.DOWNSTREAM ? this.#next : this.#previous;
       if (destination) {
-        this.#observer?.onPushFrame({ source: this, destination, frame, direction, timestamp: monotonicNs() });
+        const observer = this.#observer;
+        if (observer !== undefined && observer.wantsPushFrame !== false) {
+          observer.onPushFrame({ source: this, destination, frame, direction, timestamp: monotonicNs() });
+        }
         await destination.queueFrame(frame, direction);
       }
-      if (this.#events.has("afterPushFrame")) await this.#events.emit("afterPushFrame", this, frame, direction);
+      if ((this.#hooks & AFTER_PUSH) !== 0) await this.#events.emit("afterPushFrame", this, frame, direction);
     } catch (error) {
-      if (frame instanceof ErrorFrame) {
-        logger.error(`${this.name}: could not push ${frame}: ${describeError(error)}`);
-        return;
-      }
-      await this.pushError(`Error pushing frame ${frame}: ${describeError(error)}`, { cause: error, category: "unknown" });
+      await this.#pushFailed(frame, error);
     }
+  }
+
+  async #pushFailed(frame: Frame, error: unknown): Promise<void> {
+    if (frame instanceof ErrorFrame) {
+      logger.error(`${this.name}: could not push ${frame}: ${describeError(error)}`);
+      return;
+    }
+    await this.pushError(`Error pushing frame ${frame}: ${describeError(error)}`, { cause: error, category: "unknown" });
   }
 
   /** Pushes two fresh instances, linked by broadcastSiblingId: one downstream, then one upstream. */
@@ -596,6 +862,10 @@ export class FrameProcessor {
     if (data.length > 0) await this.pushFrame(new MetricsFrame(data), FrameDirection.DOWNSTREAM);
   }
 }
+
+
+/** FrameProcessor's own queueFrame(), which never rejects. */
+const baseQueueFrame = FrameProcessor.prototype.queueFrame;
 
 function copyFrame<T extends Frame>(frame: T): T {
   const copy = Object.create(Object.getPrototypeOf(frame) as object) as T;

@@ -1,6 +1,7 @@
 export { FrameDirection } from "./direction.js";
 export {
   FrameProcessor,
+  ABANDONED_RUN_GRACE_MS,
   classifyCause,
   runDetached,
   type FrameProcessorOptions,
