@@ -64,30 +64,18 @@ describe("preview renderer", () => {
     }
   });
 
-  it("renders 1024×1024 quickly (preview and photo) and photo PNGs are large", async () => {
-    const timings: Record<string, number> = {};
+  // Render speed is measured by `npm run bench`, not asserted here (timed tests are noisy).
+  it("photo-style 1024×1024 PNGs are large (benchmark input), preview ones small", async () => {
     for (const style of ["preview", "photo"] as const) {
-      await renderPreviewImage({ ...base, width: 1024, height: 1024, style, format: "png" }); // warm-up
-      // Best of several runs: robust against other test files loading the CPU.
-      let best = Infinity;
-      let size = 0;
-      for (let i = 0; i < 4; i += 1) {
-        const t0 = performance.now();
-        size = (await renderPreviewImage({ ...base, seed: i, width: 1024, height: 1024, style, format: "png" })).data.length;
-        best = Math.min(best, performance.now() - t0);
-      }
-      timings[style] = best;
+      const size = (await renderPreviewImage({ ...base, width: 1024, height: 1024, style, format: "png" })).data.length;
       if (style === "photo") {
         expect(size).toBeGreaterThan(1_200_000);
         expect(size).toBeLessThan(2_500_000);
       } else expect(size).toBeLessThan(400_000);
     }
-    console.log(`render 1024x1024 png: preview ${timings.preview?.toFixed(1)} ms, photo ${timings.photo?.toFixed(1)} ms`);
-    expect(timings.preview).toBeLessThan(100);
-    expect(timings.photo).toBeLessThan(200);
   });
 
-  it("writes a sample to /tmp for a human to look at", async () => {
+  it("writes a sample to test-output/ for a person to look at", async () => {
     const img = await renderPreviewImage({
       model: "fal-ai/fast-sdxl",
       prompt: "Storyboard panel 3: the detective opens the door of the rain-soaked office, neon light spilling in",
@@ -98,8 +86,10 @@ describe("preview renderer", () => {
       count: 2,
       format: "png",
     });
-    mkdirSync("/tmp/local-fal", { recursive: true });
-    writeFileSync("/tmp/local-fal/sample.png", img.data);
+    mkdirSync("test-output", { recursive: true });
+    writeFileSync("test-output/preview-sample.png", img.data);
+    const meta = await sharp(img.data).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(["png", 1024, 576]);
   });
 });
 

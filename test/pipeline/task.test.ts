@@ -326,7 +326,7 @@ describe("cancel", () => {
   it("test_cancel_preempts_end_frame_stuck_behind_slow_work", async () => {
     // Pipecat: the CancelFrame waits behind the EndFrame in the task's queue, and the EndFrame wait
     // has no timeout, so cancel() never ends the task.
-    const slow = new DelayProcessor(1_500);
+    const slow = new DelayProcessor(5_000);
     const task = new PipelineTask(new Pipeline([slow]));
     let finished: Frame | undefined;
     task.on("pipelineFinished", (_t, f) => void (finished = f));
@@ -336,7 +336,7 @@ describe("cancel", () => {
     const t0 = Date.now();
     await task.cancel("user stop");
     await running;
-    expect(Date.now() - t0).toBeLessThan(300);
+    expect(Date.now() - t0).toBeLessThan(2_500);
     expect(finished).toBeInstanceOf(CancelFrame);
     expect((finished as CancelFrame).reason).toBe("user stop");
     expect(task.hasFinished()).toBe(true);

@@ -123,7 +123,7 @@ describe("interruptions", () => {
           generations.push(this.interrupted);
           if (frame.text === "slow") {
             await new Promise<void>((resolve, reject) => {
-              const timer = setTimeout(resolve, 2000);
+              const timer = setTimeout(resolve, 5000);
               signal.addEventListener("abort", () => {
                 clearTimeout(timer);
                 reject(signal.reason);
@@ -140,7 +140,7 @@ describe("interruptions", () => {
       framesToSend: [new TextFrame("slow"), new SleepFrame(30), new InterruptionFrame(), new TextFrame("fast")],
       expectedDownFrames: [InterruptionFrame, TextFrame],
     });
-    expect(Date.now() - started).toBeLessThan(1500);
+    expect(Date.now() - started).toBeLessThan(2500); // far below the 5 s the work would take
     expect((down[1] as TextFrame).text).toBe("fast");
     expect(signals[0]?.aborted).toBe(true);
     expect((signals[0]?.reason as Error).name).toBe("AbortError");
