@@ -241,7 +241,7 @@ export class FrameProcessor {
   /** Aborted (and replaced) at each interruption; aborted for good at cancel/cleanup. */
   #generation = new AbortController();
   /** Aborted at cancel/cleanup; the signal of system and direct-mode frames. */
-  readonly #lifetime = new AbortController();
+  #lifetime = new AbortController();
   /**
    * The signal of interruptible process-lane runs, shared by consecutive runs: aborted, and
    * replaced, only when the lane abandons its current run (interruption, cancel, cleanup). Created
@@ -356,9 +356,38 @@ export class FrameProcessor {
   // Setup and cleanup
 
   async setup(setup: FrameProcessorSetup): Promise<void> {
+    // A processor whose task ended can serve a new task: start again from a clean state.
+    if (this.#closed) this.#reopen();
     this.#setup = setup;
     this.#observer = setup.observer;
     if (setup.reportOnlyInitialTtfb) this.#metrics.reportOnlyInitialTtfb = true;
+  }
+
+  /** Back to the state of a new processor (keeping links, event handlers and usability) after cleanup(). */
+  #reopen(): void {
+    if (this.#graceTimer !== undefined) clearTimeout(this.#graceTimer);
+    this.#graceTimer = undefined;
+    this.#closed = false;
+    this.#cancelling = false;
+    this.#started = false;
+    this.#metricsFromStart = false;
+    this.#generation = new AbortController();
+    this.#lifetime = new AbortController();
+    this.#sharedController = undefined;
+    this.#runController = undefined;
+    this.#inputQueue.clear();
+    this.#processQueue.clear();
+    this.#inputOpen = false;
+    this.#inputBusy = false;
+    this.#systemBusy = false;
+    this.#systemRun = undefined;
+    this.#systemToken = undefined;
+    this.#processOpen = false;
+    this.#runId = 0;
+    this.#currentFrame = undefined;
+    this.#currentToken = undefined;
+    this.#resumeAfterInput = false;
+    this.#abandonedRunId = 0;
   }
 
   /** Stops the lanes, abandons work in progress and aborts `interrupted`. Subclasses call super.cleanup(). */

@@ -141,6 +141,13 @@ describe("cancellation", () => {
     await expect.poll(() => s.stats().cancelsReceived, { timeout: 2_000 }).toBe(2);
   });
 
+  it("a service can serve a new task after its first task ended with an interruption", async () => {
+    const { service } = await setup({ workers: 2, inferenceMs: 2_000 }, { mode: "queue" });
+    await runTest(service, { framesToSend: [new TextFrame("slow"), new SleepFrame(100), new InterruptionFrame()] });
+    const { down } = await runTest(service, { framesToSend: [new TextFrame("again")] });
+    expect(images(down).map((f) => f.prompt)).toEqual(["again"]);
+  });
+
   it("after an interruption the service serves the next prompt", async () => {
     const { service } = await setup({ workers: 2, faults: [{ operation: "run", delayMs: 3_000, times: 1 }] }, { maxConcurrency: 2 });
     const { down } = await runTest(service, {
