@@ -100,6 +100,16 @@ describe("queue mode", () => {
     expect(submit?.headers["x-fal-request-timeout"]).toBe("30");
   });
 
+  it("fal's start timeout (x-fal-request-timeout) expiring becomes a timeout ErrorFrame, not retried", async () => {
+    const { server: s, service } = await setup({ workers: 1, inferenceMs: 2_600 }, { mode: "queue", startTimeoutSeconds: 1.5, maxConcurrency: 2 });
+    const { up, down } = await runTest(service, { framesToSend: prompts(2) });
+    // The first prompt holds the only worker; the second cannot start within 1.5 s.
+    expect(images(down).map((f) => f.prompt)).toEqual(["scene 1"]);
+    expect(errorsOf(up).map((e) => [e.prompt, e.category])).toEqual([["scene 2", "timeout"]]);
+    expect(count(s, "submit")).toBe(2);
+    expect(count(s, "result")).toBe(2);
+  });
+
   it("never re-submits a queue request: a failed result is retried, the submit is not", async () => {
     const { server: s, service } = await setup({ faults: [{ operation: "result", status: 503, times: 1 }] }, { mode: "queue", statusMode: "poll", pollIntervalMs: 10 });
     const { down } = await runTest(service, { framesToSend: prompts(1) });
