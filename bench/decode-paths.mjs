@@ -14,7 +14,7 @@ import sharp from "sharp";
 import { startLocalFalServer } from "../dist/local-fal/index.js";
 import { decodeToPixels, readImageHeader } from "../dist/services/images/decode.js";
 import { downloadImage } from "../dist/services/images/download.js";
-import { machine, progress, quantile, round } from "./lib.mjs";
+import { machine, progress, quantile, round, seededRandom, shuffled } from "./lib.mjs";
 
 const argRounds = process.argv.indexOf("--rounds");
 const ROUNDS = argRounds > 0 ? Number(process.argv[argRounds + 1]) : 60;
@@ -45,10 +45,10 @@ function filterTypes(png, width, channels) {
 async function measure(candidates, rounds, check) {
   const samples = Object.fromEntries(Object.keys(candidates).map((name) => [name, []]));
   const names = Object.keys(candidates);
+  const rand = seededRandom();
   for (let r = -WARMUP; r < rounds; r += 1) {
-    // Rotate the order each round so no candidate always runs first.
-    for (let k = 0; k < names.length; k += 1) {
-      const name = names[(k + Math.max(r, 0)) % names.length];
+    // A fresh order every round: no candidate always runs first, or always after the same one.
+    for (const name of r < 0 ? names : shuffled(names, rand)) {
       const t0 = performance.now();
       const out = await candidates[name]();
       const ms = performance.now() - t0;

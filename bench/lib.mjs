@@ -29,18 +29,33 @@ export function summary(values, digits = 2) {
   };
 }
 
+/** A seeded xorshift generator in [0, 1): runs are repeatable. */
+export function seededRandom(seed = 0x2545f491) {
+  let state = seed | 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 2 ** 32;
+  };
+}
+
+/** A shuffled copy (Fisher–Yates): each round runs its candidates in a fresh order, so no candidate always follows the same one. */
+export function shuffled(items, rand) {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(rand() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
 /**
  * 95% bootstrap interval of median(a) − median(b) (independent samples), to tell a difference
  * from noise. Deterministic (seeded), 2,000 resamples.
  */
 export function medianDiffInterval(a, b, resamples = 2000) {
-  let seed = 0x2545f491;
-  const rand = () => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) / 2 ** 32;
-  };
+  const rand = seededRandom();
   const resample = (xs) => Array.from(xs, () => xs[Math.floor(rand() * xs.length)]);
   const diffs = [];
   for (let i = 0; i < resamples; i += 1) diffs.push(quantile(resample(a), 0.5) - quantile(resample(b), 0.5));
@@ -68,18 +83,14 @@ export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 export class Collector extends FrameProcessor {
   #waiters = [];
   #arrived = [];
-  onImage = undefined;
 
   async processFrame(frame, direction, signal) {
     await super.processFrame(frame, direction, signal);
     if (frame instanceof URLImageRawFrame || frame instanceof ErrorFrame) {
       const at = performance.now();
-      if (this.onImage) this.onImage(frame, at);
-      else {
-        const waiter = this.#waiters.shift();
-        if (waiter) waiter({ frame, at });
-        else this.#arrived.push({ frame, at });
-      }
+      const waiter = this.#waiters.shift();
+      if (waiter) waiter({ frame, at });
+      else this.#arrived.push({ frame, at });
     }
     await this.pushFrame(frame, direction);
   }

@@ -23,7 +23,7 @@ async function reading(done) {
     await sleep(20);
   }
   const m = process.memoryUsage();
-  return { generations: done, rssMb: round(m.rss / MiB, 1), heapUsedMb: round(m.heapUsed / MiB, 1), externalMb: round(m.external / MiB, 1), arrayBuffersMb: round(m.arrayBuffers / MiB, 1) };
+  return { generations: done, rssMb: round(m.rss / MiB, 1), heapTotalMb: round(m.heapTotal / MiB, 1), heapUsedMb: round(m.heapUsed / MiB, 1), externalMb: round(m.external / MiB, 1), arrayBuffersMb: round(m.arrayBuffers / MiB, 1) };
 }
 
 export async function runMemory({ serverUrl, generations = 2000, first = 200, every = 200, maxConcurrency = 4, window = 16, imageSize = "square" } = {}) {
@@ -67,7 +67,13 @@ export async function runMemory({ serverUrl, generations = 2000, first = 200, ev
   const a = at(first);
   const b = at(generations);
   const later = readings.filter((r) => r.generations >= first);
-  const rss = later.map((r) => r.rssMb);
+  // The noise band: how much RSS moves between readings in the first half of the run. Growth from
+  // the first reading to the last that stays inside it is noise, not a leak.
+  const firstHalf = later.filter((r) => r.generations <= (first + generations) / 2).map((r) => r.rssMb);
+  const rssNoiseBandMb = round(Math.max(...firstHalf) - Math.min(...firstHalf), 1);
+  const rssGrowthMb = round(b.rssMb - a.rssMb, 1);
+  // The second half alone, after V8's young generation and malloc's arenas have grown to size.
+  const mid = readings.find((r) => r.generations >= generations / 2) ?? a;
   return {
     generations,
     maxConcurrency,
@@ -75,13 +81,33 @@ export async function runMemory({ serverUrl, generations = 2000, first = 200, ev
     seconds: round((performance.now() - t0) / 1000, 1),
     [`after${first}`]: a,
     [`after${generations}`]: b,
-    rssGrowthMb: round(b.rssMb - a.rssMb, 1),
+    rssGrowthMb,
+    rssNoiseBandMb,
+    rssGrowthBeyondNoise: rssGrowthMb > rssNoiseBandMb,
+    secondHalfFrom: mid.generations,
+    rssGrowthSecondHalfMb: round(b.rssMb - mid.rssMb, 1),
+    heapTotalGrowthMb: round(b.heapTotalMb - a.heapTotalMb, 1),
     heapUsedGrowthMb: round(b.heapUsedMb - a.heapUsedMb, 1),
     arrayBuffersGrowthMb: round(b.arrayBuffersMb - a.arrayBuffersMb, 1),
-    // Spread of the readings from `first` on: growth within this band is noise, not a leak.
-    rssRangeMb: round(Math.max(...rss) - Math.min(...rss), 1),
+    // Least-squares slopes over the readings from `first` on.
+    rssSlopeMbPer1000: round(slope(later, "rssMb") * 1000, 2),
+    heapUsedSlopeKbPerGeneration: round(slope(later, "heapUsedMb") * 1024, 3),
     readings,
   };
+}
+
+function slope(readings, key) {
+  const xs = readings.map((r) => r.generations);
+  const ys = readings.map((r) => r[key]);
+  const mx = xs.reduce((s, x) => s + x, 0) / xs.length;
+  const my = ys.reduce((s, y) => s + y, 0) / ys.length;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < xs.length; i += 1) {
+    num += (xs[i] - mx) * (ys[i] - my);
+    den += (xs[i] - mx) ** 2;
+  }
+  return den === 0 ? 0 : num / den;
 }
 
 function argValue(name) {

@@ -1,0 +1,183 @@
+// `npm run bench`: builds, then prints ONE JSON object on stdout (progress lines go to stderr).
+//
+//   (a) latency      per-image latency TextFrame → URLImageRawFrame, 1024² photo PNG, raw and
+//                    deferred decoding, next to the same run's floor (bench/latency.mjs)
+//   (b) concurrency  12 prompts at once, 500 ms inference, maxConcurrency 1 / 4 / 12 (bench/concurrency.mjs)
+//   (c) core         frames/s and peak RSS of the bare pipeline (child: bench/core-throughput.mjs)
+//   (d) memory       RSS after 2,000 generations vs after 200 (child: bench/memory.mjs)
+//   decodePaths      decode candidates vs plain sharp, same run (child: bench/decode-paths.mjs)
+//
+// Everything talks to local fal servers on 127.0.0.1 only. `node bench/run.mjs --quick` (after a
+// build) runs fewer samples, for checking the scripts. See BENCHMARKS.md.
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import sharp from "sharp";
+import { setLogger } from "../dist/index.js";
+import { startLocalFalServer } from "../dist/local-fal/index.js";
+import { runConcurrency } from "./concurrency.mjs";
+import { runLatency } from "./latency.mjs";
+import { machine, progress, round } from "./lib.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const quick = process.argv.includes("--quick");
+
+/** Pipecat's Python service against a local fake fal, on this kind of machine (2 cores). */
+const PIPECAT = {
+  source: "Pipecat (Python) FalImageGenService against a local fake fal, 2-core machine of this kind; not measured in this run",
+  latencyMedianMs: 34.5,
+  latencyPilDecodeMs: 31,
+  bareNodeFetchSharpMs: [29, 30],
+  serialTwelvePromptsSeconds: 6.45,
+  coreFramesPerSecond: 2940,
+  corePeakRssMb: 203,
+};
+
+const TARGETS = {
+  latencyRawOverFloorMs: 1,
+  latencyDeferredOverFloorMs: 6,
+  concurrency4Seconds: 1.7,
+  concurrency12Seconds: 0.65,
+  coreFramesPerSecond: 75_000,
+  corePeakRssMb: 150,
+};
+
+/** Runs `node [...nodeArgs] script [...args]`, passes its stderr through, parses its last stdout line as JSON. */
+function runChild(script, { nodeArgs = [], args = [], timeoutMs = 120_000 } = {}) {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [...nodeArgs, script, ...args], { cwd: join(here, ".."), stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => {
+      err += d;
+      process.stderr.write(d);
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      const seconds = round((performance.now() - started) / 1000, 1);
+      const text = out.trim();
+      try {
+        // Either one JSON document (possibly pretty-printed) or JSON on the last line.
+        const json = text.startsWith("{") && text.endsWith("}") ? JSON.parse(text) : JSON.parse(text.split("\n").at(-1));
+        resolve({ ok: code === 0, result: json, seconds });
+      } catch {
+        resolve({ ok: false, error: `exit ${code ?? signal}; ${(err || out).trim().split("\n").slice(-3).join(" | ")}`, seconds });
+      }
+    });
+  });
+}
+
+const ratio = (a, b, digits = 2) => (a === null || b === null || b === 0 ? null : round(a / b, digits));
+
+async function main() {
+  setLogger({ debug() {}, info() {}, warn: (m) => progress(`warn: ${m}`), error: (m) => progress(`error: ${m}`) });
+  const started = performance.now();
+  const result = {
+    timestamp: new Date().toISOString(),
+    machine: { ...machine(), sharp: sharp.versions.sharp, libvips: sharp.versions.vips, sharpConcurrency: sharp.concurrency() },
+  };
+
+  // (a)
+  const latency = await runLatency(quick ? { images: 20, warmup: 3 } : { images: 120, warmup: 5 });
+  result.latency = latency;
+
+  // (b)
+  progress("(b) 12 prompts at once, 500 ms inference, 12 workers");
+  result.concurrency = await runConcurrency();
+
+  // (c) another engineer's script, in its own process.
+  const corePath = join(here, "core-throughput.mjs");
+  if (existsSync(corePath)) {
+    progress("(c) core throughput: node --expose-gc bench/core-throughput.mjs");
+    const core = await runChild(corePath, { nodeArgs: ["--expose-gc"] });
+    result.core = core.ok ? { ...core.result, source: "bench/core-throughput.mjs" } : { error: core.error, source: "bench/core-throughput.mjs" };
+  } else {
+    result.core = { error: "bench/core-throughput.mjs not found", source: null };
+  }
+
+  // (d) the client in a child under --expose-gc; the server stays here, so the child's RSS is the client's.
+  progress("(d) memory: node --expose-gc bench/memory.mjs (server in this process)");
+  const memServer = await startLocalFalServer({ inferenceMs: 0, workers: 4, maxStoredBytes: 16 * 2 ** 20, maxRecordedRequests: 10 });
+  const memory = await runChild(join(here, "memory.mjs"), { nodeArgs: ["--expose-gc"], args: ["--server", memServer.url, ...(quick ? ["--generations", "600"] : [])] });
+  await memServer.close();
+  result.memory = memory.ok ? memory.result : { error: memory.error };
+
+  // Decode-path comparison (its own process, its own server).
+  progress("decode paths: node bench/decode-paths.mjs");
+  const decode = await runChild(join(here, "decode-paths.mjs"), { args: ["--rounds", quick ? "15" : "40"] });
+  result.decodePaths = decode.ok ? compactDecodePaths(decode.result) : { error: decode.error };
+
+  result.targets = targets(result);
+  result.vsPipecat = vsPipecat(result);
+  result.benchSeconds = round((performance.now() - started) / 1000, 1);
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
+function compactDecodePaths(d) {
+  const pick = (table) => Object.fromEntries(Object.entries(table).map(([name, v]) => [name, { medianMs: v.medianMs, ratio: v.ratioToBaseline, diffMs: v.diffMs }]));
+  return { image: d.image, sharp: d.sharp, rounds: d.rounds, decode: pick(d.decode), globalSettings: pick(d.globalSettings), downloadAndDecode: pick(d.downloadAndDecode) };
+}
+
+function targets(r) {
+  const a = r.latency;
+  const b = r.concurrency;
+  const c = r.core ?? {};
+  const d = r.memory ?? {};
+  const row = (value, limit, unit, better = "lower") => ({ value, target: `${better === "lower" ? "≤" : "≥"} ${limit} ${unit}`, met: value === null || value === undefined ? null : better === "lower" ? value <= limit : value >= limit });
+  return {
+    latencyRawOverFloorMs: row(a.raw.vsFloor.diffMs, TARGETS.latencyRawOverFloorMs, "ms"),
+    latencyRawOverFloorMsExcludingServerRender: row(a.excludingServerRender.raw.vsFloor.diffMs, TARGETS.latencyRawOverFloorMs, "ms"),
+    latencyDeferredOverFloorMs: row(a.deferred.vsFloor.diffMs, TARGETS.latencyDeferredOverFloorMs, "ms"),
+    latencyDeferredThenPixelsOverFloorMs: row(a.deferredThenPixels.vsFloor.diffMs, TARGETS.latencyDeferredOverFloorMs, "ms"),
+    concurrency4Seconds: row(b.maxConcurrency4?.wallSeconds, TARGETS.concurrency4Seconds, "s"),
+    concurrency12Seconds: row(b.maxConcurrency12?.wallSeconds, TARGETS.concurrency12Seconds, "s"),
+    concurrencyOrdered: { value: [b.maxConcurrency1?.ordered, b.maxConcurrency4?.ordered, b.maxConcurrency12?.ordered].every(Boolean), target: "in prompt order", met: [b.maxConcurrency1?.ordered, b.maxConcurrency4?.ordered, b.maxConcurrency12?.ordered].every(Boolean) },
+    coreFramesPerSecond: row(c.framesPerSecond, TARGETS.coreFramesPerSecond, "frames/s", "higher"),
+    corePeakRssMb: row(c.peakRssMb, TARGETS.corePeakRssMb, "MB"),
+    memoryRssGrowthMb: {
+      value: d.rssGrowthMb ?? null,
+      target: "no growth beyond noise (the RSS band of the first half of the readings)",
+      noiseBandMb: d.rssNoiseBandMb ?? null,
+      rssGrowthSecondHalfMb: d.rssGrowthSecondHalfMb ?? null,
+      heapUsedSlopeKbPerGeneration: d.heapUsedSlopeKbPerGeneration ?? null,
+      met: d.rssGrowthBeyondNoise === undefined ? null : !d.rssGrowthBeyondNoise,
+    },
+  };
+}
+
+function vsPipecat(r) {
+  const a = r.latency;
+  const ours = a.raw.medianMs;
+  const oursClient = a.excludingServerRender.raw.medianMs;
+  const floorClient = a.excludingServerRender.floor.medianMs;
+  const pipecatFloor = (PIPECAT.bareNodeFetchSharpMs[0] + PIPECAT.bareNodeFetchSharpMs[1]) / 2;
+  return {
+    reference: PIPECAT,
+    latency: {
+      note: "Pipecat's fake fal served a ready-made file; ours renders every image in-process (serverRenderMs). Compare excludingServerRender; 'speedup' = Pipecat / ours.",
+      oursRawMedianMs: ours,
+      oursRawMedianExcludingServerRenderMs: oursClient,
+      speedupExcludingServerRender: ratio(PIPECAT.latencyMedianMs, oursClient),
+      speedupIncludingServerRender: ratio(PIPECAT.latencyMedianMs, ours),
+      // Each against its own machine's bare fetch + sharp floor: removes the machine difference.
+      pipecatOverItsFloor: ratio(PIPECAT.latencyMedianMs, pipecatFloor, 3),
+      oursOverOurFloor: ratio(oursClient, floorClient, 3),
+    },
+    concurrency: {
+      pipecatSerialSeconds: PIPECAT.serialTwelvePromptsSeconds,
+      speedupMaxConcurrency1: ratio(PIPECAT.serialTwelvePromptsSeconds, r.concurrency.maxConcurrency1?.wallSeconds),
+      speedupMaxConcurrency4: ratio(PIPECAT.serialTwelvePromptsSeconds, r.concurrency.maxConcurrency4?.wallSeconds),
+      speedupMaxConcurrency12: ratio(PIPECAT.serialTwelvePromptsSeconds, r.concurrency.maxConcurrency12?.wallSeconds),
+    },
+    core: {
+      framesPerSecondRatio: ratio(r.core?.framesPerSecond ?? null, PIPECAT.coreFramesPerSecond),
+      peakRssRatio: ratio(r.core?.peakRssMb ?? null, PIPECAT.corePeakRssMb),
+    },
+  };
+}
+
+await main();
