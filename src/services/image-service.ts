@@ -13,7 +13,7 @@ import { InterimTranscriptionFrame, TextFrame } from "../frames/text.js";
 import { FrameDirection } from "../processors/direction.js";
 import { runDetached } from "../processors/frame-processor.js";
 import { OutputSequencer, type OutputSlot } from "../processors/output-sequencer.js";
-import { anySignal } from "../utils/abort.js";
+import { LinkedAbort } from "../utils/abort.js";
 import { PipecatError, SettingsValidationError } from "../utils/errors.js";
 import { Semaphore } from "../utils/semaphore.js";
 import { AIService, type AIServiceOptions } from "./ai-service.js";
@@ -139,12 +139,15 @@ export abstract class ImageGenService<S extends ImageGenSettings> extends AIServ
     // The settings in force when the prompt arrived: an update frame after it applies to the next prompt.
     const settings = this.settingsStore.copy() as S;
     this.#progress(frame.id, prompt, { stage: "queued" });
+    const waiting = new LinkedAbort([epoch, frameSignal]);
     try {
       // Backpressure: wait for a slot here, so later frames stay queued in this processor.
-      await this.#slots.acquire(anySignal([epoch, frameSignal]));
+      await this.#slots.acquire(waiting.signal);
     } catch {
       this.#progress(frame.id, prompt, { stage: "cancelled" });
       return;
+    } finally {
+      waiting.dispose();
     }
     const slot = this.#sequencer.open();
     // The slot is given back once this prompt's output has left (or was dropped), which bounds

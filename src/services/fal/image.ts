@@ -2,7 +2,7 @@
 // counterpart of Pipecat's services/fal/image.py, plus queue mode, retries, timeouts, every image,
 // ordered concurrency, a seeded-request cache and deferred decoding.
 import { URLImageRawFrame, type DecodedImage } from "../../frames/image.js";
-import { anySignal, Deadline, sleep } from "../../utils/abort.js";
+import { LinkedAbort, sleep } from "../../utils/abort.js";
 import { warnDeprecatedOnce } from "../../utils/deprecation.js";
 import { SettingsValidationError } from "../../utils/errors.js";
 import { logger } from "../../utils/logger.js";
@@ -136,8 +136,9 @@ export class FalImageGenService extends ImageGenService<FalImageGenSettings> {
     }
 
     const timeoutMs = this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const deadline = new Deadline(timeoutMs, () => new FalTimeoutError("Image generation", timeoutMs));
-    const signal = anySignal([context.signal, deadline.signal]);
+    // Aborts on interruption/cancel (context.signal) or when this prompt's deadline passes.
+    const linked = new LinkedAbort([context.signal], { timeoutMs, timeoutReason: () => new FalTimeoutError("Image generation", timeoutMs) });
+    const signal = linked.signal;
     try {
       const response = this.mode === "queue" ? await this.#viaQueue(model, body, signal, context) : await this.#viaRun(model, body, signal, context);
       const output = parseImageGenOutput(response.data);
@@ -158,11 +159,11 @@ export class FalImageGenService extends ImageGenService<FalImageGenSettings> {
       context.report(facts);
       if (cacheKey) this.#remember(cacheKey, output, files, response.requestId);
     } catch (error) {
-      // Our own deadline surfaces as its typed error, not as a bare abort.
-      if (deadline.signal.aborted && !context.signal.aborted) throw deadline.signal.reason;
+      // Our own deadline surfaces as its typed error, whatever the aborted call threw.
+      if (linked.timedOut && !context.signal.aborted) throw signal.reason;
       throw error;
     } finally {
-      deadline.clear();
+      linked.dispose();
     }
   }
 

@@ -1,6 +1,6 @@
 // Retries with jittered exponential backoff that honour Retry-After.
 import { sleep } from "../../utils/abort.js";
-import { FalApiError, FalNetworkError } from "./errors.js";
+import { FalApiError, FalNetworkError, FalTimeoutError } from "./errors.js";
 
 export interface RetryPolicy {
   /** Extra attempts after the first. Default 3. */
@@ -24,7 +24,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
 });
 
 export interface RetryContext {
-  /** `false` for calls that must not be repeated once the server may have acted on them (queue submit). */
+  /** `false` for calls that must not be repeated once the server may have acted on them (queue submit, sync run). */
   idempotent: boolean;
   signal?: AbortSignal;
   /** Called before each wait; for logs and progress. */
@@ -38,7 +38,7 @@ export interface RetryContext {
 /**
  * How long to wait before retrying after `error`, or undefined when it must not be retried.
  * Never retries validation/auth errors, fal's own start-timeout 504, or (for non-idempotent calls)
- * a network failure after the request may have reached the server.
+ * a network failure or attempt timeout after the request may have reached the server.
  */
 export function retryDelay(error: unknown, attempt: number, policy: RetryPolicy, ctx: Pick<RetryContext, "idempotent" | "random">): number | undefined {
   if (error instanceof FalApiError) {
@@ -48,6 +48,8 @@ export function retryDelay(error: unknown, attempt: number, policy: RetryPolicy,
     }
   } else if (error instanceof FalNetworkError) {
     if (!ctx.idempotent && !error.notSent) return undefined;
+  } else if (error instanceof FalTimeoutError) {
+    if (!ctx.idempotent) return undefined;
   } else {
     return undefined;
   }

@@ -1,7 +1,8 @@
 // The HTTP layer for fal: sync run, queue (submit, status, SSE status stream, result, cancel).
 // Built on an injectable `fetch` (our equivalent of Pipecat's aiohttp session), with AbortSignal
 // everywhere, per-attempt timeouts, and retries that honour Retry-After.
-import { anySignal, isAbortError } from "../../utils/abort.js";
+import { isAbortError, LinkedAbort } from "../../utils/abort.js";
+import { PipecatError } from "../../utils/errors.js";
 import { redactValue } from "../../utils/secrets.js";
 import { FalApiError, FalNetworkError, FalResponseError, FalTimeoutError } from "./errors.js";
 import { parseModelId } from "./models.js";
@@ -100,8 +101,8 @@ export class FalTransport {
   /** `POST {run}/{model}`: the model output in one call. */
   async run(model: string, input: Record<string, unknown>, options: CallOptions = {}): Promise<FalResponse> {
     const url = `${this.#endpoints.runUrl}/${parseModelId(model).submitPath}`;
-    // A sync run that failed before fal answered can be sent again: nothing was queued.
-    const { value, attempts } = await this.#retrying("run", true, options.signal, () =>
+    // Re-sent on 429/5xx answers, but not after a reset or timeout: fal may be running it already.
+    const { value, attempts } = await this.#retrying("run", false, options.signal, () =>
       this.#json("run", url, { method: "POST", body: JSON.stringify(input) }, options.signal),
     );
     return { ...value, attempts };
@@ -145,7 +146,7 @@ export class FalTransport {
   async *streamStatus(model: string, requestId: string, options: CallOptions & { logs?: boolean } = {}): AsyncGenerator<FalQueueStatus> {
     const url = `${this.#requestUrl(model, requestId)}/status/stream?logs=${options.logs ? 1 : 0}`;
     // No per-attempt timeout here: the stream lives as long as the request; the caller's signal bounds it.
-    const response = await this.#send("stream", url, { method: "GET", headers: { accept: "text/event-stream" } }, options.signal, false);
+    const response = await this.#send("stream", url, { method: "GET", headers: { accept: "text/event-stream" } }, options.signal, options.signal);
     if (!response.ok) throw await this.#apiError("stream", response);
     const type = response.headers.get("content-type") ?? "";
     if (!type.includes("text/event-stream") || !response.body) {
@@ -175,12 +176,15 @@ export class FalTransport {
   /** `PUT .../requests/{id}/cancel`. Best effort: resolves to whether fal accepted it; never throws. */
   async cancel(model: string, requestId: string, options: { timeoutMs?: number } = {}): Promise<boolean> {
     const url = `${this.#requestUrl(model, requestId)}/cancel`;
+    const linked = new LinkedAbort([], { timeoutMs: options.timeoutMs ?? 5_000 });
     try {
-      const response = await this.#send("cancel", url, { method: "PUT" }, AbortSignal.timeout(options.timeoutMs ?? 5_000), false);
+      const response = await this.#send("cancel", url, { method: "PUT" }, undefined, linked.signal);
       await response.body?.cancel().catch(() => undefined);
       return response.ok;
     } catch {
       return false;
+    } finally {
+      linked.dispose();
     }
   }
 
@@ -196,24 +200,34 @@ export class FalTransport {
     });
   }
 
+  /** One attempt: send, then read the JSON body, all within the per-attempt timeout. */
   async #json(operation: string, url: string, init: RequestInit, signal: AbortSignal | undefined): Promise<{ data: unknown; requestId: string | undefined }> {
-    const response = await this.#send(operation, url, init, signal, true);
-    if (!response.ok) throw await this.#apiError(operation, response);
-    const requestId = response.headers.get("x-fal-request-id") ?? undefined;
-    let text: string;
+    const attempt = new LinkedAbort([signal], {
+      timeoutMs: this.#httpTimeoutMs,
+      timeoutReason: () => new FalTimeoutError(`fal ${operation}`, this.#httpTimeoutMs),
+    });
     try {
-      text = await response.text();
-    } catch (cause) {
-      throw translateFetchError(operation, cause, signal, this.#httpTimeoutMs, false);
-    }
-    try {
-      return { data: JSON.parse(text) as unknown, requestId };
-    } catch (cause) {
-      throw new FalResponseError(`fal ${operation} answered HTTP ${response.status} with a body that is not JSON`, { cause });
+      const response = await this.#send(operation, url, init, signal, attempt.signal);
+      if (!response.ok) throw await this.#apiError(operation, response);
+      const requestId = response.headers.get("x-fal-request-id") ?? undefined;
+      let text: string;
+      try {
+        text = await response.text();
+      } catch (cause) {
+        throw translateFetchError(operation, cause, signal, this.#httpTimeoutMs, false);
+      }
+      try {
+        return { data: JSON.parse(text) as unknown, requestId };
+      } catch (cause) {
+        throw new FalResponseError(`fal ${operation} answered HTTP ${response.status} with a body that is not JSON`, { cause });
+      }
+    } finally {
+      attempt.dispose();
     }
   }
 
-  async #send(operation: string, url: string, init: RequestInit, signal: AbortSignal | undefined, withTimeout: boolean): Promise<Response> {
+  /** Sends with fal's headers. `callerSignal` is the caller's own (for telling its abort apart); `signal` may add a deadline. */
+  async #send(operation: string, url: string, init: RequestInit, callerSignal: AbortSignal | undefined, signal: AbortSignal | undefined): Promise<Response> {
     const headers: Record<string, string> = {
       accept: "application/json",
       "content-type": "application/json",
@@ -222,11 +236,10 @@ export class FalTransport {
     };
     const key = this.#credentials();
     if (key) headers.authorization = `Key ${key}`;
-    const attemptSignal = withTimeout ? anySignal([signal, AbortSignal.timeout(this.#httpTimeoutMs)]) : signal;
     try {
-      return await this.#fetch(url, { ...init, headers, signal: attemptSignal });
+      return await this.#fetch(url, { ...init, headers, signal });
     } catch (cause) {
-      throw translateFetchError(operation, cause, signal, this.#httpTimeoutMs, true);
+      throw translateFetchError(operation, cause, callerSignal, this.#httpTimeoutMs, true);
     }
   }
 
@@ -255,6 +268,8 @@ export class FalTransport {
 /** Maps what fetch throws to our typed errors. The caller's own abort is re-thrown as is. */
 function translateFetchError(operation: string, cause: unknown, callerSignal: AbortSignal | undefined, timeoutMs: number, beforeResponse: boolean): unknown {
   if (callerSignal?.aborted) return callerSignal.reason ?? cause;
+  // Our own per-attempt deadline aborts with a FalTimeoutError as its reason.
+  if (cause instanceof PipecatError) return cause;
   if (isAbortError(cause)) return new FalTimeoutError(`fal ${operation}`, timeoutMs);
   const code = networkErrorCode(cause);
   const notSent = beforeResponse && (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "UND_ERR_CONNECT_TIMEOUT");

@@ -1,6 +1,6 @@
 // Downloads a generated image (or decodes a data URI) with the checks Pipecat skips:
 // HTTP status, content type, a size cap, a timeout, and the bytes really being an image.
-import { anySignal, Deadline, isAbortError } from "../../utils/abort.js";
+import { isAbortError, LinkedAbort } from "../../utils/abort.js";
 import { categoryForHttpStatus } from "../../utils/errors.js";
 import { ImageDownloadError } from "../fal/errors.js";
 import { sniffImageType } from "./sniff.js";
@@ -28,16 +28,16 @@ export async function downloadImage(url: string, options: DownloadOptions = {}):
   if (url.startsWith("data:")) return decodeDataUri(url, maxBytes);
   const shownUrl = describeUrl(url);
   const timeoutMs = options.timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
-  // Not AbortSignal.timeout(): inside AbortSignal.any() it is held only weakly, and once a GC
-  // collects it the timeout never fires (Node 20; the download then hangs). A Deadline's timer
-  // holds its controller strongly until it fires or is cleared.
-  // Same bounds as AbortSignal.timeout(): negative or non-finite is a RangeError, 0 times out at once.
+  // Negative or non-finite timeouts are a RangeError, 0 times out at once (as AbortSignal.timeout).
   if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new RangeError(`Image download timeoutMs must be a finite number >= 0, got ${timeoutMs}`);
-  const deadline = new Deadline(Math.max(timeoutMs, 1), () => new DOMException(`Image download timed out after ${timeoutMs} ms`, "TimeoutError"));
+  const linked = new LinkedAbort([options.signal], {
+    timeoutMs,
+    timeoutReason: () => new DOMException(`Image download timed out after ${timeoutMs} ms`, "TimeoutError"),
+  });
   try {
-    return await download(url, shownUrl, anySignal([options.signal, deadline.signal]), maxBytes, timeoutMs, options);
+    return await download(url, shownUrl, linked.signal, maxBytes, timeoutMs, options);
   } finally {
-    deadline.clear();
+    linked.dispose();
   }
 }
 

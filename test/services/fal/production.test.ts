@@ -226,6 +226,26 @@ describe("retries and timeouts", () => {
     expect(images(down).map((f) => f.prompt)).toEqual(["scene 2"]);
   });
 
+  it("a hung status poll is cut off by the per-attempt timeout and polled again", async () => {
+    const { server: s, service } = await setup(
+      { inferenceMs: 100, faults: [{ operation: "status", hang: true, times: 1 }] },
+      { mode: "queue", statusMode: "poll", pollIntervalMs: 10, httpTimeoutMs: 200 },
+    );
+    const { up, down } = await runTest(service, { framesToSend: prompts(1) });
+    expect(errorsOf(up)).toEqual([]);
+    expect(images(down)).toHaveLength(1);
+    expect(count(s, "status")).toBeGreaterThanOrEqual(2);
+  });
+
+  it("a hung sync run is cut off by the per-attempt timeout and not re-sent", async () => {
+    const { server: s, service } = await setup({ faults: [{ operation: "run", hang: true, times: 1 }] }, { httpTimeoutMs: 200, maxConcurrency: 1 });
+    const { up, down } = await runTest(service, { framesToSend: prompts(2) });
+    expect(errorsOf(up).map((e) => [e.prompt, e.category])).toEqual([["scene 1", "timeout"]]);
+    expect(errorsOf(up)[0]?.error).toMatch(/fal run timed out after 200 ms/);
+    expect(images(down).map((f) => f.prompt)).toEqual(["scene 2"]);
+    expect(count(s, "run")).toBe(2);
+  });
+
   it("a hung download times out too", async () => {
     const { service } = await setup({ faults: [{ operation: "file", hang: true, times: 1 }] }, { download: { timeoutMs: 200 } });
     const { up } = await runTest(service, { framesToSend: prompts(1) });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FalApiError, FalNetworkError } from "../../../src/services/fal/errors.js";
+import { FalApiError, FalNetworkError, FalTimeoutError } from "../../../src/services/fal/errors.js";
 import { DEFAULT_RETRY_POLICY, parseRetryAfter, retryDelay, withRetries } from "../../../src/services/fal/retry.js";
 
 const api = (status: number, extra: Partial<ConstructorParameters<typeof FalApiError>[0]> = {}): FalApiError => new FalApiError({ status, operation: "run", ...extra });
@@ -39,6 +39,12 @@ describe("retryDelay", () => {
     expect(retryDelay(refused, 0, DEFAULT_RETRY_POLICY, { idempotent: false, random: () => 0.5 })).toBe(500);
     expect(retryDelay(reset, 0, DEFAULT_RETRY_POLICY, { idempotent: false, random: () => 0.5 })).toBeUndefined();
     expect(retryDelay(reset, 0, DEFAULT_RETRY_POLICY, fixed)).toBe(500);
+  });
+
+  it("retries an attempt timeout only for idempotent calls (status, result)", () => {
+    const timeout = new FalTimeoutError("fal status", 100);
+    expect(retryDelay(timeout, 0, DEFAULT_RETRY_POLICY, fixed)).toBe(500);
+    expect(retryDelay(timeout, 0, DEFAULT_RETRY_POLICY, { idempotent: false, random: () => 0.5 })).toBeUndefined();
   });
 
   it("does not retry unknown errors", () => {
