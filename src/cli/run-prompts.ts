@@ -8,6 +8,7 @@ import { MetricsFrame, type ImageGenRequestMetricsData } from "../frames/metrics
 import { ImageGenProgressFrame, type ImageGenStage } from "../frames/progress.js";
 import { TextFrame } from "../frames/text.js";
 import { FrameDirection } from "../processors/direction.js";
+import { ErrorTap } from "../processors/error-tap.js";
 import { FrameProcessor } from "../processors/frame-processor.js";
 import { Pipeline } from "../pipeline/pipeline.js";
 import { PipelineRunner } from "../pipeline/runner.js";
@@ -117,21 +118,6 @@ class PromptCollector extends FrameProcessor {
   }
 }
 
-/** Sits at the top of the pipeline and catches the ErrorFrames services push upstream. */
-class ErrorTap extends FrameProcessor {
-  constructor(private readonly onError: (frame: ErrorFrame) => void) {
-    super({ name: "ErrorTap" });
-  }
-  override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
-    await super.processFrame(frame, direction, signal);
-    if (frame instanceof ErrorFrame && direction === FrameDirection.UPSTREAM) {
-      this.onError(frame);
-      return; // handled here; the task would only log it again
-    }
-    await this.pushFrame(frame, direction);
-  }
-}
-
 /** A user-facing line for a failed prompt: fal's reason, made specific for common cases. */
 export function describeFailure(error: ErrorFrame | { error: string; cause?: unknown }, context: { model: string; baseUrl: string | undefined; key?: string }): {
   message: string;
@@ -194,7 +180,7 @@ export async function runPrompts(options: RunPromptsOptions): Promise<RunPrompts
     options.onFailure?.(failure);
   };
 
-  const pipeline = new Pipeline([new ErrorTap(recordFailure), service, collector]);
+  const pipeline = new Pipeline([new ErrorTap(recordFailure, { name: "ErrorTap" }), service, collector]);
   const task = new PipelineTask(pipeline, { params: { enableMetrics: true } });
   const runner = new PipelineRunner({ handleSigint: false });
   let cancelled = false;

@@ -12,3 +12,4 @@ export {
 export { FrameProcessorMetrics } from "./metrics.js";
 export { EventEmitter, type EventHandler } from "./events.js";
 export { IdentityFilter } from "./identity-filter.js";
+export { ErrorTap } from "./error-tap.js";

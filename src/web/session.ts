@@ -11,6 +11,7 @@ import { ImageGenProgressFrame } from "../frames/progress.js";
 import { ImageGenUpdateSettingsFrame } from "../frames/settings.js";
 import { TextFrame } from "../frames/text.js";
 import { FrameDirection } from "../processors/direction.js";
+import { ErrorTap } from "../processors/error-tap.js";
 import { FrameProcessor } from "../processors/frame-processor.js";
 import { Pipeline } from "../pipeline/pipeline.js";
 import { PipelineRunner } from "../pipeline/runner.js";
@@ -100,20 +101,6 @@ function shownStage(stage: string): PanelStage | undefined {
   }
 }
 
-class ErrorTap extends FrameProcessor {
-  constructor(private readonly onError: (frame: ErrorFrame) => void) {
-    super({ name: "StoryboardErrorTap" });
-  }
-  override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
-    await super.processFrame(frame, direction, signal);
-    if (frame instanceof ErrorFrame && direction === FrameDirection.UPSTREAM) {
-      this.onError(frame);
-      return;
-    }
-    await this.pushFrame(frame, direction);
-  }
-}
-
 class SessionOutput extends FrameProcessor {
   constructor(private readonly session: StoryboardSession) {
     super({ name: "StoryboardOutput" });
@@ -151,7 +138,7 @@ export class StoryboardSession {
       settings: new FalImageGenSettings({ imageSize: "landscape_4_3" }),
     });
     this.#settings = this.#service.settings;
-    const pipeline = new Pipeline([new ErrorTap((frame) => this.#onError(frame)), this.#service, new SessionOutput(this)]);
+    const pipeline = new Pipeline([new ErrorTap((frame) => this.#onError(frame), { name: "StoryboardErrorTap" }), this.#service, new SessionOutput(this)]);
     this.#task = new PipelineTask(pipeline, { params: { enableMetrics: false } });
     const runner = new PipelineRunner({ handleSigint: false });
     this.#running = runner.run(this.#task).catch((error: unknown) => {
