@@ -1,5 +1,5 @@
 // `pipecat-ts serve`: the local fal-compatible server (preview renderer) in the foreground.
-import { EXIT_OK, parseCommandArgs, parseHost, parseIntegerOption, parseNumberOption, parsePort, CliError } from "./args.js";
+import { EXIT_OK, parseCommandArgs, parseHost, parseIntegerOption, parseNumberOption, parsePort, CliError, UsageError } from "./args.js";
 import type { CommandIO } from "./io.js";
 
 export const SERVE_HELP = `Usage: pipecat-ts serve [options]
@@ -15,6 +15,7 @@ Options:
   --inference-ms N    simulated inference time per request (default 300)
   --workers N         requests generated at once; the rest wait in the queue (default 4)
   --key KEY           require "Authorization: Key KEY" on API requests (the key is never printed)
+  --image-style S     preview (default) or photo (dense noise: ~1.5 MB per 1024x1024 PNG, for benchmarks)
   -h, --help          show this help`;
 
 interface ServeValues {
@@ -23,6 +24,7 @@ interface ServeValues {
   "inference-ms"?: string;
   workers?: string;
   key?: string;
+  "image-style"?: string;
   help?: boolean;
 }
 
@@ -32,6 +34,7 @@ const OPTIONS = {
   "inference-ms": { type: "string" },
   workers: { type: "string" },
   key: { type: "string" },
+  "image-style": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -46,11 +49,15 @@ export async function runServe(argv: string[], io: CommandIO): Promise<number> {
   const inferenceMs = parseNumberOption("--inference-ms", values["inference-ms"], 0, 600_000) ?? 300;
   const workers = parseIntegerOption("--workers", values.workers, 1, 256) ?? 4;
   const key = values.key !== undefined && values.key !== "" ? values.key : undefined;
+  const imageStyle = values["image-style"] ?? "preview";
+  if (imageStyle !== "preview" && imageStyle !== "photo") {
+    throw new UsageError(`--image-style must be "preview" or "photo", got ${JSON.stringify(imageStyle)}`);
+  }
 
   const { startLocalFalServer } = await import("../local-fal/index.js");
   let server;
   try {
-    server = await startLocalFalServer({ host, port, inferenceMs, workers, requiredKey: key });
+    server = await startLocalFalServer({ host, port, inferenceMs, workers, requiredKey: key, imageStyle });
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === "EADDRINUSE") throw new CliError(`Port ${port} on ${host} is already in use: pick another with --port (0 = any free port).`);

@@ -190,6 +190,26 @@ describe("pipecat-ts serve", () => {
     expect(result.code).toBe(0);
   });
 
+  it("--image-style photo serves large photo-like images; a bad style is a usage error", async () => {
+    const bad = await runNode([CLI, "serve", "--image-style", "gif"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toMatch(/--image-style must be "preview" or "photo"/);
+    expectNoStack(bad.stderr);
+    const served = await startNode([CLI, "serve", "--port", "0", "--inference-ms", "0", "--image-style", "photo"], /listening on (http:\/\/127\.0\.0\.1:\d+)[\s\S]*Ctrl-C to stop/);
+    try {
+      const response = await fetch(`${served.match[1]}/run/fal-ai/fast-sdxl`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ prompt: "noise", image_size: "square_hd", format: "png" }),
+      });
+      const body = (await response.json()) as { images: Array<{ file_size: number }> };
+      expect(body.images[0]?.file_size).toBeGreaterThan(1_000_000);
+    } finally {
+      served.child.kill("SIGINT");
+      await served.exited;
+    }
+  });
+
   it("a port in use is one clear line and exit 1", async () => {
     const first = await startNode([CLI, "serve", "--port", "0"], /listening on http:\/\/127\.0\.0\.1:(\d+)[\s\S]*Ctrl-C to stop/);
     try {
