@@ -99,6 +99,9 @@ export interface FrameProcessorEvents {
 /** How long the process lane waits for an abandoned run that ignores its AbortSignal (Pipecat's cancel timeout). */
 export const ABANDONED_RUN_GRACE_MS = 1000;
 
+/** How long cleanup() waits for a system frame's handler that is still running. */
+const CLEANUP_SYSTEM_RUN_WAIT_MS = 500;
+
 /** What queueFrame()/pushFrame()/processFrame() return when nothing is left to wait for (never rejects). */
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -404,7 +407,7 @@ export class FrameProcessor {
       // A lane stuck in a system frame's handler is not waited for long.
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, 500);
+        timer = setTimeout(resolve, CLEANUP_SYSTEM_RUN_WAIT_MS);
         timer.unref?.();
       });
       await Promise.race([systemRun, timeout]);

@@ -12,13 +12,13 @@ export function redactText(text: string, secrets: readonly (string | undefined)[
   return out;
 }
 
-/** Deep copy of a JSON-like value with every string redacted. */
+/** Deep copy of a JSON-like value with every string (object keys included) redacted. */
 export function redactValue(value: unknown, secrets: readonly (string | undefined)[]): unknown {
   if (typeof value === "string") return redactText(value, secrets);
   if (Array.isArray(value)) return value.map((v) => redactValue(v, secrets));
   if (value && typeof value === "object") {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = redactValue(v, secrets);
+    for (const [k, v] of Object.entries(value)) out[redactText(k, secrets)] = redactValue(v, secrets);
     return out;
   }
   return value;

@@ -131,13 +131,14 @@ export class FalImageGenService extends ImageGenService<FalImageGenSettings> {
       for (const [index, image] of cached.images.entries()) {
         yield await this.#frame(prompt, index, image.url, { bytes: image.bytes, mimeType: image.mimeType }, image, context.signal, cached);
       }
-      context.progress({ stage: "completed", requestId: cached.requestId });
       return;
     }
 
     const timeoutMs = this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    // Aborts on interruption/cancel (context.signal) or when this prompt's deadline passes.
-    const linked = new LinkedAbort([context.signal], { timeoutMs, timeoutReason: () => new FalTimeoutError("Image generation", timeoutMs) });
+    // Aborts on interruption/cancel (context.signal), when this prompt's deadline passes, or when
+    // the generation ends early (a failed image, a consumer that stops): no download outlives it.
+    const ended = new AbortController();
+    const linked = new LinkedAbort([context.signal, ended.signal], { timeoutMs, timeoutReason: () => new FalTimeoutError("Image generation", timeoutMs) });
     const signal = linked.signal;
     try {
       const response = this.mode === "queue" ? await this.#viaQueue(model, body, signal, context) : await this.#viaRun(model, body, signal, context);
@@ -163,6 +164,7 @@ export class FalImageGenService extends ImageGenService<FalImageGenSettings> {
       if (linked.timedOut && !context.signal.aborted) throw signal.reason;
       throw error;
     } finally {
+      ended.abort(new DOMException("Image generation ended", "AbortError"));
       linked.dispose();
     }
   }

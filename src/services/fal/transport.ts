@@ -76,6 +76,8 @@ interface CallOptions {
 }
 
 const DEFAULT_HTTP_TIMEOUT_MS = 120_000;
+/** How long a best-effort cancel may take before it is given up. */
+const CANCEL_TIMEOUT_MS = 5_000;
 
 export class FalTransport {
   readonly #fetch: typeof fetch;
@@ -176,7 +178,7 @@ export class FalTransport {
   /** `PUT .../requests/{id}/cancel`. Best effort: resolves to whether fal accepted it; never throws. */
   async cancel(model: string, requestId: string, options: { timeoutMs?: number } = {}): Promise<boolean> {
     const url = `${this.#requestUrl(model, requestId)}/cancel`;
-    const linked = new LinkedAbort([], { timeoutMs: options.timeoutMs ?? 5_000 });
+    const linked = new LinkedAbort([], { timeoutMs: options.timeoutMs ?? CANCEL_TIMEOUT_MS });
     try {
       const response = await this.#send("cancel", url, { method: "PUT" }, undefined, linked.signal);
       await response.body?.cancel().catch(() => undefined);

@@ -175,6 +175,40 @@ describe("frames", () => {
     expect(out.map((f) => f.constructor.name)).toEqual(["URLImageRawFrame", "URLImageRawFrame"]);
   });
 
+  it("a generation that ends early (a failed image, a consumer that stops) aborts its other downloads", async () => {
+    // Downloads under /hang/ never answer until their signal aborts.
+    const hung: AbortSignal[] = [];
+    const fetchFn: typeof fetch = (input, init) => {
+      const signal = init?.signal;
+      if (!String(input).includes("/hang/") || !signal) return globalThis.fetch(input, init);
+      hung.push(signal);
+      return new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason as Error), { once: true }));
+    };
+    const hangs = [`${fake.url}/hang/1.png`, `${fake.url}/hang/2.png`];
+
+    // Image 0 fails (404) while images 1 and 2 are still downloading.
+    fake.respond(() => ({ body: { images: [{ url: `${fake.url}/files/missing.png` }, ...hangs.map((url) => ({ url }))] } }));
+    const out = [];
+    for await (const frame of service({ fetch: fetchFn, settings: new FalImageGenSettings({ numImages: 3 }) }).runImageGen("x")) out.push(frame);
+    expect(out.map((f) => f.constructor.name)).toEqual(["ErrorFrame"]);
+    expect(hung).toHaveLength(2);
+    expect(hung.every((signal) => signal.aborted)).toBe(true);
+
+    // The consumer stops after image 0 while images 1 and 2 are still downloading.
+    hung.length = 0;
+    fake.respond(async (_req, f) => {
+      const reply = await f.imagesReply(1);
+      const body = reply.body as { images: { url: string }[] };
+      return { body: { ...body, images: [...body.images, ...hangs.map((url) => ({ url }))] } };
+    });
+    for await (const frame of service({ fetch: fetchFn, settings: new FalImageGenSettings({ numImages: 3 }) }).runImageGen("y")) {
+      expect(frame).toBeInstanceOf(URLImageRawFrame);
+      break;
+    }
+    expect(hung).toHaveLength(2);
+    expect(hung.every((signal) => signal.aborted)).toBe(true);
+  });
+
   it("runImageGen yields an ErrorFrame on failure", async () => {
     fake.respond(() => ({ status: 500, body: { detail: "boom" } }));
     const out = [];
@@ -336,5 +370,13 @@ describe("failures become upstream ErrorFrames and the pipeline keeps running", 
     const [error] = errors(up);
     expect(error?.error).toContain("[REDACTED]");
     expect(JSON.stringify({ e: error?.error, c: String(error?.cause), d: (error?.cause as { detail?: unknown })?.detail })).not.toContain(KEY);
+  });
+
+  it("never lets the key reach an ErrorFrame when the server echoes it as a JSON object key", async () => {
+    fake.respond((req) => ({ status: 400, body: { detail: { [String(req.headers.authorization)]: "not accepted" } } }));
+    const { up } = await runTest(service(), { framesToSend: [new TextFrame("x")] });
+    const [error] = errors(up);
+    expect(error?.error).toContain("[REDACTED]");
+    expect(JSON.stringify({ e: error?.error, d: (error?.cause as { detail?: unknown })?.detail })).not.toContain(KEY);
   });
 });

@@ -318,6 +318,16 @@ describe("sync mode, cache, deferred decoding, metrics", () => {
     expect(service.cache?.hits).toBe(1);
   });
 
+  it("a prompt served from the cache reports completed once, like any other", async () => {
+    const { service } = await setup({}, { cache: true, maxConcurrency: 1, settings: new FalImageGenSettings({ seed: 7, imageSize: "square" }) });
+    const { down } = await runTest(service, { framesToSend: [new TextFrame("same"), new TextFrame("same")] });
+    expect(service.cache?.hits).toBe(1);
+    const stages = (promptId: number): string[] => progress(down).filter((p) => p.promptId === promptId).map((p) => p.stage);
+    const [first, second] = down.filter((f): f is TextFrame => f instanceof TextFrame);
+    expect(stages(first?.id ?? -1).filter((s) => s === "completed")).toHaveLength(1);
+    expect(stages(second?.id ?? -1)).toEqual(["queued", "completed"]);
+  });
+
   it("does not cache unseeded requests", async () => {
     const { server: s, service } = await setup({}, { cache: true, maxConcurrency: 1 });
     await runTest(service, { framesToSend: [new TextFrame("same"), new TextFrame("same")] });
