@@ -75,7 +75,6 @@ export interface RunPromptsResult {
 class PromptCollector extends FrameProcessor {
   readonly images: GeneratedImage[] = [];
   readonly requests: ImageGenRequestMetricsData[] = [];
-  readonly stages = new Map<number, ImageGenStage>();
   #current = -1;
 
   constructor(
@@ -107,10 +106,7 @@ class PromptCollector extends FrameProcessor {
       if (this.options.onImage) await this.options.onImage(image);
     } else if (frame instanceof ImageGenProgressFrame) {
       const index = this.indexById.get(frame.promptId);
-      if (index !== undefined) {
-        this.stages.set(index, frame.stage);
-        this.options.onProgress?.(index, frame.stage, frame.queuePosition);
-      }
+      if (index !== undefined) this.options.onProgress?.(index, frame.stage, frame.queuePosition);
     } else if (frame instanceof MetricsFrame) {
       for (const data of frame.data) if (data.type === "image_gen_request") this.requests.push(data);
     }
@@ -163,18 +159,12 @@ export async function runPrompts(options: RunPromptsOptions): Promise<RunPrompts
   const frames = options.prompts.map((prompt) => new TextFrame(prompt));
   const indexById = new Map(frames.map((frame, index) => [frame.id, index]));
   const failures: PromptFailure[] = [];
-  const failedIndices = new Set<number>();
   const collector = new PromptCollector(indexById, options);
 
   const recordFailure = (frame: ErrorFrame): void => {
     const { message, status } = describeFailure(frame, { model, baseUrl: options.baseUrl, key: options.key });
-    let index = -1;
-    if (frame.prompt !== undefined) {
-      // The first prompt with this text that has not already failed and has not completed.
-      const candidates = options.prompts.flatMap((p, i) => (p === frame.prompt && !failedIndices.has(i) ? [i] : []));
-      index = candidates.find((i) => collector.stages.get(i) === "failed") ?? candidates.find((i) => collector.stages.get(i) !== "completed") ?? -1;
-    }
-    if (index >= 0) failedIndices.add(index);
+    // The prompt whose TextFrame this error answers (identical prompts are told apart by frame id).
+    const index = frame.promptId === undefined ? -1 : (indexById.get(frame.promptId) ?? -1);
     const failure: PromptFailure = { index, prompt: frame.prompt, message, category: frame.category, status };
     failures.push(failure);
     options.onFailure?.(failure);

@@ -17,6 +17,8 @@ export interface ErrorFrameOptions {
   processor?: NamedSource;
   /** The prompt (or other input) this error answers, when a service knows it. */
   prompt?: string;
+  /** The id of the frame that carried that prompt (the TextFrame), so it can be told apart from an identical prompt. */
+  promptId?: number;
 }
 
 export class ErrorFrame extends SystemFrame {
@@ -26,6 +28,7 @@ export class ErrorFrame extends SystemFrame {
   category: ErrorCategory | undefined;
   processor: NamedSource | undefined;
   readonly prompt: string | undefined;
+  readonly promptId: number | undefined;
 
   constructor(error: string, options: ErrorFrameOptions = {}) {
     super();
@@ -35,6 +38,7 @@ export class ErrorFrame extends SystemFrame {
     this.category = options.category;
     this.processor = options.processor;
     this.prompt = options.prompt;
+    this.promptId = options.promptId;
   }
 
   override toString(): string {

@@ -92,7 +92,7 @@ export abstract class ImageGenService<S extends ImageGenSettings> extends AIServ
     try {
       yield* this.generate(prompt, context);
     } catch (error) {
-      yield this.#errorFrame(prompt, error);
+      yield this.#errorFrame(prompt, undefined, error);
     }
   }
 
@@ -188,7 +188,7 @@ export abstract class ImageGenService<S extends ImageGenSettings> extends AIServ
         return;
       }
       this.#progress(promptId, prompt, { stage: "failed" });
-      await this.pushErrorFrame(this.#errorFrame(prompt, error));
+      await this.pushErrorFrame(this.#errorFrame(prompt, promptId, error));
     } finally {
       slot.close();
     }
@@ -211,7 +211,7 @@ export abstract class ImageGenService<S extends ImageGenSettings> extends AIServ
     };
   }
 
-  #errorFrame(prompt: string, error: unknown): ErrorFrame {
+  #errorFrame(prompt: string, promptId: number | undefined, error: unknown): ErrorFrame {
     const message = error instanceof Error ? error.message : String(error);
     const category = error instanceof PipecatError ? error.category : undefined;
     return new ErrorFrame(`Image generation failed for prompt ${JSON.stringify(shorten(prompt))}: ${message}`, {
@@ -219,6 +219,7 @@ export abstract class ImageGenService<S extends ImageGenSettings> extends AIServ
       category,
       processor: this,
       prompt,
+      promptId,
     });
   }
 

@@ -316,9 +316,11 @@ export class StoryboardSession {
       if (frame.category !== "cancelled") this.#options.send({ type: "error", run: run?.id ?? 0, index: -1, message: safe });
       return;
     }
-    // The in-flight panel with this prompt that has not finished.
-    const index = [...run.inFlight].sort((a, b) => a - b).find((i) => run.panels[i]?.prompt === frame.prompt && run.panels[i]?.stage !== "done" && run.panels[i]?.stage !== "error");
-    if (index === undefined) return;
+    // The panel whose TextFrame this error answers (identical prompts are told apart by frame id).
+    const entry = frame.promptId === undefined ? undefined : this.#frames.get(frame.promptId);
+    if (!entry || entry.run !== run) return;
+    const index = entry.index;
+    if (run.panels[index]?.stage === "done" || run.panels[index]?.stage === "error") return;
     const panel = run.panels[index] as Panel;
     panel.stage = "error";
     this.#options.send({ type: "error", run: run.id, index, message: safe });

@@ -62,7 +62,6 @@ export interface FalImageGenServiceOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
-const DEFAULT_HTTP_TIMEOUT_MS = 60_000;
 const DEFAULT_POLL_INTERVAL_MS = 250;
 
 export class FalImageGenService extends ImageGenService<FalImageGenSettings> {
@@ -93,7 +92,7 @@ export class FalImageGenService extends ImageGenService<FalImageGenSettings> {
       credentials: () => this.#key ?? process.env.FAL_KEY,
       endpoints: falEndpoints(options.baseUrl ?? process.env.FAL_BASE_URL),
       retry: options.retry,
-      httpTimeoutMs: options.httpTimeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS,
+      httpTimeoutMs: options.httpTimeoutMs,
       onRetry: ({ operation, attempt, delayMs }) => logger.warn(`${this.name}: fal ${operation} retry ${attempt} in ${delayMs} ms`),
     });
     if (options.cache) this.#cache = new ImageCache(options.cache === true ? {} : options.cache);

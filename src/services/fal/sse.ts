@@ -13,6 +13,8 @@ export async function* readServerSentEvents(body: ReadableStream<Uint8Array>): A
       buffer += decoder.decode(value, { stream: true });
       let newline: number;
       while ((newline = buffer.search(/\r\n|\r|\n/)) >= 0) {
+        // A "\r" ending the chunk may be the first half of "\r\n": wait for the next chunk.
+        if (newline === buffer.length - 1 && buffer.endsWith("\r")) break;
         const line = buffer.slice(0, newline);
         buffer = buffer.slice(newline + (buffer.startsWith("\r\n", newline) ? 2 : 1));
         if (line === "") {
@@ -24,7 +26,7 @@ export async function* readServerSentEvents(body: ReadableStream<Uint8Array>): A
         // Comments (":"), "event:", "id:" and "retry:" lines carry nothing we use.
       }
     }
-    buffer += decoder.decode();
+    buffer = (buffer + decoder.decode()).replace(/\r$/, "");
     if (buffer.startsWith("data:")) data.push(buffer.slice(5).replace(/^ /, ""));
     if (data.length > 0) yield data.join("\n");
   } finally {

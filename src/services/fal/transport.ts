@@ -12,6 +12,8 @@ import { readServerSentEvents } from "./sse.js";
 export const FAL_RUN_URL = "https://fal.run";
 export const FAL_QUEUE_URL = "https://queue.fal.run";
 const USER_AGENT = "pipecat-ts";
+/** Statuses after which a queue submit is certainly not queued, so it may be sent again. */
+const SUBMIT_RETRYABLE_STATUSES: readonly number[] = [429, 503];
 
 export interface FalEndpoints {
   /** Where sync runs go: `{runUrl}/{model}`. */
@@ -66,7 +68,7 @@ export interface FalTransportOptions {
   credentials: () => string | undefined;
   endpoints: FalEndpoints;
   retry?: Partial<RetryPolicy>;
-  /** Deadline for one HTTP attempt (sync runs include the inference). Default 120 s. */
+  /** Deadline for one HTTP attempt (sync runs include the inference). Default 60 s. */
   httpTimeoutMs?: number;
   onRetry?: (info: { operation: string; attempt: number; delayMs: number; error: unknown }) => void;
 }
@@ -75,7 +77,7 @@ interface CallOptions {
   signal?: AbortSignal;
 }
 
-const DEFAULT_HTTP_TIMEOUT_MS = 120_000;
+export const DEFAULT_HTTP_TIMEOUT_MS = 60_000;
 /** How long a best-effort cancel may take before it is given up. */
 const CANCEL_TIMEOUT_MS = 5_000;
 
@@ -195,7 +197,11 @@ export class FalTransport {
   }
 
   #retrying<T>(operation: string, idempotent: boolean, signal: AbortSignal | undefined, call: () => Promise<T>): Promise<{ value: T; attempts: number }> {
-    return withRetries(call, this.#policy, {
+    // A queue submit answered 502/504 may have been forwarded and queued by fal behind the gateway:
+    // only answers that certainly mean "not accepted" (429, 503) are worth sending it again for.
+    const policy =
+      operation === "submit" ? { ...this.#policy, retryableStatuses: this.#policy.retryableStatuses.filter((s) => SUBMIT_RETRYABLE_STATUSES.includes(s)) } : this.#policy;
+    return withRetries(call, policy, {
       idempotent,
       signal,
       onRetry: (info) => this.#onRetry?.({ operation, ...info }),

@@ -349,6 +349,16 @@ describe("failures become upstream ErrorFrames and the pipeline keeps running", 
     expect(images(down).map((f) => f.prompt)).toEqual(["good"]);
   });
 
+  it("an ErrorFrame names the TextFrame it answers, so identical prompts are told apart", async () => {
+    let postCount = 0;
+    fake.respond(async (_req, f) => (++postCount === 1 ? { ...(await f.imagesReply(1)), delayMs: 100 } : { status: 500, body: { detail: "second one failed" } }));
+    const first = new TextFrame("same");
+    const second = new TextFrame("same");
+    const { up, down } = await runTest(service({ retry: { maxRetries: 0 }, maxConcurrency: 2 }), { framesToSend: [first, second] });
+    expect(images(down)).toHaveLength(1);
+    expect(errors(up).map((e) => [e.prompt, e.promptId])).toEqual([["same", second.id]]);
+  });
+
   it("a network error (nothing listening) becomes a network ErrorFrame", async () => {
     const s = new FalImageGenService({ key: KEY, baseUrl: "http://127.0.0.1:9", retry: { maxRetries: 0 } });
     const { up } = await runTest(s, { framesToSend: [new TextFrame("x")] });

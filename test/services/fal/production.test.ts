@@ -118,6 +118,20 @@ describe("queue mode", () => {
     expect(count(s, "result")).toBe(2);
   });
 
+  it("re-sends a submit refused with 429 or 503, but not one answered 502/504 (a gateway may have queued it)", async () => {
+    const { server: s, service } = await setup({ faults: [{ operation: "submit", status: 503, times: 1 }] }, { mode: "queue", statusMode: "poll", pollIntervalMs: 10 });
+    const { down } = await runTest(service, { framesToSend: prompts(1) });
+    expect(images(down)).toHaveLength(1);
+    expect(count(s, "submit")).toBe(2);
+
+    s.clearRequests();
+    s.setFaults([{ operation: "submit", status: 502, times: 1 }]);
+    const again = new FalImageGenService({ key: KEY, baseUrl: s.url, mode: "queue", retry: { baseDelayMs: 10 } });
+    const { up } = await runTest(again, { framesToSend: prompts(1) });
+    expect(errorsOf(up)[0]?.error).toMatch(/submit failed with HTTP 502/);
+    expect(count(s, "submit")).toBe(1);
+  });
+
   it("does not re-send a submit whose connection dropped (fal may have accepted it)", async () => {
     const { server: s, service } = await setup({ faults: [{ operation: "submit", resetConnection: true, times: 1 }] }, { mode: "queue" });
     const { up } = await runTest(service, { framesToSend: prompts(1) });

@@ -26,6 +26,10 @@ describe("readServerSentEvents", () => {
     expect(await collect(["da", "ta: one\r\nda", "ta: two\r\n", "\r\n", "data:x\n\n"])).toEqual(["one\ntwo", "x"]);
   });
 
+  it("does not end an event early when \\r\\n is split across chunks", async () => {
+    expect(await collect(["data: a\r", "\ndata: b\r\n\r", "\n"])).toEqual(["a\nb"]);
+  });
+
   it("yields a final event without a trailing blank line", async () => {
     expect(await collect(["event: status\ndata: last"])).toEqual(["last"]);
   });
