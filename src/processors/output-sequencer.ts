@@ -2,6 +2,7 @@
 // Each input reserves a slot; a slot's frames go out as soon as every earlier slot is finished,
 // so a slow input never lets a later one overtake it, and the first slot streams without delay.
 import type { Frame } from "../frames/base.js";
+import { logger } from "../utils/logger.js";
 import type { FrameDirection } from "./direction.js";
 
 type Push = (frame: Frame, direction: FrameDirection) => Promise<void>;
@@ -97,7 +98,8 @@ export class OutputSequencer {
         const head = this.#slots[0] as OutputSlot;
         while (head.items.length > 0 && !head.dropped) {
           const item = head.items.shift() as Pending;
-          await this.push(item.frame, item.direction).catch(() => undefined);
+          // pushFrame reports its own failures; a rejection here must not stop the frames behind it.
+          await this.push(item.frame, item.direction).catch((error: unknown) => logger.debug(`OutputSequencer: push of ${item.frame} failed: ${String(error)}`));
         }
         if (!head.closed && !head.dropped) return;
         if (this.#slots[0] === head) this.#slots.shift();

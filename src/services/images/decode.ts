@@ -1,6 +1,6 @@
 // Decodes encoded images to raw pixels with sharp. sharp works on libuv's thread pool,
 // so decoding never blocks the event loop.
-import sharp from "sharp";
+import type { Sharp } from "sharp";
 import type { DecodedImage, ImageSize } from "../../frames/image.js";
 import { PipecatError } from "../../utils/errors.js";
 
@@ -12,6 +12,14 @@ export class ImageDecodeError extends PipecatError {
 
 const LAYOUTS: Record<number, string> = { 1: "L", 2: "LA", 3: "RGB", 4: "RGBA" };
 
+// sharp (and libvips behind it) is loaded on first use, not when "pipecat-ts" is imported: a
+// pipeline that never decodes an image does not pay for it (~60 MB of RSS).
+let loadingSharp: Promise<(input: Uint8Array) => Sharp> | undefined;
+function sharpFor(input: Uint8Array): Promise<Sharp> {
+  loadingSharp ??= import("sharp").then((module) => module.default);
+  return loadingSharp.then((sharp) => sharp(input));
+}
+
 /** Pixel layout name for a channel count, as Pipecat's `format` ("RGB", "RGBA"...). */
 export function pixelFormatForChannels(channels: number): string {
   return LAYOUTS[channels] ?? `${channels}ch`;
@@ -19,7 +27,7 @@ export function pixelFormatForChannels(channels: number): string {
 
 export async function decodeToPixels(bytes: Uint8Array): Promise<DecodedImage> {
   try {
-    const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await (await sharpFor(bytes)).raw().toBuffer({ resolveWithObject: true });
     return {
       pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
       size: { width: info.width, height: info.height },
@@ -38,7 +46,7 @@ export interface ImageHeader {
 /** Reads only the header: size and pixel layout, without decoding pixels. */
 export async function readImageHeader(bytes: Uint8Array): Promise<ImageHeader> {
   try {
-    const meta = await sharp(bytes).metadata();
+    const meta = await (await sharpFor(bytes)).metadata();
     if (!meta.width || !meta.height) throw new Error("no dimensions in image header");
     return { size: { width: meta.width, height: meta.height }, format: pixelFormatForChannels(meta.channels ?? 3) };
   } catch (cause) {
