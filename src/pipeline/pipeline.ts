@@ -10,13 +10,15 @@ import { logger } from "../utils/logger.js";
 /** Where a frame leaving a pipeline end goes. */
 export type PipelineExit = (frame: Frame, direction: FrameDirection) => Promise<void>;
 
-/** Head bookend: passes downstream frames in, hands upstream frames to `exit`. */
-export class PipelineSource extends FrameProcessor {
+/** A pipeline end: frames travelling towards `exitDirection` leave through `exit`; the others go in. */
+abstract class PipelineBookend extends FrameProcessor {
   readonly #exit: PipelineExit;
+  readonly #exitDirection: FrameDirection;
 
-  constructor(exit: PipelineExit, options: { name?: string } = {}) {
+  constructor(exit: PipelineExit, exitDirection: FrameDirection, options: { name?: string }) {
     super({ name: options.name, directMode: true });
     this.#exit = exit;
+    this.#exitDirection = exitDirection;
   }
 
   // Not async: the base's work is synchronous for every frame but an InterruptionFrame, so the
@@ -28,27 +30,21 @@ export class PipelineSource extends FrameProcessor {
   }
 
   #route(frame: Frame, direction: FrameDirection): Promise<void> {
-    return direction === FrameDirection.DOWNSTREAM ? this.pushFrame(frame, direction) : this.#exit(frame, direction);
+    return direction === this.#exitDirection ? this.#exit(frame, direction) : this.pushFrame(frame, direction);
+  }
+}
+
+/** Head bookend: passes downstream frames in, hands upstream frames to `exit`. */
+export class PipelineSource extends PipelineBookend {
+  constructor(exit: PipelineExit, options: { name?: string } = {}) {
+    super(exit, FrameDirection.UPSTREAM, options);
   }
 }
 
 /** Tail bookend: hands downstream frames to `exit`, passes upstream frames in. */
-export class PipelineSink extends FrameProcessor {
-  readonly #exit: PipelineExit;
-
+export class PipelineSink extends PipelineBookend {
   constructor(exit: PipelineExit, options: { name?: string } = {}) {
-    super({ name: options.name, directMode: true });
-    this.#exit = exit;
-  }
-
-  override processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
-    const base = super.processFrame(frame, direction, signal);
-    if (isSettledNoop(base)) return this.#route(frame, direction);
-    return base.then(() => this.#route(frame, direction));
-  }
-
-  #route(frame: Frame, direction: FrameDirection): Promise<void> {
-    return direction === FrameDirection.UPSTREAM ? this.pushFrame(frame, direction) : this.#exit(frame, direction);
+    super(exit, FrameDirection.DOWNSTREAM, options);
   }
 }
 
