@@ -511,14 +511,7 @@ export class FrameProcessor {
   }
 
   async #runSystem(frame: Frame, direction: FrameDirection): Promise<void> {
-    const signal = this.#lifetime.signal;
-    try {
-      if ((this.#hooks & BEFORE_PROCESS) !== 0) await this.#events.emit("beforeProcessFrame", this, frame, direction);
-      await this.processFrame(frame, direction, signal);
-      if ((this.#hooks & AFTER_PROCESS) !== 0) await this.#events.emit("afterProcessFrame", this, frame, direction);
-    } catch (error) {
-      await this.#processingFailed(frame, error, signal, false);
-    }
+    await this.#invokeDirectWithHooks(frame, direction);
     this.#systemBusy = false;
     if (this.#resumeAfterInput && this.#runId === 0) this.#pumpProcess();
     this.#drainInput();
@@ -598,6 +591,7 @@ export class FrameProcessor {
     }
   }
 
+  /** processFrame with the before/after events, on the lifetime signal (system frames, direct mode). */
   async #invokeDirectWithHooks(frame: Frame, direction: FrameDirection): Promise<void> {
     const signal = this.#lifetime.signal;
     try {
