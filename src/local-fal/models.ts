@@ -278,68 +278,67 @@ function checkImageSize(v: unknown, errors: FieldError[]): { width: number; heig
   return ok ? size : undefined;
 }
 
-function checkLoras(v: unknown, errors: FieldError[]): unknown[] | undefined {
+/**
+ * A list of objects that each need a string `path` (fal's LoraWeight and Embedding): checks the
+ * list, each item's shape and its `path`, then lets `rest` check the item's other fields.
+ */
+function checkPathList(
+  field: string,
+  itemClass: string,
+  v: unknown,
+  errors: FieldError[],
+  defaults: () => Record<string, unknown>,
+  rest: (item: Record<string, unknown>, loc: Array<string | number>, out: Record<string, unknown>) => void,
+): unknown[] | undefined {
   if (!Array.isArray(v)) {
-    errors.push(err(["loras"], "list_type", "Input should be a valid list", v));
+    errors.push(err([field], "list_type", "Input should be a valid list", v));
     return undefined;
   }
   const out: unknown[] = [];
   v.forEach((item, i) => {
-    const m = checkModel(["loras", i], item, "LoraWeight");
+    const loc = [field, i];
+    const m = checkModel(loc, item, itemClass);
     if (!m.ok) return void errors.push(m.error);
-    const lora: Record<string, unknown> = { scale: 1 };
-    if (m.value.path === undefined) errors.push(err(["loras", i, "path"], "missing", "Field required", m.value));
+    const entry = defaults();
+    if (m.value.path === undefined) errors.push(err([...loc, "path"], "missing", "Field required", m.value));
     else {
-      const p = checkString(["loras", i, "path"], m.value.path);
-      if (p.ok) lora.path = p.value;
+      const p = checkString([...loc, "path"], m.value.path);
+      if (p.ok) entry.path = p.value;
       else errors.push(p.error);
     }
-    if (m.value.scale !== undefined) {
-      const s = checkFloat(["loras", i, "scale"], m.value.scale, {});
-      if (s.ok) lora.scale = s.value;
-      else errors.push(s.error);
-    }
-    if (m.value.force !== undefined) {
-      const f = checkBool(["loras", i, "force"], m.value.force);
-      if (f.ok) lora.force = f.value;
-      else errors.push(f.error);
-    }
-    out.push(lora);
+    rest(m.value, loc, entry);
+    out.push(entry);
   });
   return out;
 }
 
-function checkEmbeddings(v: unknown, errors: FieldError[]): unknown[] | undefined {
-  if (!Array.isArray(v)) {
-    errors.push(err(["embeddings"], "list_type", "Input should be a valid list", v));
-    return undefined;
-  }
-  const out: unknown[] = [];
-  v.forEach((item, i) => {
-    const m = checkModel(["embeddings", i], item, "Embedding");
-    if (!m.ok) return void errors.push(m.error);
-    const emb: Record<string, unknown> = { tokens: ["<s0>", "<s1>"] };
-    if (m.value.path === undefined) errors.push(err(["embeddings", i, "path"], "missing", "Field required", m.value));
-    else {
-      const p = checkString(["embeddings", i, "path"], m.value.path);
-      if (p.ok) emb.path = p.value;
-      else errors.push(p.error);
+function checkLoras(v: unknown, errors: FieldError[]): unknown[] | undefined {
+  return checkPathList("loras", "LoraWeight", v, errors, () => ({ scale: 1 }), (item, loc, lora) => {
+    if (item.scale !== undefined) {
+      const s = checkFloat([...loc, "scale"], item.scale, {});
+      if (s.ok) lora.scale = s.value;
+      else errors.push(s.error);
     }
-    if (m.value.tokens !== undefined) {
-      if (!Array.isArray(m.value.tokens)) errors.push(err(["embeddings", i, "tokens"], "list_type", "Input should be a valid list", m.value.tokens));
-      else {
-        const tokens: string[] = [];
-        m.value.tokens.forEach((t, j) => {
-          const s = checkString(["embeddings", i, "tokens", j], t);
-          if (s.ok) tokens.push(s.value);
-          else errors.push(s.error);
-        });
-        emb.tokens = tokens;
-      }
+    if (item.force !== undefined) {
+      const f = checkBool([...loc, "force"], item.force);
+      if (f.ok) lora.force = f.value;
+      else errors.push(f.error);
     }
-    out.push(emb);
   });
-  return out;
+}
+
+function checkEmbeddings(v: unknown, errors: FieldError[]): unknown[] | undefined {
+  return checkPathList("embeddings", "Embedding", v, errors, () => ({ tokens: ["<s0>", "<s1>"] }), (item, loc, emb) => {
+    if (item.tokens === undefined) return;
+    if (!Array.isArray(item.tokens)) return void errors.push(err([...loc, "tokens"], "list_type", "Input should be a valid list", item.tokens));
+    const tokens: string[] = [];
+    item.tokens.forEach((t, j) => {
+      const s = checkString([...loc, "tokens", j], t);
+      if (s.ok) tokens.push(s.value);
+      else errors.push(s.error);
+    });
+    emb.tokens = tokens;
+  });
 }
 
 export type ValidationResult = { ok: true; input: NormalizedInput } | { ok: false; errors: FieldError[] };

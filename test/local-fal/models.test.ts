@@ -76,6 +76,14 @@ describe("local fal models: validation (unit)", () => {
     expect(locs("fal-ai/fast-lightning-sdxl", { prompt: "x", guidance_scale: "very" })).toEqual([]);
   });
 
+  it("normalises loras and embeddings with fal's defaults (scale 1, tokens <s0> <s1>)", () => {
+    const r = validateInput(MODELS.get("fal-ai/fast-sdxl")!, { prompt: "x", loras: [{ path: "a", force: true }], embeddings: [{ path: "e" }, { path: "f", tokens: ["<t>"] }] });
+    expect(r.ok && r.input.params).toMatchObject({
+      loras: [{ path: "a", scale: 1, force: true }],
+      embeddings: [{ path: "e", tokens: ["<s0>", "<s1>"] }, { path: "f", tokens: ["<t>"] }],
+    });
+  });
+
   it("fast-sdxl: format, guidance, steps, loras, embeddings, safety checker version", () => {
     const png = validateInput(MODELS.get("fal-ai/fast-sdxl")!, { prompt: "x", format: "png", output_format: "jpeg" });
     expect(png.ok && png.input.format).toBe("png");
