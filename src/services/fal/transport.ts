@@ -3,6 +3,7 @@
 // everywhere, per-attempt timeouts, and retries that honour Retry-After.
 import { isAbortError, LinkedAbort } from "../../utils/abort.js";
 import { PipecatError } from "../../utils/errors.js";
+import { logger } from "../../utils/logger.js";
 import { redactValue } from "../../utils/secrets.js";
 import { FalApiError, FalNetworkError, FalResponseError, FalTimeoutError } from "./errors.js";
 import { parseModelId } from "./models.js";
@@ -184,8 +185,11 @@ export class FalTransport {
     try {
       const response = await this.#send("cancel", url, { method: "PUT" }, undefined, linked.signal);
       await response.body?.cancel().catch(() => undefined);
+      if (!response.ok) logger.info(`fal cancel of request ${requestId} answered HTTP ${response.status}`);
       return response.ok;
-    } catch {
+    } catch (error) {
+      // Best effort: the caller has already given up on this request; say why fal was not told.
+      logger.info(`fal cancel of request ${requestId} failed: ${error instanceof Error ? error.message : String(error)}`);
       return false;
     } finally {
       linked.dispose();
