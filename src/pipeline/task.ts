@@ -25,6 +25,10 @@ import { FrameProcessor, isSettledNoop, runDetached, settledNoop } from "../proc
 import { Fifo } from "../processors/queues.js";
 import { nextObjectId, nextObjectName } from "../utils/ids.js";
 import { logger } from "../utils/logger.js";
+
+/** Pipecat's defaults: how long to wait for the StartFrame, and for a CancelFrame, to reach the end. */
+export const DEFAULT_START_TIMEOUT_SECS = 20;
+export const DEFAULT_CANCEL_TIMEOUT_SECS = 20;
 import { Pipeline, PipelineSink, PipelineSource } from "./pipeline.js";
 
 /** Any frame class, abstract ones (DataFrame, SystemFrame...) included. */
@@ -332,7 +336,7 @@ export class PipelineTask {
       metadata: this.#params.startMetadata,
     });
     this.#inject(start);
-    const startTimer = timeout((this.#options.startTimeoutSecs ?? 20) * 1000);
+    const startTimer = timeout((this.#options.startTimeoutSecs ?? DEFAULT_START_TIMEOUT_SECS) * 1000);
     const started = await Promise.race([this.#startReached.promise.then(() => "started" as const), cancelled, startTimer.promise]);
     startTimer.cancel();
     if (started === "timeout") {
@@ -405,7 +409,7 @@ export class PipelineTask {
     this.#cancelSent = true;
     logger.debug(`${this.name}: cancelling${frame.reason ? ` (${frame.reason})` : ""}`);
     this.#inject(frame);
-    const secs = this.#options.cancelTimeoutSecs ?? 20;
+    const secs = this.#options.cancelTimeoutSecs ?? DEFAULT_CANCEL_TIMEOUT_SECS;
     const timer = timeout(secs * 1000);
     const outcome = await Promise.race([this.#cancelReached.promise.then(() => "reached" as const), timer.promise]);
     timer.cancel();

@@ -20,6 +20,8 @@ import { AIService, type AIServiceOptions } from "./ai-service.js";
 import type { ImageGenSettings } from "./settings.js";
 
 export const DEFAULT_MAX_CONCURRENCY = 4;
+/** More prompts in flight than this only queues them at fal and holds their output in memory. */
+export const MAX_CONCURRENCY_LIMIT = 64;
 
 export interface ImageGenServiceOptions<S extends ImageGenSettings> extends AIServiceOptions<S> {
   /** Prompts generated at once. Output order is kept whatever the value. Default 4; 1 = Pipecat's serial behaviour. */
@@ -71,8 +73,8 @@ export abstract class ImageGenService<S extends ImageGenSettings> extends AIServ
   constructor(options: ImageGenServiceOptions<S>) {
     super(options);
     const concurrency = options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
-    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
-      throw new SettingsValidationError("maxConcurrency", concurrency, "an integer from 1 to 64");
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY_LIMIT) {
+      throw new SettingsValidationError("maxConcurrency", concurrency, `an integer from 1 to ${MAX_CONCURRENCY_LIMIT}`);
     }
     this.maxConcurrency = concurrency;
     this.#slots = new Semaphore(concurrency);

@@ -16,6 +16,9 @@ export interface CachedGeneration {
   timings: Record<string, number> | undefined;
 }
 
+export const DEFAULT_CACHE_MAX_ENTRIES = 128;
+export const DEFAULT_CACHE_MAX_BYTES = 64 * 1024 * 1024;
+
 export interface ImageCacheOptions {
   /** Entries kept at most. Default 128. */
   maxEntries?: number;
@@ -33,8 +36,8 @@ export class ImageCache {
   misses = 0;
 
   constructor(options: ImageCacheOptions = {}) {
-    this.maxEntries = options.maxEntries ?? 128;
-    this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+    this.maxEntries = options.maxEntries ?? DEFAULT_CACHE_MAX_ENTRIES;
+    this.maxBytes = options.maxBytes ?? DEFAULT_CACHE_MAX_BYTES;
   }
 
   get size(): number {
