@@ -4,7 +4,13 @@ import { FalImageGenSettings, TextFrame } from "../dist/index.js";
 import { startLocalFalServer } from "../dist/local-fal/index.js";
 import { progress, round, startImagePipeline } from "./lib.mjs";
 
-export async function runConcurrency({ prompts = 12, inferenceMs = 500, workers = 12, levels = [1, 4, 12], imageSize = "square" } = {}) {
+export async function runConcurrency({
+  prompts = 12,
+  inferenceMs = 500,
+  workers = 12,
+  levels = [1, 4, 12],
+  imageSize = "square",
+} = {}) {
   const server = await startLocalFalServer({ inferenceMs, workers });
   const results = {};
   try {
@@ -14,7 +20,10 @@ export async function runConcurrency({ prompts = 12, inferenceMs = 500, workers 
         settings: new FalImageGenSettings({ imageSize, format: "png", numImages: 1 }),
         maxConcurrency,
       });
-      const texts = Array.from({ length: prompts }, (_, i) => `prompt ${i + 1} of ${prompts}: a storyboard panel`);
+      const texts = Array.from(
+        { length: prompts },
+        (_, i) => `prompt ${i + 1} of ${prompts}: a storyboard panel`,
+      );
       const render0 = server.stats().renderMsTotal;
       const arrivals = [];
       const t0 = performance.now();
@@ -33,10 +42,15 @@ export async function runConcurrency({ prompts = 12, inferenceMs = 500, workers 
         firstImageSeconds: round(arrivals[0].at / 1000, 3),
         ordered,
         errors: failed.length,
-        idealSeconds: round((Math.ceil(prompts / Math.min(maxConcurrency, workers)) * inferenceMs) / 1000, 3),
+        idealSeconds: round(
+          (Math.ceil(prompts / Math.min(maxConcurrency, workers)) * inferenceMs) / 1000,
+          3,
+        ),
         serverRenderMsTotal: round(server.stats().renderMsTotal - render0, 1),
       };
-      progress(`(b) maxConcurrency ${maxConcurrency}: ${round(wall / 1000, 3)} s, ordered ${ordered}`);
+      progress(
+        `(b) maxConcurrency ${maxConcurrency}: ${round(wall / 1000, 3)} s, ordered ${ordered}`,
+      );
     }
   } finally {
     await server.close();

@@ -10,7 +10,14 @@
 // Importable too: `import { runCoreThroughput } from "./core-throughput.mjs"` (does not print).
 // Needs a build first (`npm run build`).
 import { pathToFileURL } from "node:url";
-import { EndFrame, FrameProcessor, Pipeline, PipelineTask, TextFrame, setLogger } from "../dist/index.js";
+import {
+  EndFrame,
+  FrameProcessor,
+  Pipeline,
+  PipelineTask,
+  TextFrame,
+  setLogger,
+} from "../dist/index.js";
 
 class PassThrough extends FrameProcessor {
   async processFrame(frame, direction, signal) {
@@ -73,6 +80,9 @@ function argValue(name) {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const result = await runCoreThroughput({ frames: argValue("--frames"), processors: argValue("--processors") });
+  const result = await runCoreThroughput({
+    frames: argValue("--frames"),
+    processors: argValue("--processors"),
+  });
   console.log(JSON.stringify(result));
 }

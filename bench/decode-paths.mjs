@@ -64,7 +64,15 @@ function report(samples, baseline) {
   return Object.fromEntries(
     Object.entries(samples).map(([name, xs]) => {
       const median = quantile(xs, 0.5);
-      return [name, { medianMs: round(median), p95Ms: round(quantile(xs, 0.95)), ratioToBaseline: round(median / base, 3), diffMs: round(median - base) }];
+      return [
+        name,
+        {
+          medianMs: round(median),
+          p95Ms: round(quantile(xs, 0.95)),
+          ratioToBaseline: round(median / base, 3),
+          diffMs: round(median - base),
+        },
+      ];
     }),
   );
 }
@@ -75,7 +83,12 @@ export async function runDecodePaths({ rounds = ROUNDS } = {}) {
     const res = await fetch(`${server.url}/run/fal-ai/fast-sdxl`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ prompt: "a lighthouse at dusk, photo", seed: 42, image_size: "square_hd", format: "png" }),
+      body: JSON.stringify({
+        prompt: "a lighthouse at dusk, photo",
+        seed: 42,
+        image_size: "square_hd",
+        format: "png",
+      }),
     });
     const url = (await res.json()).images[0].url;
     const file = Buffer.from(await (await fetch(url)).arrayBuffer());
@@ -92,7 +105,8 @@ export async function runDecodePaths({ rounds = ROUNDS } = {}) {
       }
     };
 
-    const raw = (input, options) => sharp(input, options).raw().toBuffer({ resolveWithObject: true });
+    const raw = (input, options) =>
+      sharp(input, options).raw().toBuffer({ resolveWithObject: true });
     progress(`decode paths: ${rounds} rounds, in-memory decode`);
     const decodeSamples = await measure(
       {
@@ -103,14 +117,23 @@ export async function runDecodePaths({ rounds = ROUNDS } = {}) {
         "failOn: 'none'": () => raw(bytes, { failOn: "none" }),
         "unlimited: true": () => raw(bytes, { unlimited: true }),
         "limitInputPixels: exact": () => raw(bytes, { limitInputPixels: meta.width * meta.height }),
-        "raw({ depth: 'uchar' })": () => sharp(bytes).raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true }),
+        "raw({ depth: 'uchar' })": () =>
+          sharp(bytes).raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true }),
         "toBuffer() without resolveWithObject": () => sharp(bytes).raw().toBuffer(),
         "decodeToPixels() (src, current)": () => decodeToPixels(bytes),
         "header only: sharp().metadata() (deferred mode)": () => sharp(bytes).metadata(),
         "header only: readImageHeader() (src)": () => readImageHeader(bytes),
-        "header only: JS IHDR read, no validation (reference)": async () => ({ width: view.getUint32(16), height: view.getUint32(20), colorType: bytes[25] }),
-        "inflate only, zlib.inflateSync (reference, not a decoder)": async () => zlib.inflateSync(idat),
-        "inflate only, zlib.inflate async (reference)": () => new Promise((resolve, reject) => zlib.inflate(idat, (e, r) => (e ? reject(e) : resolve(r)))),
+        "header only: JS IHDR read, no validation (reference)": async () => ({
+          width: view.getUint32(16),
+          height: view.getUint32(20),
+          colorType: bytes[25],
+        }),
+        "inflate only, zlib.inflateSync (reference, not a decoder)": async () =>
+          zlib.inflateSync(idat),
+        "inflate only, zlib.inflate async (reference)": () =>
+          new Promise((resolve, reject) =>
+            zlib.inflate(idat, (e, r) => (e ? reject(e) : resolve(r))),
+          ),
       },
       rounds,
       checkPixels,
@@ -127,16 +150,34 @@ export async function runDecodePaths({ rounds = ROUNDS } = {}) {
       teardown();
       Object.assign(blocks, s);
     };
-    await block("baseline block (before)", () => {}, () => {});
-    await block("sharp.cache(false)", () => sharp.cache(false), () => sharp.cache(true));
-    await block(`sharp.concurrency(${Math.max(2, machine().cores)})`, () => sharp.concurrency(Math.max(2, machine().cores)), () => sharp.concurrency(defaultConcurrency));
-    await block("baseline block (after)", () => {}, () => {});
+    await block(
+      "baseline block (before)",
+      () => {},
+      () => {},
+    );
+    await block(
+      "sharp.cache(false)",
+      () => sharp.cache(false),
+      () => sharp.cache(true),
+    );
+    await block(
+      `sharp.concurrency(${Math.max(2, machine().cores)})`,
+      () => sharp.concurrency(Math.max(2, machine().cores)),
+      () => sharp.concurrency(defaultConcurrency),
+    );
+    await block(
+      "baseline block (after)",
+      () => {},
+      () => {},
+    );
 
     progress(`decode paths: ${rounds} rounds, download + decode`);
     const downloadSamples = await measure(
       {
-        "fetch → arrayBuffer → sharp [baseline, = floor]": async () => raw(new Uint8Array(await (await fetch(url)).arrayBuffer())),
-        "baseline again (same code: shows the noise)": async () => raw(new Uint8Array(await (await fetch(url)).arrayBuffer())),
+        "fetch → arrayBuffer → sharp [baseline, = floor]": async () =>
+          raw(new Uint8Array(await (await fetch(url)).arrayBuffer())),
+        "baseline again (same code: shows the noise)": async () =>
+          raw(new Uint8Array(await (await fetch(url)).arrayBuffer())),
         "fetch → response.body streamed into sharp()": async () => {
           const response = await fetch(url);
           const decoder = sharp().raw();
@@ -144,7 +185,8 @@ export async function runDecodePaths({ rounds = ROUNDS } = {}) {
           await pipeline(Readable.fromWeb(response.body), decoder);
           return result;
         },
-        "downloadImage() + decodeToPixels() (src, current)": async () => decodeToPixels((await downloadImage(url)).bytes),
+        "downloadImage() + decodeToPixels() (src, current)": async () =>
+          decodeToPixels((await downloadImage(url)).bytes),
         "GET only, arrayBuffer (reference)": async () => (await fetch(url)).arrayBuffer(),
         "downloadImage() only (reference)": async () => (await downloadImage(url)).bytes,
       },
@@ -153,8 +195,21 @@ export async function runDecodePaths({ rounds = ROUNDS } = {}) {
     );
 
     return {
-      image: { bytes: bytes.length, width: meta.width, height: meta.height, channels: meta.channels, pngFilterTypes: filterTypes(bytes, meta.width, meta.channels) },
-      sharp: { version: sharp.versions.sharp, vips: sharp.versions.vips, spng: sharp.versions.spng ?? null, zlibNg: sharp.versions["zlib-ng"] ?? null, defaultConcurrency, simd: sharp.simd() },
+      image: {
+        bytes: bytes.length,
+        width: meta.width,
+        height: meta.height,
+        channels: meta.channels,
+        pngFilterTypes: filterTypes(bytes, meta.width, meta.channels),
+      },
+      sharp: {
+        version: sharp.versions.sharp,
+        vips: sharp.versions.vips,
+        spng: sharp.versions.spng ?? null,
+        zlibNg: sharp.versions["zlib-ng"] ?? null,
+        defaultConcurrency,
+        simd: sharp.simd(),
+      },
       rounds,
       decode: report(decodeSamples, "sharp(bytes).raw().toBuffer() [baseline]"),
       globalSettings: report(blocks, "baseline block (before)"),
@@ -167,5 +222,7 @@ export async function runDecodePaths({ rounds = ROUNDS } = {}) {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const result = await runDecodePaths();
-  process.stdout.write(`${JSON.stringify({ timestamp: new Date().toISOString(), machine: machine(), ...result }, null, 2)}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ timestamp: new Date().toISOString(), machine: machine(), ...result }, null, 2)}\n`,
+  );
 }

@@ -11,20 +11,39 @@
 import sharp from "sharp";
 import { FalImageGenSettings, buildFalArguments } from "../dist/index.js";
 import { startLocalFalServer } from "../dist/local-fal/index.js";
-import { medianDiffInterval, progress, quantile, round, seededRandom, shuffled, startImagePipeline, summary } from "./lib.mjs";
+import {
+  medianDiffInterval,
+  progress,
+  quantile,
+  round,
+  seededRandom,
+  shuffled,
+  startImagePipeline,
+  summary,
+} from "./lib.mjs";
 
 const MODEL = "fal-ai/fast-sdxl";
 const PROMPT = "a lighthouse on a cliff at dusk, photo";
 const SEED = 42;
 
 function settings() {
-  return new FalImageGenSettings({ model: MODEL, seed: SEED, imageSize: "square_hd", format: "png", numImages: 1 });
+  return new FalImageGenSettings({
+    model: MODEL,
+    seed: SEED,
+    imageSize: "square_hd",
+    format: "png",
+    numImages: 1,
+  });
 }
 
 /** The floor: what any client must do, with nothing around it. */
 async function floorSample(runUrl, body) {
   const t0 = performance.now();
-  const res = await fetch(runUrl, { method: "POST", headers: { "content-type": "application/json" }, body });
+  const res = await fetch(runUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body,
+  });
   const output = await res.json();
   const t1 = performance.now();
   const bytes = new Uint8Array(await (await fetch(output.images[0].url)).arrayBuffer());
@@ -63,7 +82,8 @@ export async function runLatency({ images = 60, warmup = 5 } = {}) {
     raw: async () => {
       const r0 = renderMs();
       const { frame, ms } = await raw.generate(PROMPT);
-      if (!frame.isDecoded || frame.image.length !== 1024 * 1024 * 3) throw new Error("raw frame without pixels");
+      if (!frame.isDecoded || frame.image.length !== 1024 * 1024 * 3)
+        throw new Error("raw frame without pixels");
       return { ms, render: renderMs() - r0 };
     },
     deferred: async () => {
@@ -75,12 +95,15 @@ export async function runLatency({ images = 60, warmup = 5 } = {}) {
       const t0 = performance.now();
       const pixels = await frame.pixels();
       const pixelsMs = performance.now() - t0;
-      if (pixels.length !== 1024 * 1024 * 3) throw new Error("deferred pixels() returned the wrong size");
+      if (pixels.length !== 1024 * 1024 * 3)
+        throw new Error("deferred pixels() returned the wrong size");
       return { ms, render, pixelsMs };
     },
   };
   const order = Object.keys(kinds);
-  progress(`(a) latency: ${warmup} warm-up + ${images} images per kind (${order.join(", ")}), interleaved`);
+  progress(
+    `(a) latency: ${warmup} warm-up + ${images} images per kind (${order.join(", ")}), interleaved`,
+  );
   const rand = seededRandom();
   for (let i = -warmup; i < images; i += 1) {
     for (const kind of shuffled(order, rand)) {
@@ -89,7 +112,8 @@ export async function runLatency({ images = 60, warmup = 5 } = {}) {
       samples[kind].push(s.ms);
       clientSamples[kind].push(s.ms - s.render);
       renders.push(s.render);
-      if (kind === "floor") for (const key of Object.keys(floorParts)) floorParts[key].push(s.parts[key]);
+      if (kind === "floor")
+        for (const key of Object.keys(floorParts)) floorParts[key].push(s.parts[key]);
       if (kind === "deferred") {
         samples.deferredPixels.push(s.ms + s.pixelsMs);
         clientSamples.deferredPixels.push(s.ms + s.pixelsMs - s.render);
@@ -97,7 +121,8 @@ export async function runLatency({ images = 60, warmup = 5 } = {}) {
     }
     if (i >= 0 && (i + 1) % 20 === 0) progress(`(a) ${i + 1}/${images}`);
   }
-  if (raw.errors.length + deferred.errors.length > 0) throw new Error(`pipeline errors: ${[...raw.errors, ...deferred.errors].join("; ")}`);
+  if (raw.errors.length + deferred.errors.length > 0)
+    throw new Error(`pipeline errors: ${[...raw.errors, ...deferred.errors].join("; ")}`);
   await raw.stop();
   await deferred.stop();
   await server.close();
@@ -129,7 +154,11 @@ export async function runLatency({ images = 60, warmup = 5 } = {}) {
     images,
     warmup,
     ...block(samples),
-    floorBreakdown: { postMedianMs: round(quantile(floorParts.postMs, 0.5)), getMedianMs: round(quantile(floorParts.getMs, 0.5)), decodeMedianMs: round(quantile(floorParts.decodeMs, 0.5)) },
+    floorBreakdown: {
+      postMedianMs: round(quantile(floorParts.postMs, 0.5)),
+      getMedianMs: round(quantile(floorParts.getMs, 0.5)),
+      decodeMedianMs: round(quantile(floorParts.decodeMs, 0.5)),
+    },
     serverRenderMs: summary(renders),
     excludingServerRender: block(clientSamples),
   };

@@ -1,14 +1,26 @@
 // Shared helpers of the benchmarks: statistics, machine facts, and a running PipelineTask with a
 // collector at the end that hands out each URLImageRawFrame as it arrives.
 import os from "node:os";
-import { EndFrame, ErrorFrame, FalImageGenService, FrameProcessor, Pipeline, PipelineTask, TextFrame, URLImageRawFrame } from "../dist/index.js";
+import {
+  EndFrame,
+  ErrorFrame,
+  FalImageGenService,
+  FrameProcessor,
+  Pipeline,
+  PipelineTask,
+  TextFrame,
+  URLImageRawFrame,
+} from "../dist/index.js";
 
 /** Progress goes to stderr; stdout carries only the JSON result. */
 export function progress(line) {
   process.stderr.write(`[bench] ${line}\n`);
 }
 
-export const round = (value, digits = 2) => (value === undefined || value === null || !Number.isFinite(value) ? null : Number(value.toFixed(digits)));
+export const round = (value, digits = 2) =>
+  value === undefined || value === null || !Number.isFinite(value)
+    ? null
+    : Number(value.toFixed(digits));
 
 /** Value at quantile q (0..1) of a sample, linear interpolation between closest ranks. */
 export function quantile(values, q) {
@@ -58,7 +70,8 @@ export function medianDiffInterval(a, b, resamples = 2000) {
   const rand = seededRandom();
   const resample = (xs) => Array.from(xs, () => xs[Math.floor(rand() * xs.length)]);
   const diffs = [];
-  for (let i = 0; i < resamples; i += 1) diffs.push(quantile(resample(a), 0.5) - quantile(resample(b), 0.5));
+  for (let i = 0; i < resamples; i += 1)
+    diffs.push(quantile(resample(a), 0.5) - quantile(resample(b), 0.5));
   return [round(quantile(diffs, 0.025)), round(quantile(diffs, 0.975))];
 }
 
@@ -100,7 +113,10 @@ export class Collector extends FrameProcessor {
     const ready = this.#arrived.shift();
     if (ready) return Promise.resolve(ready);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no image frame within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no image frame within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       this.#waiters.push((item) => {
         clearTimeout(timer);
         resolve(item);
@@ -131,7 +147,8 @@ export async function startImagePipeline(serviceOptions) {
       const t0 = performance.now();
       await task.queueFrame(new TextFrame(prompt));
       const { frame, at } = await collector.next();
-      if (frame instanceof ErrorFrame) throw new Error(`generation failed: ${frame.error ?? frame}`);
+      if (frame instanceof ErrorFrame)
+        throw new Error(`generation failed: ${frame.error ?? frame}`);
       return { frame, ms: at - t0 };
     },
     async stop() {
@@ -140,4 +157,3 @@ export async function startImagePipeline(serviceOptions) {
     },
   };
 }
-

@@ -23,12 +23,34 @@ async function reading(done) {
     await sleep(20);
   }
   const m = process.memoryUsage();
-  return { generations: done, rssMb: round(m.rss / MiB, 1), heapTotalMb: round(m.heapTotal / MiB, 1), heapUsedMb: round(m.heapUsed / MiB, 1), externalMb: round(m.external / MiB, 1), arrayBuffersMb: round(m.arrayBuffers / MiB, 1) };
+  return {
+    generations: done,
+    rssMb: round(m.rss / MiB, 1),
+    heapTotalMb: round(m.heapTotal / MiB, 1),
+    heapUsedMb: round(m.heapUsed / MiB, 1),
+    externalMb: round(m.external / MiB, 1),
+    arrayBuffersMb: round(m.arrayBuffers / MiB, 1),
+  };
 }
 
-export async function runMemory({ serverUrl, generations = 2000, first = 200, every = 200, maxConcurrency = 4, window = 16, imageSize = "square" } = {}) {
+export async function runMemory({
+  serverUrl,
+  generations = 2000,
+  first = 200,
+  every = 200,
+  maxConcurrency = 4,
+  window = 16,
+  imageSize = "square",
+} = {}) {
   if (typeof globalThis.gc !== "function") throw new Error("run with node --expose-gc");
-  const ownServer = serverUrl ? undefined : await startLocalFalServer({ inferenceMs: 0, workers: 4, maxStoredBytes: 16 * MiB, maxRecordedRequests: 10 });
+  const ownServer = serverUrl
+    ? undefined
+    : await startLocalFalServer({
+        inferenceMs: 0,
+        workers: 4,
+        maxStoredBytes: 16 * MiB,
+        maxRecordedRequests: 10,
+      });
   const pipeline = await startImagePipeline({
     baseUrl: serverUrl ?? ownServer.url,
     settings: new FalImageGenSettings({ imageSize, format: "png", numImages: 1 }),
@@ -48,7 +70,9 @@ export async function runMemory({ serverUrl, generations = 2000, first = 200, ev
       const stopAt = Math.min(...[...checkpoints].filter((c) => c > done));
       while (queued < stopAt && queued - done < window) {
         queued += 1;
-        await pipeline.task.queueFrame(new TextFrame(`memory prompt ${queued}: a storyboard panel`));
+        await pipeline.task.queueFrame(
+          new TextFrame(`memory prompt ${queued}: a storyboard panel`),
+        );
       }
       const { frame } = await pipeline.collector.next(60_000);
       if (frame.error !== undefined) errors += 1;
@@ -69,7 +93,9 @@ export async function runMemory({ serverUrl, generations = 2000, first = 200, ev
   const later = readings.filter((r) => r.generations >= first);
   // The noise band: how much RSS moves between readings in the first half of the run. Growth from
   // the first reading to the last that stays inside it is noise, not a leak.
-  const firstHalf = later.filter((r) => r.generations <= (first + generations) / 2).map((r) => r.rssMb);
+  const firstHalf = later
+    .filter((r) => r.generations <= (first + generations) / 2)
+    .map((r) => r.rssMb);
   const rssNoiseBandMb = round(Math.max(...firstHalf) - Math.min(...firstHalf), 1);
   const rssGrowthMb = round(b.rssMb - a.rssMb, 1);
   // The second half alone, after V8's young generation and malloc's arenas have grown to size.

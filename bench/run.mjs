@@ -25,7 +25,8 @@ const quick = process.argv.includes("--quick");
 
 /** Pipecat's Python service against a local fake fal, on this kind of machine (2 cores). */
 const PIPECAT = {
-  source: "Pipecat (Python) FalImageGenService against a local fake fal, 2-core machine of this kind; not measured in this run",
+  source:
+    "Pipecat (Python) FalImageGenService against a local fake fal, 2-core machine of this kind; not measured in this run",
   latencyMedianMs: 34.5,
   latencyPilDecodeMs: 31,
   bareNodeFetchSharpMs: [29, 30],
@@ -47,7 +48,10 @@ const TARGETS = {
 function runChild(script, { nodeArgs = [], args = [], timeoutMs = 120_000 } = {}) {
   return new Promise((resolve) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [...nodeArgs, script, ...args], { cwd: join(here, ".."), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
+      cwd: join(here, ".."),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => (out += d));
@@ -62,23 +66,41 @@ function runChild(script, { nodeArgs = [], args = [], timeoutMs = 120_000 } = {}
       const text = out.trim();
       try {
         // Either one JSON document (possibly pretty-printed) or JSON on the last line.
-        const json = text.startsWith("{") && text.endsWith("}") ? JSON.parse(text) : JSON.parse(text.split("\n").at(-1));
+        const json =
+          text.startsWith("{") && text.endsWith("}")
+            ? JSON.parse(text)
+            : JSON.parse(text.split("\n").at(-1));
         resolve({ ok: code === 0, result: json, seconds });
       } catch {
-        resolve({ ok: false, error: `exit ${code ?? signal}; ${(err || out).trim().split("\n").slice(-3).join(" | ")}`, seconds });
+        resolve({
+          ok: false,
+          error: `exit ${code ?? signal}; ${(err || out).trim().split("\n").slice(-3).join(" | ")}`,
+          seconds,
+        });
       }
     });
   });
 }
 
-const ratio = (a, b, digits = 2) => (a === null || b === null || b === 0 ? null : round(a / b, digits));
+const ratio = (a, b, digits = 2) =>
+  a === null || b === null || b === 0 ? null : round(a / b, digits);
 
 async function main() {
-  setLogger({ debug() {}, info() {}, warn: (m) => progress(`warn: ${m}`), error: (m) => progress(`error: ${m}`) });
+  setLogger({
+    debug() {},
+    info() {},
+    warn: (m) => progress(`warn: ${m}`),
+    error: (m) => progress(`error: ${m}`),
+  });
   const started = performance.now();
   const result = {
     timestamp: new Date().toISOString(),
-    machine: { ...machine(), sharp: sharp.versions.sharp, libvips: sharp.versions.vips, sharpConcurrency: sharp.concurrency() },
+    machine: {
+      ...machine(),
+      sharp: sharp.versions.sharp,
+      libvips: sharp.versions.vips,
+      sharpConcurrency: sharp.concurrency(),
+    },
   };
 
   // (a)
@@ -94,21 +116,33 @@ async function main() {
   if (existsSync(corePath)) {
     progress("(c) core throughput: node --expose-gc bench/core-throughput.mjs");
     const core = await runChild(corePath, { nodeArgs: ["--expose-gc"] });
-    result.core = core.ok ? { ...core.result, source: "bench/core-throughput.mjs" } : { error: core.error, source: "bench/core-throughput.mjs" };
+    result.core = core.ok
+      ? { ...core.result, source: "bench/core-throughput.mjs" }
+      : { error: core.error, source: "bench/core-throughput.mjs" };
   } else {
     result.core = { error: "bench/core-throughput.mjs not found", source: null };
   }
 
   // (d) the client in a child under --expose-gc; the server stays here, so the child's RSS is the client's.
   progress("(d) memory: node --expose-gc bench/memory.mjs (server in this process)");
-  const memServer = await startLocalFalServer({ inferenceMs: 0, workers: 4, maxStoredBytes: 16 * 2 ** 20, maxRecordedRequests: 10 });
-  const memory = await runChild(join(here, "memory.mjs"), { nodeArgs: ["--expose-gc"], args: ["--server", memServer.url, ...(quick ? ["--generations", "600"] : [])] });
+  const memServer = await startLocalFalServer({
+    inferenceMs: 0,
+    workers: 4,
+    maxStoredBytes: 16 * 2 ** 20,
+    maxRecordedRequests: 10,
+  });
+  const memory = await runChild(join(here, "memory.mjs"), {
+    nodeArgs: ["--expose-gc"],
+    args: ["--server", memServer.url, ...(quick ? ["--generations", "600"] : [])],
+  });
   await memServer.close();
   result.memory = memory.ok ? memory.result : { error: memory.error };
 
   // Decode-path comparison (its own process, its own server).
   progress("decode paths: node bench/decode-paths.mjs");
-  const decode = await runChild(join(here, "decode-paths.mjs"), { args: ["--rounds", quick ? "15" : "40"] });
+  const decode = await runChild(join(here, "decode-paths.mjs"), {
+    args: ["--rounds", quick ? "15" : "40"],
+  });
   result.decodePaths = decode.ok ? compactDecodePaths(decode.result) : { error: decode.error };
 
   result.targets = targets(result);
@@ -118,8 +152,21 @@ async function main() {
 }
 
 function compactDecodePaths(d) {
-  const pick = (table) => Object.fromEntries(Object.entries(table).map(([name, v]) => [name, { medianMs: v.medianMs, ratio: v.ratioToBaseline, diffMs: v.diffMs }]));
-  return { image: d.image, sharp: d.sharp, rounds: d.rounds, decode: pick(d.decode), globalSettings: pick(d.globalSettings), downloadAndDecode: pick(d.downloadAndDecode) };
+  const pick = (table) =>
+    Object.fromEntries(
+      Object.entries(table).map(([name, v]) => [
+        name,
+        { medianMs: v.medianMs, ratio: v.ratioToBaseline, diffMs: v.diffMs },
+      ]),
+    );
+  return {
+    image: d.image,
+    sharp: d.sharp,
+    rounds: d.rounds,
+    decode: pick(d.decode),
+    globalSettings: pick(d.globalSettings),
+    downloadAndDecode: pick(d.downloadAndDecode),
+  };
 }
 
 function targets(r) {
@@ -127,15 +174,48 @@ function targets(r) {
   const b = r.concurrency;
   const c = r.core ?? {};
   const d = r.memory ?? {};
-  const row = (value, limit, unit, better = "lower") => ({ value, target: `${better === "lower" ? "≤" : "≥"} ${limit} ${unit}`, met: value === null || value === undefined ? null : better === "lower" ? value <= limit : value >= limit });
+  const row = (value, limit, unit, better = "lower") => ({
+    value,
+    target: `${better === "lower" ? "≤" : "≥"} ${limit} ${unit}`,
+    met:
+      value === null || value === undefined
+        ? null
+        : better === "lower"
+          ? value <= limit
+          : value >= limit,
+  });
   return {
     latencyRawOverFloorMs: row(a.raw.vsFloor.diffMs, TARGETS.latencyRawOverFloorMs, "ms"),
-    latencyRawOverFloorMsExcludingServerRender: row(a.excludingServerRender.raw.vsFloor.diffMs, TARGETS.latencyRawOverFloorMs, "ms"),
-    latencyDeferredOverFloorMs: row(a.deferred.vsFloor.diffMs, TARGETS.latencyDeferredOverFloorMs, "ms"),
-    latencyDeferredThenPixelsOverFloorMs: row(a.deferredThenPixels.vsFloor.diffMs, TARGETS.latencyDeferredOverFloorMs, "ms"),
+    latencyRawOverFloorMsExcludingServerRender: row(
+      a.excludingServerRender.raw.vsFloor.diffMs,
+      TARGETS.latencyRawOverFloorMs,
+      "ms",
+    ),
+    latencyDeferredOverFloorMs: row(
+      a.deferred.vsFloor.diffMs,
+      TARGETS.latencyDeferredOverFloorMs,
+      "ms",
+    ),
+    latencyDeferredThenPixelsOverFloorMs: row(
+      a.deferredThenPixels.vsFloor.diffMs,
+      TARGETS.latencyDeferredOverFloorMs,
+      "ms",
+    ),
     concurrency4Seconds: row(b.maxConcurrency4?.wallSeconds, TARGETS.concurrency4Seconds, "s"),
     concurrency12Seconds: row(b.maxConcurrency12?.wallSeconds, TARGETS.concurrency12Seconds, "s"),
-    concurrencyOrdered: { value: [b.maxConcurrency1?.ordered, b.maxConcurrency4?.ordered, b.maxConcurrency12?.ordered].every(Boolean), target: "in prompt order", met: [b.maxConcurrency1?.ordered, b.maxConcurrency4?.ordered, b.maxConcurrency12?.ordered].every(Boolean) },
+    concurrencyOrdered: {
+      value: [
+        b.maxConcurrency1?.ordered,
+        b.maxConcurrency4?.ordered,
+        b.maxConcurrency12?.ordered,
+      ].every(Boolean),
+      target: "in prompt order",
+      met: [
+        b.maxConcurrency1?.ordered,
+        b.maxConcurrency4?.ordered,
+        b.maxConcurrency12?.ordered,
+      ].every(Boolean),
+    },
     coreFramesPerSecond: row(c.framesPerSecond, TARGETS.coreFramesPerSecond, "frames/s", "higher"),
     corePeakRssMb: row(c.peakRssMb, TARGETS.corePeakRssMb, "MB"),
     memoryRssGrowthMb: {
@@ -169,9 +249,18 @@ function vsPipecat(r) {
     },
     concurrency: {
       pipecatSerialSeconds: PIPECAT.serialTwelvePromptsSeconds,
-      speedupMaxConcurrency1: ratio(PIPECAT.serialTwelvePromptsSeconds, r.concurrency.maxConcurrency1?.wallSeconds),
-      speedupMaxConcurrency4: ratio(PIPECAT.serialTwelvePromptsSeconds, r.concurrency.maxConcurrency4?.wallSeconds),
-      speedupMaxConcurrency12: ratio(PIPECAT.serialTwelvePromptsSeconds, r.concurrency.maxConcurrency12?.wallSeconds),
+      speedupMaxConcurrency1: ratio(
+        PIPECAT.serialTwelvePromptsSeconds,
+        r.concurrency.maxConcurrency1?.wallSeconds,
+      ),
+      speedupMaxConcurrency4: ratio(
+        PIPECAT.serialTwelvePromptsSeconds,
+        r.concurrency.maxConcurrency4?.wallSeconds,
+      ),
+      speedupMaxConcurrency12: ratio(
+        PIPECAT.serialTwelvePromptsSeconds,
+        r.concurrency.maxConcurrency12?.wallSeconds,
+      ),
     },
     core: {
       framesPerSecondRatio: ratio(r.core?.framesPerSecond ?? null, PIPECAT.coreFramesPerSecond),

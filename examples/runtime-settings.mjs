@@ -27,7 +27,9 @@ const outDir = resolve(values.out ?? "out");
 let server;
 if (!process.env.FAL_KEY) {
   server = await startLocalFalServer({ port: 0 });
-  console.error(`No FAL_KEY set: using the embedded local fal server at ${server.url} (preview renderer, not a model)`);
+  console.error(
+    `No FAL_KEY set: using the embedded local fal server at ${server.url} (preview renderer, not a model)`,
+  );
 }
 
 const Settings = FalImageGenService.Settings;
@@ -46,11 +48,20 @@ class Report extends FrameProcessor {
     await super.processFrame(frame, direction, signal);
     if (frame instanceof URLImageRawFrame) {
       const n = this.lines.length + this.pending.length + 1;
-      const file = join(outDir, `runtime-settings-${n}.${frame.mimeType === "image/jpeg" ? "jpg" : "png"}`);
+      const file = join(
+        outDir,
+        `runtime-settings-${n}.${frame.mimeType === "image/jpeg" ? "jpg" : "png"}`,
+      );
       await writeFile(file, frame.encoded);
-      this.pending.push({ n, prompt: frame.prompt, size: `${frame.size.width}x${frame.size.height}`, file });
+      this.pending.push({
+        n,
+        prompt: frame.prompt,
+        size: `${frame.size.width}x${frame.size.height}`,
+        file,
+      });
     } else if (frame instanceof MetricsFrame) {
-      for (const data of frame.data) if (data.type === "image_gen_request") this.models.set(data.prompt, data.model);
+      for (const data of frame.data)
+        if (data.type === "image_gen_request") this.models.set(data.prompt, data.model);
     }
     // An image's request metrics can arrive before or after it; print once both are known.
     for (const item of [...this.pending]) {
@@ -67,14 +78,18 @@ class Report extends FrameProcessor {
 
 await mkdir(outDir, { recursive: true });
 const report = new Report();
-const task = new PipelineTask(new Pipeline([imageGen, report]), { params: { enableMetrics: true } });
+const task = new PipelineTask(new Pipeline([imageGen, report]), {
+  params: { enableMetrics: true },
+});
 let failure;
 task.on("pipelineError", (_task, frame) => (failure = frame.error));
 
 await task.queueFrames([
   new TextFrame("A red kite over green hills"),
   // From here on: FLUX.1 [schnell], portrait 3:4.
-  new ImageGenUpdateSettingsFrame(new Settings({ model: "fal-ai/flux/schnell", imageSize: "portrait_4_3" })),
+  new ImageGenUpdateSettingsFrame(
+    new Settings({ model: "fal-ai/flux/schnell", imageSize: "portrait_4_3" }),
+  ),
   new TextFrame("A tall lighthouse under the stars"),
   // Only the size changes: a custom 640x640 square (the model stays FLUX.1 [schnell]).
   new ImageGenUpdateSettingsFrame(new Settings({ imageSize: { width: 640, height: 640 } })),

@@ -14,18 +14,34 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { EndFrame, ErrorFrame, FalImageGenService, FrameProcessor, Pipeline, PipelineRunner, PipelineTask, TextFrame, URLImageRawFrame } from "../dist/index.js";
+import {
+  EndFrame,
+  ErrorFrame,
+  FalImageGenService,
+  FrameProcessor,
+  Pipeline,
+  PipelineRunner,
+  PipelineTask,
+  TextFrame,
+  URLImageRawFrame,
+} from "../dist/index.js";
 import { startLocalFalServer } from "../dist/local-fal/index.js";
 
-const { values, positionals } = parseArgs({ options: { out: { type: "string" } }, allowPositionals: true });
+const { values, positionals } = parseArgs({
+  options: { out: { type: "string" } },
+  allowPositionals: true,
+});
 const outDir = resolve(values.out ?? "out");
-const prompt = positionals.join(" ") || "A paper boat on a calm sea at sunrise, storybook illustration";
+const prompt =
+  positionals.join(" ") || "A paper boat on a calm sea at sunrise, storybook illustration";
 
 // fal.ai when FAL_KEY is set; otherwise the embedded local fal server (not a model).
 let server;
 if (!process.env.FAL_KEY) {
   server = await startLocalFalServer({ port: 0 });
-  console.error(`No FAL_KEY set: using the embedded local fal server at ${server.url} (preview renderer, not a model)`);
+  console.error(
+    `No FAL_KEY set: using the embedded local fal server at ${server.url} (preview renderer, not a model)`,
+  );
 }
 
 const imageGen = new FalImageGenService({
@@ -46,7 +62,9 @@ class SaveImages extends FrameProcessor {
       const ext = frame.mimeType === "image/jpeg" ? "jpg" : "png";
       const file = join(outDir, `seed-basic-${this.count}.${ext}`);
       await writeFile(file, frame.encoded);
-      console.log(`image: ${frame.size.width}x${frame.size.height} ${frame.format} pixels, ${frame.encoded.byteLength} bytes (${frame.mimeType}) -> ${file}`);
+      console.log(
+        `image: ${frame.size.width}x${frame.size.height} ${frame.format} pixels, ${frame.encoded.byteLength} bytes (${frame.mimeType}) -> ${file}`,
+      );
     }
     await this.pushFrame(frame, direction);
   }

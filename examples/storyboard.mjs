@@ -52,7 +52,9 @@ const SEED = 1234;
 // Options
 
 function usage(message) {
-  process.stderr.write(`storyboard: ${message}\nUsage: node examples/storyboard.mjs [--out DIR] [--model ID] [--size SIZE]\n`);
+  process.stderr.write(
+    `storyboard: ${message}\nUsage: node examples/storyboard.mjs [--out DIR] [--model ID] [--size SIZE]\n`,
+  );
   process.exit(2);
 }
 
@@ -90,7 +92,12 @@ if (!process.env.PIPECAT_LOG_LEVEL) setLogger({ debug() {}, info() {}, warn() {}
 
 let settings;
 try {
-  settings = new FalImageGenService.Settings({ model, imageSize: parseImageSize(sizeText, "--size"), seed: SEED, format: "png" });
+  settings = new FalImageGenService.Settings({
+    model,
+    imageSize: parseImageSize(sizeText, "--size"),
+    seed: SEED,
+    format: "png",
+  });
 } catch (error) {
   if (error instanceof SettingsValidationError) usage(error.message);
   throw error;
@@ -114,7 +121,8 @@ class Progress {
     state.position = position;
     if (!changed) return;
     if (this.tty) this.draw();
-    else if (stage !== "done" && stage !== "error") this.stream.write(`scene ${index + 1}/${this.states.length}: ${describe(stage, position)}\n`);
+    else if (stage !== "done" && stage !== "error")
+      this.stream.write(`scene ${index + 1}/${this.states.length}: ${describe(stage, position)}\n`);
   }
   line(text) {
     if (this.tty && this.shown) this.stream.write("\r\x1b[2K");
@@ -136,16 +144,41 @@ class Progress {
 }
 
 function describe(stage, position) {
-  if (stage === "in_queue") return position === undefined ? "in queue" : `in queue, position ${position + 1}`;
-  return { queued: "queued", in_progress: "in progress", done: "done", error: "error", cancelled: "cancelled" }[stage] ?? stage;
+  if (stage === "in_queue")
+    return position === undefined ? "in queue" : `in queue, position ${position + 1}`;
+  return (
+    {
+      queued: "queued",
+      in_progress: "in progress",
+      done: "done",
+      error: "error",
+      cancelled: "cancelled",
+    }[stage] ?? stage
+  );
 }
 function short(stage, position) {
   if (stage === "in_queue") return position === undefined ? "queue" : `#${position + 1}`;
-  return { waiting: "·", queued: "queued", in_progress: "drawing", done: "✓", error: "✗", cancelled: "–" }[stage] ?? stage;
+  return (
+    {
+      waiting: "·",
+      queued: "queued",
+      in_progress: "drawing",
+      done: "✓",
+      error: "✗",
+      cancelled: "–",
+    }[stage] ?? stage
+  );
 }
 /** Service stages → what the display shows. */
 function shown(stage) {
-  return { queued: "queued", submitted: "in_progress", in_queue: "in_queue", in_progress: "in_progress", downloading: "in_progress", cancelled: "cancelled" }[stage];
+  return {
+    queued: "queued",
+    submitted: "in_progress",
+    in_queue: "in_queue",
+    in_progress: "in_progress",
+    downloading: "in_progress",
+    cancelled: "cancelled",
+  }[stage];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -177,11 +210,21 @@ class StoryboardCollector extends FrameProcessor {
       const file = `scene-${String(index + 1).padStart(2, "0")}.${frame.mimeType === "image/jpeg" ? "jpg" : "png"}`;
       await writeFile(join(this.outDir, file), frame.encoded);
       const fal = frame.metadata.fal ?? {};
-      this.images.set(index, { file, width: frame.size.width, height: frame.size.height, bytes: frame.encoded.byteLength, seed: fal.seed, requestId: fal.requestId });
+      this.images.set(index, {
+        file,
+        width: frame.size.width,
+        height: frame.size.height,
+        bytes: frame.encoded.byteLength,
+        seed: fal.seed,
+        requestId: fal.requestId,
+      });
       this.progress.set(index, "done");
-      this.progress.line(`scene ${index + 1}/${this.scenes.length}: done, ${frame.size.width}x${frame.size.height}, ${kb(frame.encoded.byteLength)} → ${file}`);
+      this.progress.line(
+        `scene ${index + 1}/${this.scenes.length}: done, ${frame.size.width}x${frame.size.height}, ${kb(frame.encoded.byteLength)} → ${file}`,
+      );
     } else if (frame instanceof MetricsFrame) {
-      for (const data of frame.data) if (data.type === "image_gen_request") this.facts.set(data.prompt, data);
+      for (const data of frame.data)
+        if (data.type === "image_gen_request") this.facts.set(data.prompt, data);
     }
     await this.pushFrame(frame, direction);
   }
@@ -204,7 +247,9 @@ if (key) {
   backendLine = `No FAL_KEY set: using the embedded local fal server at ${localServer.url} (preview renderer, not a model)`;
 }
 process.stderr.write(`${backendLine}\n`);
-process.stderr.write(`Storyboard "${TITLE}": ${SCENES.length} scenes, ${model}, ${sizeText} → ${relative(process.cwd(), outDir) || "."}/\n`);
+process.stderr.write(
+  `Storyboard "${TITLE}": ${SCENES.length} scenes, ${model}, ${sizeText} → ${relative(process.cwd(), outDir) || "."}/\n`,
+);
 
 await mkdir(outDir, { recursive: true });
 const progress = new Progress(SCENES.length);
@@ -224,7 +269,10 @@ const task = new PipelineTask(pipeline, { params: { enableMetrics: true } });
 const failures = new Map();
 task.on("pipelineError", (_task, frame) => {
   const index = SCENES.indexOf(frame.prompt ?? "");
-  const message = frame.error.replace(/^Image generation failed for prompt "(?:[^"\\]|\\.)*": /, "");
+  const message = frame.error.replace(
+    /^Image generation failed for prompt "(?:[^"\\]|\\.)*": /,
+    "",
+  );
   const repeated = [...failures.values()].includes(message);
   failures.set(index, message);
   if (index >= 0) progress.set(index, "error");
@@ -250,7 +298,10 @@ await localServer?.close();
 // The contact sheet
 
 function escapeHtml(text) {
-  return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+  return String(text).replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c],
+  );
 }
 
 const cards = SCENES.map((scene, index) => {
@@ -265,7 +316,9 @@ const cards = SCENES.map((scene, index) => {
     `${image.width}×${image.height}`,
     kb(image.bytes),
     image.seed !== undefined ? `seed ${image.seed}` : undefined,
-    facts?.timings?.inference !== undefined ? `inference ${facts.timings.inference.toFixed(2)} s` : undefined,
+    facts?.timings?.inference !== undefined
+      ? `inference ${facts.timings.inference.toFixed(2)} s`
+      : undefined,
     image.requestId ? `request ${image.requestId}` : undefined,
   ].filter(Boolean);
   return `<figure><a href="${escapeHtml(image.file)}"><img src="${escapeHtml(image.file)}" width="${image.width}" height="${image.height}" alt="${escapeHtml(`${label}: ${scene}`)}" loading="lazy"></a><figcaption><b>${label}</b>${escapeHtml(scene)}<small>${escapeHtml(details.join(" · "))}</small></figcaption></figure>`;
@@ -310,14 +363,20 @@ await writeFile(join(outDir, "index.html"), html);
 const shownDir = relative(process.cwd(), outDir) || ".";
 const written = collector.images.size;
 if (cancelled) {
-  process.stderr.write(`Cancelled: ${written} of ${SCENES.length} scenes written to ${shownDir}/.\n`);
+  process.stderr.write(
+    `Cancelled: ${written} of ${SCENES.length} scenes written to ${shownDir}/.\n`,
+  );
   process.exit(130);
 }
 if (written < SCENES.length) {
   let first = [...failures.values()][0] ?? "no image came back";
   if (/HTTP 404/.test(first)) first = `model "${model}" not found: ${first}`;
-  process.stderr.write(`Storyboard incomplete: ${SCENES.length - written} of ${SCENES.length} scenes failed (${first}). See ${join(shownDir, "index.html")}.\n`);
+  process.stderr.write(
+    `Storyboard incomplete: ${SCENES.length - written} of ${SCENES.length} scenes failed (${first}). See ${join(shownDir, "index.html")}.\n`,
+  );
   process.exit(1);
 }
-process.stdout.write(`Wrote ${written} images and ${join(shownDir, "index.html")} in ${seconds.toFixed(1)} s.\n`);
+process.stdout.write(
+  `Wrote ${written} images and ${join(shownDir, "index.html")} in ${seconds.toFixed(1)} s.\n`,
+);
 process.exit(0);

@@ -89,7 +89,8 @@ class MonthPrepender extends FrameProcessor {
 class FakeTTS extends FrameProcessor {
   async processFrame(frame, direction, signal) {
     await super.processFrame(frame, direction, signal);
-    if (frame instanceof TextFrame) await this.pushFrame(new FakeAudioFrame(`🔊 ${frame.text}`), direction);
+    if (frame instanceof TextFrame)
+      await this.pushFrame(new FakeAudioFrame(`🔊 ${frame.text}`), direction);
     await this.pushFrame(frame, direction);
   }
 }
@@ -117,9 +118,18 @@ class PairRecorder extends FrameProcessor {
       const n = this.pairs.length + 1;
       const file = `month-${n}.${image.mimeType === "image/jpeg" ? "jpg" : "png"}`;
       await writeFile(join(outDir, file), image.encoded);
-      const pair = { file, width: image.size.width, height: image.size.height, audio: frame.text, prompt: image.prompt, syncWithAudio: image.syncWithAudio };
+      const pair = {
+        file,
+        width: image.size.width,
+        height: image.size.height,
+        audio: frame.text,
+        prompt: image.prompt,
+        syncWithAudio: image.syncWithAudio,
+      };
       this.pairs.push(pair);
-      console.log(`pair ${n}: ${pair.audio.replace("🔊 ", "")}  <->  ${file} (${pair.width}x${pair.height})`);
+      console.log(
+        `pair ${n}: ${pair.audio.replace("🔊 ", "")}  <->  ${file} (${pair.width}x${pair.height})`,
+      );
     }
     await this.pushFrame(frame, direction);
   }
@@ -131,7 +141,9 @@ class PairRecorder extends FrameProcessor {
 let server;
 if (!process.env.FAL_KEY) {
   server = await startLocalFalServer({ port: 0 });
-  console.error(`No FAL_KEY set: using the embedded local fal server at ${server.url} (preview renderer, not a model)`);
+  console.error(
+    `No FAL_KEY set: using the embedded local fal server at ${server.url} (preview renderer, not a model)`,
+  );
 }
 
 const imageGen = new FalImageGenService({
@@ -142,7 +154,11 @@ const imageGen = new FalImageGenService({
 
 const recorder = new PairRecorder();
 const pipeline = new Pipeline([
-  new SyncParallelPipeline([imageGen, new MarkImageForPlaybackSync()], [new MonthPrepender(), new FakeTTS()], { frameOrder: "pipeline" }),
+  new SyncParallelPipeline(
+    [imageGen, new MarkImageForPlaybackSync()],
+    [new MonthPrepender(), new FakeTTS()],
+    { frameOrder: "pipeline" },
+  ),
   recorder,
 ]);
 const task = new PipelineTask(pipeline);
@@ -153,13 +169,22 @@ await mkdir(outDir, { recursive: true });
 // What the LLM stage would have produced: a month, then one reply per month.
 const frames = [];
 for (const [month, description] of MONTHS) {
-  frames.push(new MonthFrame(month), new LLMFullResponseStartFrame(), new TextFrame(description), new LLMFullResponseEndFrame());
+  frames.push(
+    new MonthFrame(month),
+    new LLMFullResponseStartFrame(),
+    new TextFrame(description),
+    new LLMFullResponseEndFrame(),
+  );
 }
 await task.queueFrames([...frames, new EndFrame()]);
 await new PipelineRunner().run(task);
 await server?.close();
 
-const escapeHtml = (t) => String(t).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+const escapeHtml = (t) =>
+  String(t).replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c],
+  );
 const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Months: speech and image in sync</title>
@@ -180,6 +205,8 @@ await writeFile(page, html);
 console.log(`page: ${page}`);
 
 if (failure || recorder.pairs.length !== MONTHS.length) {
-  console.error(`error: ${failure ?? `expected ${MONTHS.length} pairs, got ${recorder.pairs.length}`}`);
+  console.error(
+    `error: ${failure ?? `expected ${MONTHS.length} pairs, got ${recorder.pairs.length}`}`,
+  );
   process.exit(1);
 }

@@ -3,7 +3,14 @@ export * from "./frames/index.js";
 export * from "./processors/index.js";
 export * from "./pipeline/index.js";
 export * from "./observers/index.js";
-export { logger, setLogger, silentLogger, createConsoleLogger, type Logger, type LogLevel } from "./utils/logger.js";
+export {
+  logger,
+  setLogger,
+  silentLogger,
+  createConsoleLogger,
+  type Logger,
+  type LogLevel,
+} from "./utils/logger.js";
 export {
   PipecatError,
   SettingsValidationError,
@@ -12,8 +19,23 @@ export {
   type ErrorCategory,
 } from "./utils/errors.js";
 
-export { NOT_GIVEN, NotGiven, isGiven, isNotGiven, assertGiven, ServiceSettings, ImageGenSettings, type Given } from "./services/settings.js";
-export { IMAGE_SIZE_PRESETS, resolveImageSize, parseImageSize, type ImageSize, type ImageSizePreset } from "./services/image-size.js";
+export {
+  NOT_GIVEN,
+  NotGiven,
+  isGiven,
+  isNotGiven,
+  assertGiven,
+  ServiceSettings,
+  ImageGenSettings,
+  type Given,
+} from "./services/settings.js";
+export {
+  IMAGE_SIZE_PRESETS,
+  resolveImageSize,
+  parseImageSize,
+  type ImageSize,
+  type ImageSizePreset,
+} from "./services/image-size.js";
 export { AIService, type AIServiceOptions } from "./services/ai-service.js";
 export {
   ImageGenService,
@@ -27,9 +49,34 @@ export {
 export { ImageCache, type ImageCacheOptions } from "./services/images/cache.js";
 export { ImageDecodeError } from "./services/images/decode.js";
 
-export { FalImageGenService, type FalImageGenServiceOptions, type FalMode, type FalStatusMode, type DecodeMode } from "./services/fal/image.js";
+export {
+  FalImageGenService,
+  type FalImageGenServiceOptions,
+  type FalMode,
+  type FalStatusMode,
+  type DecodeMode,
+} from "./services/fal/image.js";
 export { FalImageGenSettings, FalInputParams } from "./services/fal/settings.js";
-export { FAL_MODELS, buildFalArguments, parseModelId, type FalModelSpec } from "./services/fal/models.js";
-export { FalApiError, FalResponseError, FalNetworkError, FalTimeoutError, ImageDownloadError, type FalFieldError } from "./services/fal/errors.js";
+export {
+  FAL_MODELS,
+  buildFalArguments,
+  parseModelId,
+  type FalModelSpec,
+} from "./services/fal/models.js";
+export {
+  FalApiError,
+  FalResponseError,
+  FalNetworkError,
+  FalTimeoutError,
+  ImageDownloadError,
+  type FalFieldError,
+} from "./services/fal/errors.js";
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./services/fal/retry.js";
-export { FalTransport, falEndpoints, FAL_RUN_URL, FAL_QUEUE_URL, type FalEndpoints, type FalQueueStatus } from "./services/fal/transport.js";
+export {
+  FalTransport,
+  falEndpoints,
+  FAL_RUN_URL,
+  FAL_QUEUE_URL,
+  type FalEndpoints,
+  type FalQueueStatus,
+} from "./services/fal/transport.js";

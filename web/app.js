@@ -70,7 +70,9 @@
       const trimmed = line.replace(/\s+/g, " ").trim();
       if (!trimmed) continue;
       const sentences = trimmed.match(/[^.!?…]+(?:[.!?…]+["'”’)]*|$)/g) || [trimmed];
-      const parts = sentences.map((s) => s.trim()).filter((s) => s.replace(/[.!?…"'”’)\s]/g, "").length > 0);
+      const parts = sentences
+        .map((s) => s.trim())
+        .filter((s) => s.replace(/[.!?…"'”’)\s]/g, "").length > 0);
       if (parts.length > 1) scenes.push(...parts);
       else scenes.push(trimmed);
     }
@@ -130,13 +132,21 @@
     els.progressBar.style.width = total ? `${Math.round((finished / total) * 100)}%` : "0";
     let text;
     if (total === 0) text = "Nothing generated yet.";
-    else if (state.running) text = `${done} of ${total} panels done${failed ? ` · ${failed} failed` : ""}`;
+    else if (state.running)
+      text = `${done} of ${total} panels done${failed ? ` · ${failed} failed` : ""}`;
     else {
-      const secs = state.finishedAt && state.startedAt ? ` in ${((state.finishedAt - state.startedAt) / 1000).toFixed(1)} s` : "";
+      const secs =
+        state.finishedAt && state.startedAt
+          ? ` in ${((state.finishedAt - state.startedAt) / 1000).toFixed(1)} s`
+          : "";
       const parts = [`${done} of ${total} done`];
       if (failed) parts.push(`${failed} failed`);
       if (cancelled) parts.push(`${cancelled} cancelled`);
-      text = cancelled ? `Stopped: ${parts.join(" · ")}` : done === total ? `All ${total} panels done${secs}` : parts.join(" · ");
+      text = cancelled
+        ? `Stopped: ${parts.join(" · ")}`
+        : done === total
+          ? `All ${total} panels done${secs}`
+          : parts.join(" · ");
     }
     els.progressText.textContent = text;
     els.download.disabled = done === 0;
@@ -163,7 +173,14 @@
       const figure = document.createElement("figure");
       const frame = document.createElement("div");
       frame.className = "frame";
-      frame.style.setProperty("--ratio", ratioFor(settings && settings.width ? { width: settings.width, height: settings.height } : els.size.value));
+      frame.style.setProperty(
+        "--ratio",
+        ratioFor(
+          settings && settings.width
+            ? { width: settings.width, height: settings.height }
+            : els.size.value,
+        ),
+      );
       const number = document.createElement("span");
       number.className = "number";
       number.setAttribute("aria-hidden", "true");
@@ -187,7 +204,18 @@
       figure.append(frame, caption);
       li.append(figure);
       els.panels.append(li);
-      return { prompt, stage: "queued", position: null, image: null, error: null, li, frame, chip, meta, caption };
+      return {
+        prompt,
+        stage: "queued",
+        position: null,
+        image: null,
+        error: null,
+        li,
+        frame,
+        chip,
+        meta,
+        caption,
+      };
     });
     els.empty.hidden = state.panels.length > 0;
     updateProgress();
@@ -201,7 +229,10 @@
     let label = STAGE_LABELS[stage] || stage;
     if (stage === "in_queue" && typeof position === "number") label = `Position ${position + 1}`;
     panel.chip.textContent = label;
-    panel.li.setAttribute("aria-label", `Scene ${Number(panel.li.dataset.index) + 1}: ${label.toLowerCase()}`);
+    panel.li.setAttribute(
+      "aria-label",
+      `Scene ${Number(panel.li.dataset.index) + 1}: ${label.toLowerCase()}`,
+    );
   }
 
   function showImage(panel, msg) {
@@ -294,7 +325,11 @@
         state.backend = msg.backend;
         els.backend.dataset.state = msg.backend;
         els.backend.textContent =
-          msg.backend === "local" ? "Local preview renderer (not a model)" : msg.backend === "fal" ? "fal.ai" : "fal-compatible server";
+          msg.backend === "local"
+            ? "Local preview renderer (not a model)"
+            : msg.backend === "fal"
+              ? "fal.ai"
+              : "fal-compatible server";
         return;
       }
       case "started": {
@@ -329,9 +364,15 @@
         return;
       }
       case "settings": {
-        if (msg.run === state.run && state.running && typeof msg.appliesFrom === "number" && msg.appliesFrom < state.panels.length) {
+        if (
+          msg.run === state.run &&
+          state.running &&
+          typeof msg.appliesFrom === "number" &&
+          msg.appliesFrom < state.panels.length
+        ) {
           const ratio = ratioFor({ width: msg.settings.width, height: msg.settings.height });
-          for (const panel of state.panels.slice(msg.appliesFrom)) if (!panel.image) panel.frame.style.setProperty("--ratio", ratio);
+          for (const panel of state.panels.slice(msg.appliesFrom))
+            if (!panel.image) panel.frame.style.setProperty("--ratio", ratio);
           showNotice(`New settings apply from scene ${msg.appliesFrom + 1} on.`, "info");
         }
         return;
@@ -397,7 +438,10 @@
   }
 
   function escapeHtml(text) {
-    return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+    return String(text).replace(
+      /[&<>"']/g,
+      (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c],
+    );
   }
 
   /** A self-contained HTML file: every finished panel, images embedded as data URLs. */
@@ -445,9 +489,14 @@ ${figures.join("\n")}
       link.click();
       link.remove();
       setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
-      showNotice(`Saved storyboard.html with ${done.length} panel${done.length === 1 ? "" : "s"}.`, "info");
+      showNotice(
+        `Saved storyboard.html with ${done.length} panel${done.length === 1 ? "" : "s"}.`,
+        "info",
+      );
     } catch (error) {
-      showNotice(`Could not build the download: ${error instanceof Error ? error.message : String(error)}`);
+      showNotice(
+        `Could not build the download: ${error instanceof Error ? error.message : String(error)}`,
+      );
     } finally {
       els.download.disabled = !state.panels.some((p) => p.image);
     }

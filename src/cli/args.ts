@@ -3,7 +3,11 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { parseImageSize, type ImageSize } from "../services/image-size.js";
-import { FalImageGenSettings, FAL_IMAGE_FORMATS, type FalImageFormat } from "../services/fal/settings.js";
+import {
+  FalImageGenSettings,
+  FAL_IMAGE_FORMATS,
+  type FalImageFormat,
+} from "../services/fal/settings.js";
 import { parseModelId } from "../services/fal/models.js";
 import { SettingsValidationError } from "../utils/errors.js";
 
@@ -47,32 +51,53 @@ export interface ParsedCommand<T> {
  * `parseArgs` in strict mode, with Node's TypeErrors (unknown option, missing value...) turned into
  * UsageErrors that name the command.
  */
-export function parseCommandArgs<T>(command: string, argv: string[], options: Options, allowPositionals = true): ParsedCommand<T> {
+export function parseCommandArgs<T>(
+  command: string,
+  argv: string[],
+  options: Options,
+  allowPositionals = true,
+): ParsedCommand<T> {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals, strict: true });
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options,
+      allowPositionals,
+      strict: true,
+    });
     return { values: values as T, positionals };
   } catch (error) {
     const code = (error as { code?: string }).code;
     const message = error instanceof Error ? error.message : String(error);
     if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
       const option = /'([^']+)'/.exec(message)?.[1] ?? message;
-      throw new UsageError(`Unknown option ${option} for "${command}". Run "pipecat-ts ${command} --help" for the options.`);
+      throw new UsageError(
+        `Unknown option ${option} for "${command}". Run "pipecat-ts ${command} --help" for the options.`,
+      );
     }
     if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
       // e.g. "Option '--out <value>' argument missing"
       const option = /'(?:-\w, )?(--?[^' ,]+)/.exec(message)?.[1];
-      throw new UsageError(option ? `Option ${option} needs a value.` : message.replace(/\.$/, "") + ".");
+      throw new UsageError(
+        option ? `Option ${option} needs a value.` : message.replace(/\.$/, "") + ".",
+      );
     }
     if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
       const value = /'([^']*)'/.exec(message)?.[1];
-      throw new UsageError(`"${command}" takes no arguments${value === undefined ? "" : ` (got "${value}")`}. Run "pipecat-ts ${command} --help".`);
+      throw new UsageError(
+        `"${command}" takes no arguments${value === undefined ? "" : ` (got "${value}")`}. Run "pipecat-ts ${command} --help".`,
+      );
     }
     throw new UsageError(message);
   }
 }
 
 /** An integer option in [min, max]; undefined when absent. */
-export function parseIntegerOption(flag: string, text: string | undefined, min: number, max: number): number | undefined {
+export function parseIntegerOption(
+  flag: string,
+  text: string | undefined,
+  min: number,
+  max: number,
+): number | undefined {
   if (text === undefined) return undefined;
   const trimmed = text.trim();
   const value = /^[+-]?\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN;
@@ -83,7 +108,12 @@ export function parseIntegerOption(flag: string, text: string | undefined, min: 
 }
 
 /** A positive number option (e.g. milliseconds); undefined when absent. */
-export function parseNumberOption(flag: string, text: string | undefined, min: number, max: number): number | undefined {
+export function parseNumberOption(
+  flag: string,
+  text: string | undefined,
+  min: number,
+  max: number,
+): number | undefined {
   if (text === undefined) return undefined;
   const value = text.trim() === "" ? Number.NaN : Number(text);
   if (!Number.isFinite(value) || value < min || value > max) {
@@ -99,7 +129,10 @@ export function parsePort(flag: string, text: string | undefined, fallback: numb
 export function parseHost(flag: string, text: string | undefined, fallback: string): string {
   if (text === undefined) return fallback;
   const host = text.trim();
-  if (host === "" || /[\s/?#@]/.test(host)) throw new UsageError(`Invalid ${flag} "${text}": expected a host name or IP address, e.g. 127.0.0.1.`);
+  if (host === "" || /[\s/?#@]/.test(host))
+    throw new UsageError(
+      `Invalid ${flag} "${text}": expected a host name or IP address, e.g. 127.0.0.1.`,
+    );
   return host;
 }
 
@@ -118,11 +151,15 @@ export function parseSizeOption(flag: string, text: string | undefined): ImageSi
   }
 }
 
-export function parseFormatOption(flag: string, text: string | undefined): FalImageFormat | undefined {
+export function parseFormatOption(
+  flag: string,
+  text: string | undefined,
+): FalImageFormat | undefined {
   if (text === undefined) return undefined;
   const lower = text.trim().toLowerCase();
   const value = lower === "jpg" ? "jpeg" : lower;
-  if (!(FAL_IMAGE_FORMATS as readonly string[]).includes(value)) throw new UsageError(`Invalid ${flag} "${text}": use png or jpeg.`);
+  if (!(FAL_IMAGE_FORMATS as readonly string[]).includes(value))
+    throw new UsageError(`Invalid ${flag} "${text}": use png or jpeg.`);
   return value as FalImageFormat;
 }
 
@@ -132,12 +169,18 @@ export function parseModelOption(flag: string, text: string | undefined): string
   try {
     parseModelId(model);
   } catch {
-    throw new UsageError(`Invalid ${flag} "${text}": expected a fal model id such as fal-ai/fast-sdxl or fal-ai/flux/schnell.`);
+    throw new UsageError(
+      `Invalid ${flag} "${text}": expected a fal model id such as fal-ai/fast-sdxl or fal-ai/flux/schnell.`,
+    );
   }
   return model;
 }
 
-export function parseChoice<T extends string>(flag: string, text: string | undefined, choices: readonly T[]): T | undefined {
+export function parseChoice<T extends string>(
+  flag: string,
+  text: string | undefined,
+  choices: readonly T[],
+): T | undefined {
   if (text === undefined) return undefined;
   const value = text.trim().toLowerCase();
   if (!(choices as readonly string[]).includes(value)) {
@@ -162,8 +205,13 @@ export function usageErrorFromSettings(error: SettingsValidationError): UsageErr
   const root = error.field.split(".")[0] ?? error.field;
   const flag = FLAG_FOR_FIELD[root];
   if (!flag) return new UsageError(error.message);
-  const value = typeof error.value === "object" && error.value !== null ? JSON.stringify(error.value) : String(error.value);
-  return new UsageError(`Invalid ${flag} "${value}": expected ${error.allowed.replace(/\.$/, "")}.`);
+  const value =
+    typeof error.value === "object" && error.value !== null
+      ? JSON.stringify(error.value)
+      : String(error.value);
+  return new UsageError(
+    `Invalid ${flag} "${value}": expected ${error.allowed.replace(/\.$/, "")}.`,
+  );
 }
 
 export interface GenerationSettingsInput {
@@ -202,12 +250,15 @@ export async function readPromptFile(path: string): Promise<string[]> {
     const code = (error as { code?: string }).code;
     if (code === "ENOENT") throw new UsageError(`Cannot read --file "${path}": no such file.`);
     if (code === "EISDIR") throw new UsageError(`Cannot read --file "${path}": it is a directory.`);
-    throw new UsageError(`Cannot read --file "${path}": ${error instanceof Error ? error.message : String(error)}.`);
+    throw new UsageError(
+      `Cannot read --file "${path}": ${error instanceof Error ? error.message : String(error)}.`,
+    );
   }
 }
 
 export async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array));
+  for await (const chunk of stream)
+    chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array));
   return Buffer.concat(chunks).toString("utf8");
 }

@@ -34,9 +34,13 @@ export function localServerNotice(url: string): string {
   return `No FAL_KEY set: using the embedded local fal server at ${url} (preview renderer, not a model)`;
 }
 
-export async function startEmbeddedServer(options: Record<string, unknown> = {}): Promise<LocalServerHandle> {
+export async function startEmbeddedServer(
+  options: Record<string, unknown> = {},
+): Promise<LocalServerHandle> {
   const { startLocalFalServer } = await import("../local-fal/index.js");
-  const server = await startLocalFalServer({ host: "127.0.0.1", port: 0, ...options } as Parameters<typeof startLocalFalServer>[0]);
+  const server = await startLocalFalServer({ host: "127.0.0.1", port: 0, ...options } as Parameters<
+    typeof startLocalFalServer
+  >[0]);
   return server;
 }
 
@@ -44,15 +48,26 @@ export async function resolveBackend(options: ResolveBackendOptions = {}): Promi
   const env = options.env ?? process.env;
   const choice = options.choice ?? "auto";
   const key = options.key ?? (env.FAL_KEY && env.FAL_KEY.trim() !== "" ? env.FAL_KEY : undefined);
-  const baseUrl = options.baseUrl ?? (env.FAL_BASE_URL && env.FAL_BASE_URL.trim() !== "" ? env.FAL_BASE_URL : undefined);
+  const baseUrl =
+    options.baseUrl ??
+    (env.FAL_BASE_URL && env.FAL_BASE_URL.trim() !== "" ? env.FAL_BASE_URL : undefined);
   const noop = async (): Promise<void> => undefined;
 
   if (choice === "fal") {
-    if (!key) throw new UsageError("--backend fal needs a fal API key: set the FAL_KEY environment variable.");
+    if (!key)
+      throw new UsageError(
+        "--backend fal needs a fal API key: set the FAL_KEY environment variable.",
+      );
     return { kind: baseUrl ? "server" : "fal", baseUrl, key, notice: undefined, close: noop };
   }
   if (choice === "auto" && baseUrl) {
-    return { kind: "server", baseUrl, key, notice: `Using the fal-compatible server at ${baseUrl}`, close: noop };
+    return {
+      kind: "server",
+      baseUrl,
+      key,
+      notice: `Using the fal-compatible server at ${baseUrl}`,
+      close: noop,
+    };
   }
   if (choice === "auto" && key) {
     return { kind: "fal", baseUrl: undefined, key, notice: undefined, close: noop };

@@ -1,5 +1,13 @@
 // `pipecat-ts demo`: the web storyboard (a page and a WebSocket on 127.0.0.1).
-import { CliError, EXIT_OK, parseCommandArgs, parseHost, parseIntegerOption, parseNumberOption, parsePort } from "./args.js";
+import {
+  CliError,
+  EXIT_OK,
+  parseCommandArgs,
+  parseHost,
+  parseIntegerOption,
+  parseNumberOption,
+  parsePort,
+} from "./args.js";
 import type { CommandIO } from "./io.js";
 
 export const DEMO_HELP = `Usage: pipecat-ts demo [options]
@@ -43,7 +51,8 @@ export async function runDemo(argv: string[], io: CommandIO): Promise<number> {
   const port = parsePort("--port", values.port, 8080);
   const host = parseHost("--host", values.host, "127.0.0.1");
   const maxConcurrency = parseIntegerOption("--concurrency", values.concurrency, 1, 16) ?? 3;
-  const inferenceMs = parseNumberOption("--inference-ms", values["inference-ms"], 0, 600_000) ?? 600;
+  const inferenceMs =
+    parseNumberOption("--inference-ms", values["inference-ms"], 0, 600_000) ?? 600;
   const workers = parseIntegerOption("--workers", values.workers, 1, 64) ?? 2;
 
   const { startDemoServer } = await import("../web/server.js");
@@ -60,8 +69,13 @@ export async function runDemo(argv: string[], io: CommandIO): Promise<number> {
     });
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === "EADDRINUSE") throw new CliError(`Port ${port} on ${host} is already in use: pick another with --port (0 = any free port).`);
-    throw new CliError(`Cannot start the demo: ${error instanceof Error ? error.message : String(error)}`);
+    if (code === "EADDRINUSE")
+      throw new CliError(
+        `Port ${port} on ${host} is already in use: pick another with --port (0 = any free port).`,
+      );
+    throw new CliError(
+      `Cannot start the demo: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   if (demo.notice) io.stderr.write(`${demo.notice}\n`);
   io.stdout.write(`Storyboard demo: ${demo.url}/  (Ctrl-C to stop)\n`);

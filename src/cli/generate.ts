@@ -112,7 +112,10 @@ export interface GenerateConfig {
 }
 
 /** Parses and validates everything before any work starts. Returns undefined for --help. */
-export async function parseGenerateArgs(argv: string[], io: CommandIO): Promise<GenerateConfig | undefined> {
+export async function parseGenerateArgs(
+  argv: string[],
+  io: CommandIO,
+): Promise<GenerateConfig | undefined> {
   const { values, positionals } = parseCommandArgs<GenerateValues>("generate", argv, OPTIONS);
   if (values.help) {
     io.stdout.write(`${GENERATE_HELP}\n`);
@@ -146,7 +149,9 @@ export async function parseGenerateArgs(argv: string[], io: CommandIO): Promise<
       if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("scheme");
       baseUrl = values["base-url"].replace(/\/+$/, "");
     } catch {
-      throw new UsageError(`Invalid --base-url "${values["base-url"]}": expected an http:// or https:// URL.`);
+      throw new UsageError(
+        `Invalid --base-url "${values["base-url"]}": expected an http:// or https:// URL.`,
+      );
     }
   }
 
@@ -158,7 +163,9 @@ export async function parseGenerateArgs(argv: string[], io: CommandIO): Promise<
     prompts.push(...splitPromptLines(await readStream(io.stdin)));
   }
   if (prompts.length === 0) {
-    throw new UsageError('No prompt given. Pass one as an argument (pipecat-ts generate "a red fox in the snow"), with --file, or on stdin.');
+    throw new UsageError(
+      'No prompt given. Pass one as an argument (pipecat-ts generate "a red fox in the snow"), with --file, or on stdin.',
+    );
   }
 
   return {
@@ -180,13 +187,21 @@ function parseModeOption(text: string | undefined): "sync" | "queue" | undefined
   const value = text.trim().toLowerCase();
   if (value === "sync" || value === "queue") return value;
   if (value === "fal" || value === "local" || value === "auto") {
-    throw new UsageError(`Invalid --mode "${text}": use sync or queue. To choose where requests go, use --backend ${value}.`);
+    throw new UsageError(
+      `Invalid --mode "${text}": use sync or queue. To choose where requests go, use --backend ${value}.`,
+    );
   }
   throw new UsageError(`Invalid --mode "${text}": use sync or queue.`);
 }
 
 /** `07-a-red-fox-in-the-snow.png` (`-2`, `-3`... for further images of one prompt). */
-export function imageFileName(index: number, total: number, prompt: string, imageIndex: number, mimeType: string): string {
+export function imageFileName(
+  index: number,
+  total: number,
+  prompt: string,
+  imageIndex: number,
+  mimeType: string,
+): string {
   const width = Math.max(2, String(total).length);
   const slug =
     prompt
@@ -197,7 +212,14 @@ export function imageFileName(index: number, total: number, prompt: string, imag
       .replace(/^-+|-+$/g, "")
       .slice(0, 48)
       .replace(/-+$/, "") || "image";
-  const ext = mimeType === "image/jpeg" ? "jpg" : mimeType === "image/png" ? "png" : mimeType === "image/webp" ? "webp" : "bin";
+  const ext =
+    mimeType === "image/jpeg"
+      ? "jpg"
+      : mimeType === "image/png"
+        ? "png"
+        : mimeType === "image/webp"
+          ? "webp"
+          : "bin";
   return `${String(index + 1).padStart(width, "0")}-${slug}${imageIndex > 0 ? `-${imageIndex + 1}` : ""}.${ext}`;
 }
 
@@ -213,7 +235,12 @@ export async function runGenerate(argv: string[], io: CommandIO): Promise<number
   }
   const shownOut = relative(io.cwd, outDir) || ".";
 
-  const backend = await resolveBackend({ choice: config.backend, baseUrl: config.baseUrl, env: io.env, local: io.localServerOptions });
+  const backend = await resolveBackend({
+    choice: config.backend,
+    baseUrl: config.baseUrl,
+    env: io.env,
+    local: io.localServerOptions,
+  });
   const secrets = [backend.key, io.env.FAL_KEY];
   const scrub = (text: string): string => redactText(text, secrets);
   if (backend.notice) io.stderr.write(`${backend.notice}\n`);
@@ -257,7 +284,13 @@ export async function runGenerate(argv: string[], io: CommandIO): Promise<number
         if (shown && shown !== "done" && shown !== "error") display.update(index, shown, position);
       },
       onImage: async (image) => {
-        const name = imageFileName(image.index, total, image.prompt, image.imageIndex, image.mimeType);
+        const name = imageFileName(
+          image.index,
+          total,
+          image.prompt,
+          image.imageIndex,
+          image.mimeType,
+        );
         const file = join(outDir, name);
         await writeFile(file, image.bytes);
         const shownFile = join(shownOut, name);
@@ -285,7 +318,15 @@ export async function runGenerate(argv: string[], io: CommandIO): Promise<number
       onFailure: (failure) => {
         failures.push(failure);
         if (failure.index >= 0) display.failed(failure.index, failure.message);
-        if (config.json) json({ type: "error", index: failure.index, prompt: failure.prompt ?? null, message: failure.message, category: failure.category ?? null, status: failure.status ?? null });
+        if (config.json)
+          json({
+            type: "error",
+            index: failure.index,
+            prompt: failure.prompt ?? null,
+            message: failure.message,
+            category: failure.category ?? null,
+            status: failure.status ?? null,
+          });
       },
     });
   } catch (error) {
@@ -300,7 +341,9 @@ export async function runGenerate(argv: string[], io: CommandIO): Promise<number
   if (result.cancelled) display.cancelRemaining();
   display.finish();
   const imagesPerPrompt = new Set(written.map((w) => w.index));
-  const missing = config.prompts.flatMap((_, i) => (!imagesPerPrompt.has(i) && !failures.some((f) => f.index === i) ? [i] : []));
+  const missing = config.prompts.flatMap((_, i) =>
+    !imagesPerPrompt.has(i) && !failures.some((f) => f.index === i) ? [i] : [],
+  );
   const seconds = (result.elapsedMs / 1000).toFixed(1);
 
   if (config.json) {
@@ -320,7 +363,9 @@ export async function runGenerate(argv: string[], io: CommandIO): Promise<number
   }
 
   if (result.cancelled) {
-    io.stderr.write(`Cancelled: ${written.length} image(s) written to ${shownOut}, ${missing.length} prompt(s) not finished.\n`);
+    io.stderr.write(
+      `Cancelled: ${written.length} image(s) written to ${shownOut}, ${missing.length} prompt(s) not finished.\n`,
+    );
     return EXIT_INTERRUPTED;
   }
   const unexplained = missing.filter((i) => !failures.some((f) => f.index === i));
@@ -328,7 +373,8 @@ export async function runGenerate(argv: string[], io: CommandIO): Promise<number
     io.stderr.write(`${failureSummary(failures, total, unexplained.length)}\n`);
     return EXIT_FAILURE;
   }
-  if (!config.json) io.stderr.write(`Wrote ${written.length} image(s) to ${shownOut} in ${seconds} s.\n`);
+  if (!config.json)
+    io.stderr.write(`Wrote ${written.length} image(s) to ${shownOut} in ${seconds} s.\n`);
   return EXIT_OK;
 }
 
@@ -337,12 +383,21 @@ export function failureSummary(failures: PromptFailure[], total: number, unexpla
   const messages = [...new Set(failures.map((f) => f.message))];
   const failed = failures.filter((f) => f.index >= 0).length + unexplained;
   if (messages.length === 1) {
-    const scope = failed >= total ? (total === 1 ? "" : ` (all ${total} prompts)`) : ` (${failed} of ${total} prompts)`;
+    const scope =
+      failed >= total
+        ? total === 1
+          ? ""
+          : ` (all ${total} prompts)`
+        : ` (${failed} of ${total} prompts)`;
     return `error: ${(messages[0] ?? "").replace(/\.$/, "")}${scope}`;
   }
   if (messages.length === 0) return `error: ${failed} of ${total} prompt(s) produced no image.`;
-  const lines = failures.map((f) => (f.index >= 0 ? `error: prompt ${f.index + 1}: ${f.message}` : `error: ${f.message}`));
-  return [`error: ${failed} of ${total} prompt(s) failed:`, ...lines.map((l) => `  ${l}`)].join("\n");
+  const lines = failures.map((f) =>
+    f.index >= 0 ? `error: prompt ${f.index + 1}: ${f.message}` : `error: ${f.message}`,
+  );
+  return [`error: ${failed} of ${total} prompt(s) failed:`, ...lines.map((l) => `  ${l}`)].join(
+    "\n",
+  );
 }
 
 export { EXIT_FAILURE };

@@ -33,7 +33,10 @@ Examples:
   pipecat-ts serve --port 8787
 Run "pipecat-ts <command> --help" for a command's options.`;
 
-const COMMANDS: Record<string, { run: (argv: string[], io: CommandIO) => Promise<number>; help: string }> = {
+const COMMANDS: Record<
+  string,
+  { run: (argv: string[], io: CommandIO) => Promise<number>; help: string }
+> = {
   generate: { run: runGenerate, help: GENERATE_HELP },
   serve: { run: runServe, help: SERVE_HELP },
   demo: { run: runDemo, help: DEMO_HELP },
@@ -41,7 +44,9 @@ const COMMANDS: Record<string, { run: (argv: string[], io: CommandIO) => Promise
 
 export function packageVersion(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
+    const pkg = JSON.parse(
+      readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
+    ) as { version?: string };
     return pkg.version ?? "unknown";
   } catch {
     return "unknown";
@@ -70,14 +75,21 @@ export async function main(argv: string[], io: CommandIO = processIO()): Promise
         return EXIT_OK;
       }
       const command = COMMANDS[topic];
-      if (!command) throw new UsageError(`Unknown command "${topic}". Commands: ${Object.keys(COMMANDS).join(", ")}.`);
+      if (!command)
+        throw new UsageError(
+          `Unknown command "${topic}". Commands: ${Object.keys(COMMANDS).join(", ")}.`,
+        );
       io.stdout.write(`${command.help}\n`);
       return EXIT_OK;
     }
     const command = COMMANDS[first];
     if (!command) {
-      const hint = first.startsWith("-") ? `Unknown option ${first}.` : `Unknown command "${first}".`;
-      throw new UsageError(`${hint} Commands: ${Object.keys(COMMANDS).join(", ")}. Run "pipecat-ts --help".`);
+      const hint = first.startsWith("-")
+        ? `Unknown option ${first}.`
+        : `Unknown command "${first}".`;
+      throw new UsageError(
+        `${hint} Commands: ${Object.keys(COMMANDS).join(", ")}. Run "pipecat-ts --help".`,
+      );
     }
     return await command.run(rest, io);
   } catch (error) {
@@ -91,7 +103,8 @@ export async function main(argv: string[], io: CommandIO = processIO()): Promise
     }
     const message = error instanceof Error ? error.message : String(error);
     io.stderr.write(`pipecat-ts: unexpected error: ${redactText(message, secrets)}\n`);
-    if (io.env.PIPECAT_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${redactText(error.stack, secrets)}\n`);
+    if (io.env.PIPECAT_DEBUG && error instanceof Error && error.stack)
+      io.stderr.write(`${redactText(error.stack, secrets)}\n`);
     return EXIT_FAILURE;
   }
 }
@@ -115,7 +128,9 @@ if (isEntryPoint()) {
       setImmediate(() => process.exit(code));
     },
     (error: unknown) => {
-      process.stderr.write(`pipecat-ts: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(
+        `pipecat-ts: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
       process.exit(EXIT_FAILURE);
     },
   );

@@ -2,7 +2,15 @@
 // of prompts done, and what the unfinished ones are doing: queued, queue position, in progress);
 // elsewhere one plain line per change that matters. It writes to stderr, so stdout stays for data.
 
-export type PanelStage = "waiting" | "queued" | "in_queue" | "in_progress" | "downloading" | "done" | "error" | "cancelled";
+export type PanelStage =
+  | "waiting"
+  | "queued"
+  | "in_queue"
+  | "in_progress"
+  | "downloading"
+  | "done"
+  | "error"
+  | "cancelled";
 
 interface Panel {
   stage: PanelStage;
@@ -86,7 +94,11 @@ export class ProgressDisplay {
     this.tty = options.tty ?? Boolean(options.stream.isTTY);
     this.#noun = options.noun ?? "prompt";
     this.#enabled = options.enabled ?? true;
-    this.#panels = Array.from({ length: options.total }, () => ({ stage: "waiting" as PanelStage, position: undefined, lastLine: undefined }));
+    this.#panels = Array.from({ length: options.total }, () => ({
+      stage: "waiting" as PanelStage,
+      position: undefined,
+      lastLine: undefined,
+    }));
   }
 
   get total(): number {
@@ -174,7 +186,12 @@ export class ProgressDisplay {
     const parts: string[] = [];
     for (const [index, panel] of this.#panels.entries()) {
       if (FINAL.has(panel.stage) || panel.stage === "waiting") continue;
-      const what = panel.stage === "in_queue" ? (panel.position === undefined ? "in queue" : `queue #${panel.position + 1}`) : describeStage(panel.stage);
+      const what =
+        panel.stage === "in_queue"
+          ? panel.position === undefined
+            ? "in queue"
+            : `queue #${panel.position + 1}`
+          : describeStage(panel.stage);
       parts.push(`${index + 1}: ${what}`);
     }
     const waiting = this.#panels.filter((p) => p.stage === "waiting").length;

@@ -84,7 +84,11 @@ class PromptCollector extends FrameProcessor {
     super({ name: "PromptCollector" });
   }
 
-  override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+  override async processFrame(
+    frame: Frame,
+    direction: FrameDirection,
+    signal: AbortSignal,
+  ): Promise<void> {
     await super.processFrame(frame, direction, signal);
     if (frame instanceof TextFrame && this.indexById.has(frame.id)) {
       this.#current = this.indexById.get(frame.id) ?? -1;
@@ -108,14 +112,18 @@ class PromptCollector extends FrameProcessor {
       const index = this.indexById.get(frame.promptId);
       if (index !== undefined) this.options.onProgress?.(index, frame.stage, frame.queuePosition);
     } else if (frame instanceof MetricsFrame) {
-      for (const data of frame.data) if (data.type === "image_gen_request") this.requests.push(data);
+      for (const data of frame.data)
+        if (data.type === "image_gen_request") this.requests.push(data);
     }
     await this.pushFrame(frame, direction);
   }
 }
 
 /** A user-facing line for a failed prompt: fal's reason, made specific for common cases. */
-export function describeFailure(error: ErrorFrame | { error: string; cause?: unknown }, context: { model: string; baseUrl: string | undefined; key?: string }): {
+export function describeFailure(
+  error: ErrorFrame | { error: string; cause?: unknown },
+  context: { model: string; baseUrl: string | undefined; key?: string },
+): {
   message: string;
   status: number | undefined;
 } {
@@ -125,9 +133,12 @@ export function describeFailure(error: ErrorFrame | { error: string; cause?: unk
   const where = context.baseUrl ? `the server at ${context.baseUrl}` : "fal.ai";
   if (cause instanceof FalApiError) {
     status = cause.status;
-    if (cause.status === 404) message = `Unknown model "${context.model}": ${where} answered 404 (${detailText(cause.detail) ?? "not found"}).`;
-    else if (cause.status === 401) message = `${where} rejected the request (HTTP 401): the fal key is missing or wrong. Check FAL_KEY.`;
-    else if (cause.status === 403) message = `${where} refused the request (HTTP 403): this key may not use "${context.model}".`;
+    if (cause.status === 404)
+      message = `Unknown model "${context.model}": ${where} answered 404 (${detailText(cause.detail) ?? "not found"}).`;
+    else if (cause.status === 401)
+      message = `${where} rejected the request (HTTP 401): the fal key is missing or wrong. Check FAL_KEY.`;
+    else if (cause.status === 403)
+      message = `${where} refused the request (HTTP 403): this key may not use "${context.model}".`;
   } else if (cause instanceof FalNetworkError) {
     message = `Cannot reach ${where}: ${cause.message}`;
   }
@@ -162,15 +173,29 @@ export async function runPrompts(options: RunPromptsOptions): Promise<RunPrompts
   const collector = new PromptCollector(indexById, options);
 
   const recordFailure = (frame: ErrorFrame): void => {
-    const { message, status } = describeFailure(frame, { model, baseUrl: options.baseUrl, key: options.key });
+    const { message, status } = describeFailure(frame, {
+      model,
+      baseUrl: options.baseUrl,
+      key: options.key,
+    });
     // The prompt whose TextFrame this error answers (identical prompts are told apart by frame id).
     const index = frame.promptId === undefined ? -1 : (indexById.get(frame.promptId) ?? -1);
-    const failure: PromptFailure = { index, prompt: frame.prompt, message, category: frame.category, status };
+    const failure: PromptFailure = {
+      index,
+      prompt: frame.prompt,
+      message,
+      category: frame.category,
+      status,
+    };
     failures.push(failure);
     options.onFailure?.(failure);
   };
 
-  const pipeline = new Pipeline([new ErrorTap(recordFailure, { name: "ErrorTap" }), service, collector]);
+  const pipeline = new Pipeline([
+    new ErrorTap(recordFailure, { name: "ErrorTap" }),
+    service,
+    collector,
+  ]);
   const task = new PipelineTask(pipeline, { params: { enableMetrics: true } });
   const runner = new PipelineRunner({ handleSigint: false });
   let cancelled = false;

@@ -1,5 +1,14 @@
 // `pipecat-ts serve`: the local fal-compatible server (preview renderer) in the foreground.
-import { EXIT_OK, parseCommandArgs, parseHost, parseIntegerOption, parseNumberOption, parsePort, CliError, UsageError } from "./args.js";
+import {
+  EXIT_OK,
+  parseCommandArgs,
+  parseHost,
+  parseIntegerOption,
+  parseNumberOption,
+  parsePort,
+  CliError,
+  UsageError,
+} from "./args.js";
 import type { CommandIO } from "./io.js";
 
 export const SERVE_HELP = `Usage: pipecat-ts serve [options]
@@ -46,24 +55,41 @@ export async function runServe(argv: string[], io: CommandIO): Promise<number> {
   }
   const port = parsePort("--port", values.port, 8787);
   const host = parseHost("--host", values.host, "127.0.0.1");
-  const inferenceMs = parseNumberOption("--inference-ms", values["inference-ms"], 0, 600_000) ?? 300;
+  const inferenceMs =
+    parseNumberOption("--inference-ms", values["inference-ms"], 0, 600_000) ?? 300;
   const workers = parseIntegerOption("--workers", values.workers, 1, 256) ?? 4;
   const key = values.key !== undefined && values.key !== "" ? values.key : undefined;
   const imageStyle = values["image-style"] ?? "preview";
   if (imageStyle !== "preview" && imageStyle !== "photo") {
-    throw new UsageError(`--image-style must be "preview" or "photo", got ${JSON.stringify(imageStyle)}`);
+    throw new UsageError(
+      `--image-style must be "preview" or "photo", got ${JSON.stringify(imageStyle)}`,
+    );
   }
 
   const { startLocalFalServer } = await import("../local-fal/index.js");
   let server;
   try {
-    server = await startLocalFalServer({ host, port, inferenceMs, workers, requiredKey: key, imageStyle });
+    server = await startLocalFalServer({
+      host,
+      port,
+      inferenceMs,
+      workers,
+      requiredKey: key,
+      imageStyle,
+    });
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === "EADDRINUSE") throw new CliError(`Port ${port} on ${host} is already in use: pick another with --port (0 = any free port).`);
-    if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") throw new CliError(`Cannot listen on ${host}: no such local address.`);
-    if (code === "EACCES") throw new CliError(`Not allowed to listen on ${host}:${port}: try a port above 1023.`);
-    throw new CliError(`Cannot start the local fal server: ${error instanceof Error ? error.message : String(error)}`);
+    if (code === "EADDRINUSE")
+      throw new CliError(
+        `Port ${port} on ${host} is already in use: pick another with --port (0 = any free port).`,
+      );
+    if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND")
+      throw new CliError(`Cannot listen on ${host}: no such local address.`);
+    if (code === "EACCES")
+      throw new CliError(`Not allowed to listen on ${host}:${port}: try a port above 1023.`);
+    throw new CliError(
+      `Cannot start the local fal server: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 
   const auth = key ? ` -H "Authorization: Key $FAL_KEY"` : "";

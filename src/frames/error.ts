@@ -42,7 +42,8 @@ export class ErrorFrame extends SystemFrame {
   }
 
   override toString(): string {
-    const category = this.category && this.category !== "unknown" ? `, category: ${this.category}` : "";
+    const category =
+      this.category && this.category !== "unknown" ? `, category: ${this.category}` : "";
     return `${this.name}(error: ${this.error}, fatal: ${this.fatal}${category})`;
   }
 }

@@ -96,7 +96,12 @@ export class URLImageRawFrame extends OutputImageRawFrame {
   }
 
   override toString(): string {
-    const where = this.url === undefined ? "" : this.url.startsWith("data:") ? ", url: data URI" : `, url: ${this.url}`;
+    const where =
+      this.url === undefined
+        ? ""
+        : this.url.startsWith("data:")
+          ? ", url: data URI"
+          : `, url: ${this.url}`;
     return `${this.name}(size: ${this.size.width}x${this.size.height}, format: ${this.format ?? "?"}${where})`;
   }
 }

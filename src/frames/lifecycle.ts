@@ -70,4 +70,8 @@ export class CancelTaskFrame extends SystemFrame {
 export class InterruptionTaskFrame extends SystemFrame {}
 
 /** Pipecat's current names for the task-directed frames. */
-export { EndTaskFrame as EndWorkerFrame, CancelTaskFrame as CancelWorkerFrame, InterruptionTaskFrame as InterruptionWorkerFrame };
+export {
+  EndTaskFrame as EndWorkerFrame,
+  CancelTaskFrame as CancelWorkerFrame,
+  InterruptionTaskFrame as InterruptionWorkerFrame,
+};

@@ -12,7 +12,9 @@ export interface ServiceUpdateSettingsFrameOptions {
   service?: NamedSource;
 }
 
-export class ServiceUpdateSettingsFrame<TDelta extends SettingsDelta = SettingsDelta> extends ControlFrame {
+export class ServiceUpdateSettingsFrame<
+  TDelta extends SettingsDelta = SettingsDelta,
+> extends ControlFrame {
   readonly service: NamedSource | undefined;
   constructor(
     readonly delta: TDelta,
@@ -27,4 +29,6 @@ export class ServiceUpdateSettingsFrame<TDelta extends SettingsDelta = SettingsD
 }
 
 /** Changes an image service's settings for the prompts after it. */
-export class ImageGenUpdateSettingsFrame<TDelta extends SettingsDelta = SettingsDelta> extends ServiceUpdateSettingsFrame<TDelta> {}
+export class ImageGenUpdateSettingsFrame<
+  TDelta extends SettingsDelta = SettingsDelta,
+> extends ServiceUpdateSettingsFrame<TDelta> {}

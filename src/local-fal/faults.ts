@@ -2,7 +2,16 @@
 // hang, or answer with corrupt bodies. Off unless rules are given.
 
 /** The operations a fault rule can target. `upload` covers the storage initiate call and the bytes PUT. */
-export type FaultOperation = "run" | "submit" | "status" | "stream" | "result" | "cancel" | "file" | "upload" | "any";
+export type FaultOperation =
+  | "run"
+  | "submit"
+  | "status"
+  | "stream"
+  | "result"
+  | "cancel"
+  | "file"
+  | "upload"
+  | "any";
 
 export type FaultAction =
   /** Answer with this HTTP status instead of handling the request (body defaults to {"detail":"Injected fault"}). */
@@ -31,14 +40,27 @@ export type FaultRule = FaultAction & {
 
 /** Checks a rule before it is installed; throws a readable error for nonsense rules. */
 export function assertValidFaultRule(rule: FaultRule): void {
-  const kinds = ["status", "delayMs", "hang", "brokenJson", "truncateBody", "notAnImage", "resetConnection"].filter(
-    (k) => (rule as Record<string, unknown>)[k] !== undefined,
-  );
-  if (kinds.length !== 1) throw new TypeError(`fault rule needs exactly one action (got ${kinds.join(", ") || "none"})`);
-  if ("status" in rule && (!Number.isInteger(rule.status) || rule.status < 100 || rule.status > 599)) {
-    throw new TypeError(`fault rule status must be an HTTP status code, got ${String(rule.status)}`);
+  const kinds = [
+    "status",
+    "delayMs",
+    "hang",
+    "brokenJson",
+    "truncateBody",
+    "notAnImage",
+    "resetConnection",
+  ].filter((k) => (rule as Record<string, unknown>)[k] !== undefined);
+  if (kinds.length !== 1)
+    throw new TypeError(`fault rule needs exactly one action (got ${kinds.join(", ") || "none"})`);
+  if (
+    "status" in rule &&
+    (!Number.isInteger(rule.status) || rule.status < 100 || rule.status > 599)
+  ) {
+    throw new TypeError(
+      `fault rule status must be an HTTP status code, got ${String(rule.status)}`,
+    );
   }
-  if ("delayMs" in rule && !(rule.delayMs >= 0)) throw new TypeError("fault rule delayMs must be >= 0");
+  if ("delayMs" in rule && !(rule.delayMs >= 0))
+    throw new TypeError("fault rule delayMs must be >= 0");
   if (rule.times !== undefined && !(Number.isInteger(rule.times) && rule.times >= 0)) {
     throw new TypeError("fault rule times must be a non-negative integer");
   }

@@ -6,7 +6,10 @@ import { rewriteFalUrl } from "./routes.js";
  * https://rest.alpha.fal.ai and https://*.fal.media URLs to `serverUrl` and passes everything
  * else through unchanged. Use it as `createFalClient({ fetch: localFalFetch(server.url) })`.
  */
-export function localFalFetch(serverUrl: string, baseFetch: typeof fetch = globalThis.fetch): typeof fetch {
+export function localFalFetch(
+  serverUrl: string,
+  baseFetch: typeof fetch = globalThis.fetch,
+): typeof fetch {
   const local = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     if (typeof input === "string") return baseFetch(rewriteFalUrl(input, serverUrl), init);
     if (input instanceof URL) return baseFetch(rewriteFalUrl(input.href, serverUrl), init);

@@ -25,7 +25,10 @@ const PENDING_UPLOAD_TTL_MS = 60 * 60 * 1000;
 /** Makes a file name safe to use as the last URL segment. */
 export function safeFileName(name: string, fallback = "file"): string {
   const base = name.split(/[\\/]/).pop() ?? "";
-  const cleaned = base.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^\.+/, "").slice(0, 100);
+  const cleaned = base
+    .replace(/[^A-Za-z0-9._-]+/g, "_")
+    .replace(/^\.+/, "")
+    .slice(0, 100);
   return cleaned.length > 0 ? cleaned : fallback;
 }
 
@@ -58,7 +61,12 @@ export class FileStore {
    * URLs) and returns the key.
    */
   putContent(data: Buffer, contentType: string): string {
-    const digest = createHash("sha256").update(contentType).update("\0").update(data).digest("hex").slice(0, 24);
+    const digest = createHash("sha256")
+      .update(contentType)
+      .update("\0")
+      .update(data)
+      .digest("hex")
+      .slice(0, 24);
     const key = `${digest}.${extensionFor(contentType)}`;
     this.put({ key, data, contentType, fileName: key, createdAt: Date.now() });
     return key;
@@ -92,7 +100,11 @@ export class FileStore {
   }
 
   /** Stores the bytes of an initiated upload. Returns undefined for an unknown/expired token. */
-  completeUpload(token: string, data: Buffer, contentType: string | undefined): StoredFile | undefined {
+  completeUpload(
+    token: string,
+    data: Buffer,
+    contentType: string | undefined,
+  ): StoredFile | undefined {
     const pending = this.pending.get(token);
     if (!pending) return undefined;
     const file: StoredFile = {
@@ -134,7 +146,8 @@ export class FileStore {
   private prunePending(): void {
     const now = Date.now();
     for (const [token, p] of this.pending) {
-      if (now - p.createdAt > PENDING_UPLOAD_TTL_MS || this.pending.size >= MAX_PENDING_UPLOADS) this.pending.delete(token);
+      if (now - p.createdAt > PENDING_UPLOAD_TTL_MS || this.pending.size >= MAX_PENDING_UPLOADS)
+        this.pending.delete(token);
       else break;
     }
   }

@@ -1,6 +1,12 @@
 // Public API of the local fal-compatible server (package export "pipecat-ts/local-fal").
 export { createLocalFalServer, startLocalFalServer } from "./server.js";
-export type { LocalFalServer, LocalFalServerHandle, LocalFalServerOptions, LocalFalStats, RecordedRequest } from "./server.js";
+export type {
+  LocalFalServer,
+  LocalFalServerHandle,
+  LocalFalServerOptions,
+  LocalFalStats,
+  RecordedRequest,
+} from "./server.js";
 export { localFalFetch } from "./fetch.js";
 export { rewriteFalUrl, PROXY_PATH, TARGET_URL_HEADER } from "./routes.js";
 export type { Operation } from "./routes.js";

@@ -58,7 +58,12 @@ export function randomSeed(): number {
 export function createExecutor(opts: InferenceOptions): Executor {
   return async (job: Job, ctx: ExecutionContext): Promise<JobResult> => {
     const model = getModel(job.model);
-    if (!model) return { status: 404, body: { detail: `Application '${job.model}' not found` }, error: "Not Found" };
+    if (!model)
+      return {
+        status: 404,
+        body: { detail: `Application '${job.model}' not found` },
+        error: "Not Found",
+      };
     const validation = validateInput(model, job.body);
     if (!validation.ok) {
       return {
@@ -77,10 +82,18 @@ export function createExecutor(opts: InferenceOptions): Executor {
           type: "image_too_large",
           url: "https://docs.fal.ai/errors/#image_too_large",
           ctx: { max_pixels: opts.maxImagePixels },
-          input: job.body !== null && typeof job.body === "object" ? (job.body as Record<string, unknown>).image_size : undefined,
+          input:
+            job.body !== null && typeof job.body === "object"
+              ? (job.body as Record<string, unknown>).image_size
+              : undefined,
         },
       ];
-      return { status: 422, body: { detail }, headers: { "x-fal-billable-units": "0" }, error: "Invalid status code: 422" };
+      return {
+        status: 422,
+        body: { detail },
+        headers: { "x-fal-billable-units": "0" },
+        error: "Invalid status code: 422",
+      };
     }
 
     const started = performance.now();

@@ -147,7 +147,13 @@ export function appPrefix(endpointId: string): string {
 
 const PYDANTIC_URL = "https://errors.pydantic.dev/2.10/v/";
 
-function err(loc: Array<string | number>, type: string, msg: string, input: unknown, ctx?: Record<string, unknown>): FieldError {
+function err(
+  loc: Array<string | number>,
+  type: string,
+  msg: string,
+  input: unknown,
+  ctx?: Record<string, unknown>,
+): FieldError {
   const e: FieldError = { type, loc: ["body", ...loc], msg, input };
   if (ctx) e.ctx = ctx;
   e.url = `${PYDANTIC_URL}${type}`;
@@ -166,18 +172,39 @@ function literalList(values: readonly string[]): string {
 
 type Check<T> = { ok: true; value: T } | { ok: false; error: FieldError };
 
-function checkInt(loc: Array<string | number>, v: unknown, spec: { ge?: number; le?: number; gt?: number }): Check<number> {
+function checkInt(
+  loc: Array<string | number>,
+  v: unknown,
+  spec: { ge?: number; le?: number; gt?: number },
+): Check<number> {
   let n: number;
   if (typeof v === "number") {
-    if (!Number.isFinite(v)) return { ok: false, error: err(loc, "finite_number", "Input should be a finite number", v) };
+    if (!Number.isFinite(v))
+      return { ok: false, error: err(loc, "finite_number", "Input should be a finite number", v) };
     if (!Number.isInteger(v)) {
-      return { ok: false, error: err(loc, "int_from_float", "Input should be a valid integer, got a number with a fractional part", v) };
+      return {
+        ok: false,
+        error: err(
+          loc,
+          "int_from_float",
+          "Input should be a valid integer, got a number with a fractional part",
+          v,
+        ),
+      };
     }
     n = v;
   } else if (typeof v === "string") {
     // Pydantic's lax mode parses integer strings.
     if (!/^\s*[-+]?\d+\s*$/.test(v)) {
-      return { ok: false, error: err(loc, "int_parsing", "Input should be a valid integer, unable to parse string as an integer", v) };
+      return {
+        ok: false,
+        error: err(
+          loc,
+          "int_parsing",
+          "Input should be a valid integer, unable to parse string as an integer",
+          v,
+        ),
+      };
     }
     n = Number.parseInt(v, 10);
   } else {
@@ -186,26 +213,67 @@ function checkInt(loc: Array<string | number>, v: unknown, spec: { ge?: number; 
   return checkRange(loc, n, v, spec);
 }
 
-function checkFloat(loc: Array<string | number>, v: unknown, spec: { ge?: number; le?: number }): Check<number> {
+function checkFloat(
+  loc: Array<string | number>,
+  v: unknown,
+  spec: { ge?: number; le?: number },
+): Check<number> {
   let n: number;
   if (typeof v === "number") n = v;
   else if (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v))) n = Number(v);
   else if (typeof v === "string") {
-    return { ok: false, error: err(loc, "float_parsing", "Input should be a valid number, unable to parse string as a number", v) };
+    return {
+      ok: false,
+      error: err(
+        loc,
+        "float_parsing",
+        "Input should be a valid number, unable to parse string as a number",
+        v,
+      ),
+    };
   } else return { ok: false, error: err(loc, "float_type", "Input should be a valid number", v) };
-  if (!Number.isFinite(n)) return { ok: false, error: err(loc, "finite_number", "Input should be a finite number", v) };
+  if (!Number.isFinite(n))
+    return { ok: false, error: err(loc, "finite_number", "Input should be a finite number", v) };
   return checkRange(loc, n, v, spec);
 }
 
-function checkRange(loc: Array<string | number>, n: number, input: unknown, spec: { ge?: number; le?: number; gt?: number }): Check<number> {
+function checkRange(
+  loc: Array<string | number>,
+  n: number,
+  input: unknown,
+  spec: { ge?: number; le?: number; gt?: number },
+): Check<number> {
   if (spec.gt !== undefined && !(n > spec.gt)) {
-    return { ok: false, error: err(loc, "greater_than", `Input should be greater than ${spec.gt}`, input, { gt: spec.gt }) };
+    return {
+      ok: false,
+      error: err(loc, "greater_than", `Input should be greater than ${spec.gt}`, input, {
+        gt: spec.gt,
+      }),
+    };
   }
   if (spec.ge !== undefined && n < spec.ge) {
-    return { ok: false, error: err(loc, "greater_than_equal", `Input should be greater than or equal to ${spec.ge}`, input, { ge: spec.ge }) };
+    return {
+      ok: false,
+      error: err(
+        loc,
+        "greater_than_equal",
+        `Input should be greater than or equal to ${spec.ge}`,
+        input,
+        { ge: spec.ge },
+      ),
+    };
   }
   if (spec.le !== undefined && n > spec.le) {
-    return { ok: false, error: err(loc, "less_than_equal", `Input should be less than or equal to ${spec.le}`, input, { le: spec.le }) };
+    return {
+      ok: false,
+      error: err(
+        loc,
+        "less_than_equal",
+        `Input should be less than or equal to ${spec.le}`,
+        input,
+        { le: spec.le },
+      ),
+    };
   }
   return { ok: true, value: n };
 }
@@ -217,7 +285,15 @@ function checkBool(loc: Array<string | number>, v: unknown): Check<boolean> {
     const s = v.trim().toLowerCase();
     if (["true", "1", "yes", "on", "t", "y"].includes(s)) return { ok: true, value: true };
     if (["false", "0", "no", "off", "f", "n"].includes(s)) return { ok: true, value: false };
-    return { ok: false, error: err(loc, "bool_parsing", "Input should be a valid boolean, unable to interpret input", v) };
+    return {
+      ok: false,
+      error: err(
+        loc,
+        "bool_parsing",
+        "Input should be a valid boolean, unable to interpret input",
+        v,
+      ),
+    };
   }
   return { ok: false, error: err(loc, "bool_type", "Input should be a valid boolean", v) };
 }
@@ -227,24 +303,46 @@ function checkString(loc: Array<string | number>, v: unknown): Check<string> {
   return { ok: false, error: err(loc, "string_type", "Input should be a valid string", v) };
 }
 
-function checkLiteral(loc: Array<string | number>, v: unknown, values: readonly string[]): Check<string> {
+function checkLiteral(
+  loc: Array<string | number>,
+  v: unknown,
+  values: readonly string[],
+): Check<string> {
   if (typeof v === "string" && values.includes(v)) return { ok: true, value: v };
   const expected = literalList(values);
-  return { ok: false, error: err(loc, "literal_error", `Input should be ${expected}`, v, { expected }) };
-}
-
-function checkModel(loc: Array<string | number>, v: unknown, className: string): Check<Record<string, unknown>> {
-  if (isPlainObject(v)) return { ok: true, value: v };
   return {
     ok: false,
-    error: err(loc, "model_type", `Input should be a valid dictionary or instance of ${className}`, v, { class_name: className }),
+    error: err(loc, "literal_error", `Input should be ${expected}`, v, { expected }),
   };
 }
 
-function checkImageSize(v: unknown, errors: FieldError[]): { width: number; height: number } | undefined {
+function checkModel(
+  loc: Array<string | number>,
+  v: unknown,
+  className: string,
+): Check<Record<string, unknown>> {
+  if (isPlainObject(v)) return { ok: true, value: v };
+  return {
+    ok: false,
+    error: err(
+      loc,
+      "model_type",
+      `Input should be a valid dictionary or instance of ${className}`,
+      v,
+      { class_name: className },
+    ),
+  };
+}
+
+function checkImageSize(
+  v: unknown,
+  errors: FieldError[],
+): { width: number; height: number } | undefined {
   const loc = ["image_size"];
   if (typeof v === "string") {
-    const preset = Object.hasOwn(IMAGE_SIZE_PRESETS, v) ? IMAGE_SIZE_PRESETS[v as keyof typeof IMAGE_SIZE_PRESETS] : undefined;
+    const preset = Object.hasOwn(IMAGE_SIZE_PRESETS, v)
+      ? IMAGE_SIZE_PRESETS[v as keyof typeof IMAGE_SIZE_PRESETS]
+      : undefined;
     if (preset) return { ...preset };
     const expected = literalList(Object.keys(IMAGE_SIZE_PRESETS));
     errors.push(err(loc, "literal_error", `Input should be ${expected}`, v, { expected }));
@@ -252,9 +350,15 @@ function checkImageSize(v: unknown, errors: FieldError[]): { width: number; heig
   }
   if (!isPlainObject(v)) {
     errors.push(
-      err(loc, "model_type", "Input should be a valid dictionary or instance of ImageSize, or one of the image size presets", v, {
-        class_name: "ImageSize",
-      }),
+      err(
+        loc,
+        "model_type",
+        "Input should be a valid dictionary or instance of ImageSize, or one of the image size presets",
+        v,
+        {
+          class_name: "ImageSize",
+        },
+      ),
     );
     return undefined;
   }
@@ -288,7 +392,11 @@ function checkPathList(
   v: unknown,
   errors: FieldError[],
   defaults: () => Record<string, unknown>,
-  rest: (item: Record<string, unknown>, loc: Array<string | number>, out: Record<string, unknown>) => void,
+  rest: (
+    item: Record<string, unknown>,
+    loc: Array<string | number>,
+    out: Record<string, unknown>,
+  ) => void,
 ): unknown[] | undefined {
   if (!Array.isArray(v)) {
     errors.push(err([field], "list_type", "Input should be a valid list", v));
@@ -300,7 +408,8 @@ function checkPathList(
     const m = checkModel(loc, item, itemClass);
     if (!m.ok) return void errors.push(m.error);
     const entry = defaults();
-    if (m.value.path === undefined) errors.push(err([...loc, "path"], "missing", "Field required", m.value));
+    if (m.value.path === undefined)
+      errors.push(err([...loc, "path"], "missing", "Field required", m.value));
     else {
       const p = checkString([...loc, "path"], m.value.path);
       if (p.ok) entry.path = p.value;
@@ -313,42 +422,73 @@ function checkPathList(
 }
 
 function checkLoras(v: unknown, errors: FieldError[]): unknown[] | undefined {
-  return checkPathList("loras", "LoraWeight", v, errors, () => ({ scale: 1 }), (item, loc, lora) => {
-    if (item.scale !== undefined) {
-      const s = checkFloat([...loc, "scale"], item.scale, {});
-      if (s.ok) lora.scale = s.value;
-      else errors.push(s.error);
-    }
-    if (item.force !== undefined) {
-      const f = checkBool([...loc, "force"], item.force);
-      if (f.ok) lora.force = f.value;
-      else errors.push(f.error);
-    }
-  });
+  return checkPathList(
+    "loras",
+    "LoraWeight",
+    v,
+    errors,
+    () => ({ scale: 1 }),
+    (item, loc, lora) => {
+      if (item.scale !== undefined) {
+        const s = checkFloat([...loc, "scale"], item.scale, {});
+        if (s.ok) lora.scale = s.value;
+        else errors.push(s.error);
+      }
+      if (item.force !== undefined) {
+        const f = checkBool([...loc, "force"], item.force);
+        if (f.ok) lora.force = f.value;
+        else errors.push(f.error);
+      }
+    },
+  );
 }
 
 function checkEmbeddings(v: unknown, errors: FieldError[]): unknown[] | undefined {
-  return checkPathList("embeddings", "Embedding", v, errors, () => ({ tokens: ["<s0>", "<s1>"] }), (item, loc, emb) => {
-    if (item.tokens === undefined) return;
-    if (!Array.isArray(item.tokens)) return void errors.push(err([...loc, "tokens"], "list_type", "Input should be a valid list", item.tokens));
-    const tokens: string[] = [];
-    item.tokens.forEach((t, j) => {
-      const s = checkString([...loc, "tokens", j], t);
-      if (s.ok) tokens.push(s.value);
-      else errors.push(s.error);
-    });
-    emb.tokens = tokens;
-  });
+  return checkPathList(
+    "embeddings",
+    "Embedding",
+    v,
+    errors,
+    () => ({ tokens: ["<s0>", "<s1>"] }),
+    (item, loc, emb) => {
+      if (item.tokens === undefined) return;
+      if (!Array.isArray(item.tokens))
+        return void errors.push(
+          err([...loc, "tokens"], "list_type", "Input should be a valid list", item.tokens),
+        );
+      const tokens: string[] = [];
+      item.tokens.forEach((t, j) => {
+        const s = checkString([...loc, "tokens", j], t);
+        if (s.ok) tokens.push(s.value);
+        else errors.push(s.error);
+      });
+      emb.tokens = tokens;
+    },
+  );
 }
 
-export type ValidationResult = { ok: true; input: NormalizedInput } | { ok: false; errors: FieldError[] };
+export type ValidationResult =
+  | { ok: true; input: NormalizedInput }
+  | { ok: false; errors: FieldError[] };
 
 /**
  * Validates a request body against the model's schema. Unknown fields are ignored (like fal).
  * `body` is the parsed JSON (undefined when the request had no body).
  */
 export function validateInput(model: ModelSpec, body: unknown): ValidationResult {
-  if (body === undefined) return { ok: false, errors: [{ type: "missing", loc: ["body"], msg: "Field required", input: null, url: `${PYDANTIC_URL}missing` }] };
+  if (body === undefined)
+    return {
+      ok: false,
+      errors: [
+        {
+          type: "missing",
+          loc: ["body"],
+          msg: "Field required",
+          input: null,
+          url: `${PYDANTIC_URL}missing`,
+        },
+      ],
+    };
   if (!isPlainObject(body)) {
     return {
       ok: false,
@@ -378,7 +518,12 @@ export function validateInput(model: ModelSpec, body: unknown): ValidationResult
       switch (spec.kind) {
         case "imageSize":
           params[name] = spec.default;
-          size = { ...(IMAGE_SIZE_PRESETS[spec.default as keyof typeof IMAGE_SIZE_PRESETS] as { width: number; height: number }) };
+          size = {
+            ...(IMAGE_SIZE_PRESETS[spec.default as keyof typeof IMAGE_SIZE_PRESETS] as {
+              width: number;
+              height: number;
+            }),
+          };
           break;
         case "loras":
         case "embeddings":
@@ -456,5 +601,13 @@ export function validateInput(model: ModelSpec, body: unknown): ValidationResult
 
 /** FastAPI's answer to a body that is not valid JSON. */
 export function jsonDecodeError(message: string): FieldError[] {
-  return [{ type: "json_invalid", loc: ["body", 0], msg: "JSON decode error", input: {}, ctx: { error: message } }];
+  return [
+    {
+      type: "json_invalid",
+      loc: ["body", 0],
+      msg: "JSON decode error",
+      input: {},
+      ctx: { error: message },
+    },
+  ];
 }

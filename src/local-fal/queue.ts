@@ -102,7 +102,14 @@ export class JobQueue {
   }
 
   /** Creates and enqueues a job. `startTimeoutSeconds` completes it with a 504 if it has not started in time. */
-  enqueue(init: { model: string; app: string; kind: "queue" | "run"; body: unknown; webhookUrl?: string; startTimeoutSeconds?: number }): Job {
+  enqueue(init: {
+    model: string;
+    app: string;
+    kind: "queue" | "run";
+    body: unknown;
+    webhookUrl?: string;
+    startTimeoutSeconds?: number;
+  }): Job {
     let resolveDone!: () => void;
     const done = new Promise<void>((resolve) => {
       resolveDone = resolve;
@@ -132,7 +139,10 @@ export class JobQueue {
     }
     this.waiting.push(job);
     if (init.startTimeoutSeconds !== undefined && init.startTimeoutSeconds > 0) {
-      internals.startTimer = setTimeout(() => this.expireStart(job), init.startTimeoutSeconds * 1000);
+      internals.startTimer = setTimeout(
+        () => this.expireStart(job),
+        init.startTimeoutSeconds * 1000,
+      );
       internals.startTimer.unref?.();
     }
     this.pump();
@@ -169,7 +179,8 @@ export class JobQueue {
     for (const job of all) {
       const internals = this.internals.get(job);
       if (internals?.startTimer) clearTimeout(internals.startTimer);
-      if (job.status !== "COMPLETED") this.stop(job, { status: 503, body: { detail: "Server is shutting down" } }, false);
+      if (job.status !== "COMPLETED")
+        this.stop(job, { status: 503, body: { detail: "Server is shutting down" } }, false);
     }
   }
 
@@ -242,8 +253,16 @@ export class JobQueue {
       (result) => this.finish(job, result),
       (error: unknown) => {
         if (signal.aborted) return;
-        ctx.log(`Unhandled error: ${error instanceof Error ? error.message : String(error)}`, "ERROR");
-        this.finish(job, { status: 500, body: { detail: "Internal Server Error" }, error: "Internal Server Error", errorType: "runner_server_error" });
+        ctx.log(
+          `Unhandled error: ${error instanceof Error ? error.message : String(error)}`,
+          "ERROR",
+        );
+        this.finish(job, {
+          status: 500,
+          body: { detail: "Internal Server Error" },
+          error: "Internal Server Error",
+          errorType: "runner_server_error",
+        });
       },
     );
   }
@@ -263,7 +282,8 @@ export class JobQueue {
     job.completedAt = Date.now();
     job.result = result;
     if (job.inferenceSeconds === undefined) {
-      job.inferenceSeconds = job.startedAt !== undefined ? (job.completedAt - job.startedAt) / 1000 : 0;
+      job.inferenceSeconds =
+        job.startedAt !== undefined ? (job.completedAt - job.startedAt) / 1000 : 0;
     }
     this.counters.completed += 1;
     if (result.status >= 400) this.counters.errors += 1;

@@ -4,7 +4,16 @@
 // word-wrapped prompt in the bitmap font from font.ts. Pixels are produced in a raw RGB buffer
 // and encoded with sharp.
 import sharp from "sharp";
-import { GLYPH_ADVANCE, GLYPH_HEIGHT, GLYPH_WIDTH, LINE_ADVANCE, glyphRows, textWidth, toFontText, wrapText } from "./font.js";
+import {
+  GLYPH_ADVANCE,
+  GLYPH_HEIGHT,
+  GLYPH_WIDTH,
+  LINE_ADVANCE,
+  glyphRows,
+  textWidth,
+  toFontText,
+  wrapText,
+} from "./font.js";
 
 /** "preview" = readable storyboard placeholder; "photo" = the same scene plus dense noise (big files, for benchmarks). */
 export type ImageStyle = "preview" | "photo";
@@ -197,9 +206,9 @@ class Canvas {
         if (dist < radius) {
           const t = dist <= r ? 1 : 1 - (dist - r) / span;
           const a = t * t * strength;
-          d[o] = (d[o] as number) + ((c[0] - (d[o] as number)) * a);
-          d[o + 1] = (d[o + 1] as number) + ((c[1] - (d[o + 1] as number)) * a);
-          d[o + 2] = (d[o + 2] as number) + ((c[2] - (d[o + 2] as number)) * a);
+          d[o] = (d[o] as number) + (c[0] - (d[o] as number)) * a;
+          d[o + 1] = (d[o + 1] as number) + (c[1] - (d[o + 1] as number)) * a;
+          d[o + 2] = (d[o + 2] as number) + (c[2] - (d[o + 2] as number)) * a;
         }
         o += 3;
       }
@@ -207,10 +216,22 @@ class Canvas {
   }
 
   /** Draws text with the bitmap font at integer `scale`, with a 1-cell dark shadow. */
-  text(text: string, x: number, y: number, scale: number, c: RGB, shadow: RGB | null = [0, 0, 0]): void {
+  text(
+    text: string,
+    x: number,
+    y: number,
+    scale: number,
+    c: RGB,
+    shadow: RGB | null = [0, 0, 0],
+  ): void {
     const s = Math.max(1, Math.floor(scale));
     const shadowOffset = Math.max(1, Math.round(s / 2));
-    const passes: Array<[number, RGB]> = shadow ? [[shadowOffset, shadow], [0, c]] : [[0, c]];
+    const passes: Array<[number, RGB]> = shadow
+      ? [
+          [shadowOffset, shadow],
+          [0, c],
+        ]
+      : [[0, c]];
     for (const [off, colour] of passes) {
       let cx = x + off;
       for (const ch of text) {
@@ -219,7 +240,8 @@ class Canvas {
           const mask = rows[gy] ?? 0;
           if (mask === 0) continue;
           for (let gx = 0; gx < GLYPH_WIDTH; gx += 1) {
-            if (mask & (1 << (GLYPH_WIDTH - 1 - gx))) this.rect(cx + gx * s, y + off + gy * s, s, s, colour);
+            if (mask & (1 << (GLYPH_WIDTH - 1 - gx)))
+              this.rect(cx + gx * s, y + off + gy * s, s, s, colour);
           }
         }
         cx += GLYPH_ADVANCE * s;
@@ -274,7 +296,9 @@ function drawScene(cv: Canvas, rng: () => number, band: { top: number; bottom: n
   const groundBottom = hsl(groundHue + 20, 0.4, 0.2 * darkness);
 
   // Horizon inside the visible band, so the sky, the sun and the props are not hidden by labels.
-  const horizon = Math.round(Math.min(Math.max(h * (0.56 + rng() * 0.14), top + bandH * 0.45), bottom - bandH * 0.22));
+  const horizon = Math.round(
+    Math.min(Math.max(h * (0.56 + rng() * 0.14), top + bandH * 0.45), bottom - bandH * 0.22),
+  );
 
   // Sky and ground: vertical gradients, one colour per row.
   for (let y = 0; y < h; y += 1) {
@@ -303,13 +327,27 @@ function drawScene(cv: Canvas, rng: () => number, band: { top: number; bottom: n
   cv.ellipse(discX, discY, r, r, discColour);
   if (time === "night") {
     // A crescent: cut the moon with a sky-coloured disc.
-    cv.ellipse(discX + r * 0.45, discY - r * 0.2, r * 0.85, r * 0.85, mix(skyTop, skyBottom, discY / Math.max(1, horizon)));
+    cv.ellipse(
+      discX + r * 0.45,
+      discY - r * 0.2,
+      r * 0.85,
+      r * 0.85,
+      mix(skyTop, skyBottom, discY / Math.max(1, horizon)),
+    );
   }
 
   // Two layers of hills along the horizon.
   const layers: Array<{ amp: number; colour: RGB; base: number }> = [
-    { amp: h * (0.06 + rng() * 0.08), colour: mix(hsl(groundHue + 30, 0.25, 0.45 * darkness), skyBottom, 0.45), base: horizon + 1 },
-    { amp: h * (0.03 + rng() * 0.06), colour: hsl(groundHue, 0.35, 0.34 * darkness), base: horizon + Math.round(h * 0.03) },
+    {
+      amp: h * (0.06 + rng() * 0.08),
+      colour: mix(hsl(groundHue + 30, 0.25, 0.45 * darkness), skyBottom, 0.45),
+      base: horizon + 1,
+    },
+    {
+      amp: h * (0.03 + rng() * 0.06),
+      colour: hsl(groundHue, 0.35, 0.34 * darkness),
+      base: horizon + Math.round(h * 0.03),
+    },
   ];
   for (const layer of layers) {
     const f1 = ((1.5 + rng() * 3) * Math.PI) / w;
@@ -317,7 +355,8 @@ function drawScene(cv: Canvas, rng: () => number, band: { top: number; bottom: n
     const p1 = rng() * Math.PI * 2;
     const p2 = rng() * Math.PI * 2;
     for (let x = 0; x < w; x += 1) {
-      const v = 0.6 * (0.5 + 0.5 * Math.sin(x * f1 + p1)) + 0.4 * (0.5 + 0.5 * Math.sin(x * f2 + p2));
+      const v =
+        0.6 * (0.5 + 0.5 * Math.sin(x * f1 + p1)) + 0.4 * (0.5 + 0.5 * Math.sin(x * f2 + p2));
       const top = Math.round(layer.base - layer.amp * v);
       for (let y = Math.max(0, top); y < Math.min(h, layer.base); y += 1) {
         const o = (y * w + x) * 3;
@@ -332,7 +371,12 @@ function drawScene(cv: Canvas, rng: () => number, band: { top: number; bottom: n
   const count = 3 + Math.floor(rng() * 4);
   const props: Array<{ kind: number; x: number; y: number; hue: number }> = [];
   for (let i = 0; i < count; i += 1) {
-    props.push({ kind: Math.floor(rng() * 4), x: w * (0.05 + rng() * 0.9), y: horizon + (bottom - horizon) * (0.2 + rng() * 0.75), hue: rng() * 360 });
+    props.push({
+      kind: Math.floor(rng() * 4),
+      x: w * (0.05 + rng() * 0.9),
+      y: horizon + (bottom - horizon) * (0.2 + rng() * 0.75),
+      hue: rng() * 360,
+    });
   }
   props.sort((a, b) => a.y - b.y);
   for (const p of props) {
@@ -346,8 +390,24 @@ function drawScene(cv: Canvas, rng: () => number, band: { top: number; bottom: n
         const trunk: RGB = hsl(28, 0.45, 0.22 * darkness + 0.05);
         const leaves: RGB = hsl(110 + (p.hue % 60), 0.45, shade * darkness);
         cv.rect(p.x - size * 0.07, p.y - size * 0.35, size * 0.14, size * 0.35, trunk);
-        cv.triangle(p.x - size * 0.45, p.y - size * 0.3, p.x + size * 0.45, p.y - size * 0.3, p.x, p.y - size * 1.1, leaves);
-        cv.triangle(p.x - size * 0.35, p.y - size * 0.7, p.x + size * 0.35, p.y - size * 0.7, p.x, p.y - size * 1.45, leaves);
+        cv.triangle(
+          p.x - size * 0.45,
+          p.y - size * 0.3,
+          p.x + size * 0.45,
+          p.y - size * 0.3,
+          p.x,
+          p.y - size * 1.1,
+          leaves,
+        );
+        cv.triangle(
+          p.x - size * 0.35,
+          p.y - size * 0.7,
+          p.x + size * 0.35,
+          p.y - size * 0.7,
+          p.x,
+          p.y - size * 1.45,
+          leaves,
+        );
         break;
       }
       case 1: {
@@ -355,23 +415,62 @@ function drawScene(cv: Canvas, rng: () => number, band: { top: number; bottom: n
         const wall: RGB = hsl(p.hue, 0.35, (0.55 + 0.15 * depth) * darkness);
         const roof: RGB = hsl(p.hue + 180, 0.5, 0.3 * darkness + 0.05);
         cv.rect(p.x - size * 0.5, p.y - size * 0.7, size, size * 0.7, wall);
-        cv.triangle(p.x - size * 0.62, p.y - size * 0.68, p.x + size * 0.62, p.y - size * 0.68, p.x, p.y - size * 1.2, roof);
-        cv.rect(p.x - size * 0.1, p.y - size * 0.38, size * 0.2, size * 0.38, mix(roof, [0, 0, 0], 0.4));
-        if (time === "night" || time === "dusk") cv.rect(p.x + size * 0.2, p.y - size * 0.55, size * 0.18, size * 0.15, [255, 214, 120]);
+        cv.triangle(
+          p.x - size * 0.62,
+          p.y - size * 0.68,
+          p.x + size * 0.62,
+          p.y - size * 0.68,
+          p.x,
+          p.y - size * 1.2,
+          roof,
+        );
+        cv.rect(
+          p.x - size * 0.1,
+          p.y - size * 0.38,
+          size * 0.2,
+          size * 0.38,
+          mix(roof, [0, 0, 0], 0.4),
+        );
+        if (time === "night" || time === "dusk")
+          cv.rect(p.x + size * 0.2, p.y - size * 0.55, size * 0.18, size * 0.15, [255, 214, 120]);
         break;
       }
       case 2: {
         // boulder
-        cv.ellipse(p.x, p.y - size * 0.25, size * 0.45, size * 0.3, hsl(p.hue, 0.08, shade * darkness + 0.05));
+        cv.ellipse(
+          p.x,
+          p.y - size * 0.25,
+          size * 0.45,
+          size * 0.3,
+          hsl(p.hue, 0.08, shade * darkness + 0.05),
+        );
         break;
       }
       default: {
         // a figure: body + head (a storyboard "character")
         const body: RGB = hsl(p.hue, 0.6, 0.45 * darkness + 0.08);
         cv.rect(p.x - size * 0.12, p.y - size * 0.75, size * 0.24, size * 0.55, body);
-        cv.rect(p.x - size * 0.1, p.y - size * 0.22, size * 0.08, size * 0.22, mix(body, [0, 0, 0], 0.4));
-        cv.rect(p.x + size * 0.02, p.y - size * 0.22, size * 0.08, size * 0.22, mix(body, [0, 0, 0], 0.4));
-        cv.ellipse(p.x, p.y - size * 0.88, size * 0.13, size * 0.13, hsl(30, 0.45, 0.6 * darkness + 0.1));
+        cv.rect(
+          p.x - size * 0.1,
+          p.y - size * 0.22,
+          size * 0.08,
+          size * 0.22,
+          mix(body, [0, 0, 0], 0.4),
+        );
+        cv.rect(
+          p.x + size * 0.02,
+          p.y - size * 0.22,
+          size * 0.08,
+          size * 0.22,
+          mix(body, [0, 0, 0], 0.4),
+        );
+        cv.ellipse(
+          p.x,
+          p.y - size * 0.88,
+          size * 0.13,
+          size * 0.13,
+          hsl(30, 0.45, 0.6 * darkness + 0.1),
+        );
       }
     }
   }
@@ -445,10 +544,27 @@ function layoutLabels(spec: RenderSpec, w: number, h: number): LabelLayout {
     const last = lines[maxLines - 1] as string;
     lines[maxLines - 1] = `${last.slice(0, Math.max(0, maxChars - 3))}...`;
   }
-  const caption = toFontText(`seed ${spec.seed}  image ${spec.index + 1}/${spec.count ?? 1}  ${w}x${h}`).slice(0, maxChars);
+  const caption = toFontText(
+    `seed ${spec.seed}  image ${spec.index + 1}/${spec.count ?? 1}  ${w}x${h}`,
+  ).slice(0, maxChars);
   const panelH = (lines.length + 1) * LINE_ADVANCE * s + pad * 2 - 2 * s;
   const panelY = h - border - panelH;
-  return { s, pad, border, titleScale, model, titleW, bannerH, bannerW, bannerTotalH, modelOnTitleLine, lines, caption, panelY, panelH };
+  return {
+    s,
+    pad,
+    border,
+    titleScale,
+    model,
+    titleW,
+    bannerH,
+    bannerW,
+    bannerTotalH,
+    modelOnTitleLine,
+    lines,
+    caption,
+    panelY,
+    panelH,
+  };
 }
 
 function drawLabels(cv: Canvas, L: LabelLayout): void {
@@ -463,10 +579,23 @@ function drawLabels(cv: Canvas, L: LabelLayout): void {
   cv.rect(0, 0, border, h, frame);
   cv.rect(w - border, 0, border, h, frame);
 
-  cv.shade(border, border, Math.min(w - 2 * border, L.bannerW), L.bannerTotalH, 0.35, [190, 30, 40]);
+  cv.shade(
+    border,
+    border,
+    Math.min(w - 2 * border, L.bannerW),
+    L.bannerTotalH,
+    0.35,
+    [190, 30, 40],
+  );
   cv.text("PREVIEW", border + pad, border + pad, L.titleScale, white);
   if (L.modelOnTitleLine) {
-    cv.text(L.model, border + pad * 4 + L.titleW, border + pad + (GLYPH_HEIGHT * L.titleScale - GLYPH_HEIGHT * s), s, [255, 235, 200]);
+    cv.text(
+      L.model,
+      border + pad * 4 + L.titleW,
+      border + pad + (GLYPH_HEIGHT * L.titleScale - GLYPH_HEIGHT * s),
+      s,
+      [255, 235, 200],
+    );
   } else {
     cv.text(L.model, border + pad, border + L.bannerH - pad / 2, s, [255, 235, 200]);
   }
@@ -490,14 +619,22 @@ export function renderPreviewPixels(spec: RenderSpec): Buffer {
   const sceneSeed = hash32(`${spec.prompt}\u0000${spec.seed}\u0000${spec.index}`);
   const cv = new Canvas(width, height);
   const layout = layoutLabels(spec, width, height);
-  drawScene(cv, makeRng(sceneSeed), { top: layout.border + layout.bannerTotalH, bottom: layout.panelY });
+  drawScene(cv, makeRng(sceneSeed), {
+    top: layout.border + layout.bannerTotalH,
+    bottom: layout.panelY,
+  });
   if (spec.style === "photo") addNoise(cv, sceneSeed ^ 0x9e3779b9);
   drawLabels(cv, layout);
   return cv.data;
 }
 
 /** Encodes raw RGB pixels as PNG or JPEG with sharp. */
-export async function encodeRgb(pixels: Buffer, width: number, height: number, format: ImageFormat): Promise<EncodedImage> {
+export async function encodeRgb(
+  pixels: Buffer,
+  width: number,
+  height: number,
+  format: ImageFormat,
+): Promise<EncodedImage> {
   const img = sharp(pixels, { raw: { width, height, channels: 3 } });
   const data =
     format === "png"
@@ -507,7 +644,9 @@ export async function encodeRgb(pixels: Buffer, width: number, height: number, f
 }
 
 /** Renders and encodes one preview image. Same spec and format → identical bytes. */
-export async function renderPreviewImage(spec: RenderSpec & { format?: ImageFormat }): Promise<EncodedImage> {
+export async function renderPreviewImage(
+  spec: RenderSpec & { format?: ImageFormat },
+): Promise<EncodedImage> {
   const pixels = renderPreviewPixels(spec);
   const width = Math.max(1, Math.floor(spec.width));
   const height = Math.max(1, Math.floor(spec.height));

@@ -49,7 +49,9 @@ export function mapFalUrlToLocalPath(url: URL): string | undefined {
   if (host === "queue.fal.run") return `/queue${rest}`;
   if (host === "rest.fal.ai" || host === "rest.alpha.fal.ai") return `/rest${rest}`;
   if (host === "fal.media" || host.endsWith(".fal.media")) {
-    const path = url.pathname.startsWith("/files/") ? url.pathname.slice("/files".length) : url.pathname;
+    const path = url.pathname.startsWith("/files/")
+      ? url.pathname.slice("/files".length)
+      : url.pathname;
     return `/files${path}${url.search}`;
   }
   return undefined;
@@ -89,7 +91,12 @@ function decodeSegments(path: string): string[] | undefined {
  * Resolves a request to an operation. `selfOrigin` (e.g. http://127.0.0.1:1234) lets a proxied
  * `x-fal-target-url` point at the server itself.
  */
-export function resolveRoute(method: string, rawUrl: string, headers: Record<string, string | string[] | undefined>, selfOrigin: string): Route {
+export function resolveRoute(
+  method: string,
+  rawUrl: string,
+  headers: Record<string, string | string[] | undefined>,
+  selfOrigin: string,
+): Route {
   let { path, query } = splitPathAndQuery(rawUrl || "/");
   let proxied = false;
   const m = method.toUpperCase();
@@ -105,7 +112,8 @@ export function resolveRoute(method: string, rawUrl: string, headers: Record<str
     if (target) {
       try {
         const url = new URL(target);
-        local = url.origin === selfOrigin ? `${url.pathname}${url.search}` : mapFalUrlToLocalPath(url);
+        local =
+          url.origin === selfOrigin ? `${url.pathname}${url.search}` : mapFalUrlToLocalPath(url);
       } catch {
         local = undefined;
       }
@@ -116,7 +124,10 @@ export function resolveRoute(method: string, rawUrl: string, headers: Record<str
         path,
         query: new URLSearchParams(query),
         proxied,
-        error: { status: 400, detail: `Invalid request: missing or unsupported ${TARGET_URL_HEADER} header` },
+        error: {
+          status: 400,
+          detail: `Invalid request: missing or unsupported ${TARGET_URL_HEADER} header`,
+        },
       };
     }
     // The query string lives only in the target URL header.
@@ -128,7 +139,12 @@ export function resolveRoute(method: string, rawUrl: string, headers: Record<str
   if (m === "OPTIONS") return { operation: "preflight", ...base };
 
   const segs = decodeSegments(path);
-  if (!segs) return { operation: "unknown", ...base, error: { status: 400, detail: "Malformed URL encoding" } };
+  if (!segs)
+    return {
+      operation: "unknown",
+      ...base,
+      error: { status: 400, detail: "Malformed URL encoding" },
+    };
   const notAllowed = (operation: Operation, extra: Partial<Route> = {}): Route => ({
     operation,
     ...base,
@@ -155,36 +171,64 @@ export function resolveRoute(method: string, rawUrl: string, headers: Record<str
         const requestId = rest[idx + 1] as string;
         const tail = rest.slice(idx + 2).join("/");
         const target = { model, requestId };
-        if (tail === "") return m === "GET" ? { operation: "result", ...target, ...base } : notAllowed("result", target);
-        if (tail === "status") return m === "GET" ? { operation: "status", ...target, ...base } : notAllowed("status", target);
-        if (tail === "status/stream") return m === "GET" ? { operation: "stream", ...target, ...base } : notAllowed("stream", target);
-        if (tail === "cancel") return m === "PUT" ? { operation: "cancel", ...target, ...base } : notAllowed("cancel", target);
+        if (tail === "")
+          return m === "GET"
+            ? { operation: "result", ...target, ...base }
+            : notAllowed("result", target);
+        if (tail === "status")
+          return m === "GET"
+            ? { operation: "status", ...target, ...base }
+            : notAllowed("status", target);
+        if (tail === "status/stream")
+          return m === "GET"
+            ? { operation: "stream", ...target, ...base }
+            : notAllowed("stream", target);
+        if (tail === "cancel")
+          return m === "PUT"
+            ? { operation: "cancel", ...target, ...base }
+            : notAllowed("cancel", target);
         break;
       }
       const model = rest.join("/");
-      return m === "POST" ? { operation: "submit", model, ...base } : notAllowed("submit", { model });
+      return m === "POST"
+        ? { operation: "submit", model, ...base }
+        : notAllowed("submit", { model });
     }
     case "rest": {
       const p = rest.join("/");
-      if (p === "storage/upload/initiate") return m === "POST" ? { operation: "upload-initiate", ...base } : notAllowed("upload-initiate");
+      if (p === "storage/upload/initiate")
+        return m === "POST"
+          ? { operation: "upload-initiate", ...base }
+          : notAllowed("upload-initiate");
       if (p === "storage/upload/initiate-multipart") {
-        return m === "POST" ? { operation: "upload-multipart", ...base } : notAllowed("upload-multipart");
+        return m === "POST"
+          ? { operation: "upload-multipart", ...base }
+          : notAllowed("upload-multipart");
       }
-      if (p === "tokens") return m === "POST" ? { operation: "token", ...base } : notAllowed("token");
+      if (p === "tokens")
+        return m === "POST" ? { operation: "token", ...base } : notAllowed("token");
       break;
     }
     case "files": {
       if (rest.length === 0) break;
       const fileKey = rest.join("/");
-      return m === "GET" || m === "HEAD" ? { operation: "file", fileKey, ...base } : notAllowed("file", { fileKey });
+      return m === "GET" || m === "HEAD"
+        ? { operation: "file", fileKey, ...base }
+        : notAllowed("file", { fileKey });
     }
     case "upload": {
       if (rest.length !== 1) break;
       const uploadToken = rest[0] as string;
-      return m === "PUT" || m === "POST" ? { operation: "upload", uploadToken, ...base } : notAllowed("upload", { uploadToken });
+      return m === "PUT" || m === "POST"
+        ? { operation: "upload", uploadToken, ...base }
+        : notAllowed("upload", { uploadToken });
     }
     default:
       break;
   }
-  return { operation: "unknown", ...base, error: { status: 404, detail: `Path ${path} not found` } };
+  return {
+    operation: "unknown",
+    ...base,
+    error: { status: 404, detail: `Path ${path} not found` },
+  };
 }

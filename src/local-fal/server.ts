@@ -121,11 +121,24 @@ type Mutation = "brokenJson" | "truncateBody" | undefined;
 
 const MiB = 1024 * 1024;
 const JSON_TYPE = "application/json";
-const CORS_EXPOSE = "x-fal-request-id, x-fal-request-timeout-type, x-fal-billable-units, x-fal-error-type";
-const NOT_AN_IMAGE = Buffer.from("<!doctype html>\n<html><head><title>Error</title></head><body><h1>Not an image</h1></body></html>\n");
+const CORS_EXPOSE =
+  "x-fal-request-id, x-fal-request-timeout-type, x-fal-billable-units, x-fal-error-type";
+const NOT_AN_IMAGE = Buffer.from(
+  "<!doctype html>\n<html><head><title>Error</title></head><body><h1>Not an image</h1></body></html>\n",
+);
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 /** Operations that are part of fal's authenticated API (files and signed upload URLs are not). */
-const AUTH_OPERATIONS = new Set<Operation>(["run", "submit", "status", "stream", "result", "cancel", "upload-initiate", "upload-multipart", "token"]);
+const AUTH_OPERATIONS = new Set<Operation>([
+  "run",
+  "submit",
+  "status",
+  "stream",
+  "result",
+  "cancel",
+  "upload-initiate",
+  "upload-multipart",
+  "token",
+]);
 
 function faultOperation(op: Operation): FaultOperation | undefined {
   switch (op) {
@@ -168,18 +181,31 @@ export function createLocalFalServer(options: LocalFalServerOptions = {}): Local
       }
     }
   };
-  const requiredKey = options.requiredKey && options.requiredKey.length > 0 ? options.requiredKey : undefined;
+  const requiredKey =
+    options.requiredKey && options.requiredKey.length > 0 ? options.requiredKey : undefined;
   // The key as given and in its URL-encoded forms.
   const keyForms = requiredKey
-    ? [...new Set([requiredKey, encodeURIComponent(requiredKey), new URLSearchParams({ k: requiredKey }).toString().slice(2)])].sort((a, b) => b.length - a.length)
+    ? [
+        ...new Set([
+          requiredKey,
+          encodeURIComponent(requiredKey),
+          new URLSearchParams({ k: requiredKey }).toString().slice(2),
+        ]),
+      ].sort((a, b) => b.length - a.length)
     : [];
-  const redact = (text: string): string => keyForms.reduce((t, form) => t.split(form).join("[redacted]"), text);
+  const redact = (text: string): string =>
+    keyForms.reduce((t, form) => t.split(form).join("[redacted]"), text);
   const redactDeep = (value: unknown): unknown => {
     if (!requiredKey) return value;
     if (typeof value === "string") return redact(value);
     if (Array.isArray(value)) return value.map(redactDeep);
     if (value !== null && typeof value === "object") {
-      return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [redact(k), redactDeep(v)]));
+      return Object.fromEntries(
+        Object.entries(value as Record<string, unknown>).map(([k, v]) => [
+          redact(k),
+          redactDeep(v),
+        ]),
+      );
     }
     return value;
   };
@@ -250,13 +276,19 @@ export function createLocalFalServer(options: LocalFalServerOptions = {}): Local
   // -------------------------------------------------------------------------------------------
   // URLs and status bodies
 
-  const requestUrls = (job: Job): { response_url: string; status_url: string; cancel_url: string } => {
+  const requestUrls = (
+    job: Job,
+  ): { response_url: string; status_url: string; cancel_url: string } => {
     const base = `${baseUrl}/queue/${job.app}/requests/${job.id}`;
     return { response_url: base, status_url: `${base}/status`, cancel_url: `${base}/cancel` };
   };
 
   const statusBody = (job: Job, logs: unknown[]): Record<string, unknown> => {
-    const body: Record<string, unknown> = { status: job.status, request_id: job.id, ...requestUrls(job) };
+    const body: Record<string, unknown> = {
+      status: job.status,
+      request_id: job.id,
+      ...requestUrls(job),
+    };
     if (job.status === "IN_QUEUE") body.queue_position = queue.position(job) ?? 0;
     else body.logs = logs;
     if (job.status === "COMPLETED") {
@@ -292,11 +324,20 @@ export function createLocalFalServer(options: LocalFalServerOptions = {}): Local
     counters.byStatus[String(status)] = (counters.byStatus[String(status)] ?? 0) + 1;
   }
 
-  function send(req: IncomingMessage, res: ServerResponse, reply: Reply, requestId: string, mutation: Mutation): void {
+  function send(
+    req: IncomingMessage,
+    res: ServerResponse,
+    reply: Reply,
+    requestId: string,
+    mutation: Mutation,
+  ): void {
     if (res.headersSent || res.destroyed) return;
     // JSON answers never echo the API key (e.g. a key pasted into a URL that a 404 repeats).
     let bytes = reply.raw ?? Buffer.from(redact(JSON.stringify(reply.body ?? null)));
-    const headers = { ...baseHeaders(reply.requestId ?? requestId, reply.contentType ?? JSON_TYPE), ...(reply.headers ?? {}) };
+    const headers = {
+      ...baseHeaders(reply.requestId ?? requestId, reply.contentType ?? JSON_TYPE),
+      ...(reply.headers ?? {}),
+    };
     if (mutation === "brokenJson") {
       let cut = bytes.subarray(0, Math.floor(bytes.length / 2));
       if (cut.length < 2) cut = Buffer.from('{"detail":');
@@ -307,14 +348,20 @@ export function createLocalFalServer(options: LocalFalServerOptions = {}): Local
     if (mutation === "truncateBody") {
       const full = Math.max(bytes.length, 2);
       res.writeHead(reply.status, { ...headers, "content-length": String(full) });
-      res.write(isHead ? Buffer.alloc(0) : bytes.subarray(0, Math.floor(bytes.length / 2)), () => res.socket?.destroy());
+      res.write(isHead ? Buffer.alloc(0) : bytes.subarray(0, Math.floor(bytes.length / 2)), () =>
+        res.socket?.destroy(),
+      );
       return;
     }
     res.writeHead(reply.status, { ...headers, "content-length": String(bytes.length) });
     res.end(isHead ? undefined : bytes);
   }
 
-  const json = (status: number, body: unknown, extra: Partial<Reply> = {}): Reply => ({ status, body, ...extra });
+  const json = (status: number, body: unknown, extra: Partial<Reply> = {}): Reply => ({
+    status,
+    body,
+    ...extra,
+  });
 
   // -------------------------------------------------------------------------------------------
   // Body reading with a size limit
@@ -351,7 +398,9 @@ export function createLocalFalServer(options: LocalFalServerOptions = {}): Local
           finish({ ok: false, drained: false });
         }
       });
-      req.on("end", () => finish(tooLarge ? { ok: false, drained: true } : { ok: true, data: Buffer.concat(chunks) }));
+      req.on("end", () =>
+        finish(tooLarge ? { ok: false, drained: true } : { ok: true, data: Buffer.concat(chunks) }),
+      );
       req.on("error", () => finish({ ok: false, drained: false }));
       req.on("close", () => finish({ ok: false, drained: false }));
     });
@@ -379,10 +428,16 @@ export function createLocalFalServer(options: LocalFalServerOptions = {}): Local
   // -------------------------------------------------------------------------------------------
   // Recording
 
-  function record(req: IncomingMessage, route: Route, body: unknown, bodyBytes: number): RecordedRequest {
+  function record(
+    req: IncomingMessage,
+    route: Route,
+    body: unknown,
+    bodyBytes: number,
+  ): RecordedRequest {
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
-      if (name === "authorization" || name === "proxy-authorization" || value === undefined) continue;
+      if (name === "authorization" || name === "proxy-authorization" || value === undefined)
+        continue;
       headers[name] = redact(Array.isArray(value) ? value.join(", ") : value);
     }
     const entry: RecordedRequest = {
@@ -417,7 +472,12 @@ export function createLocalFalServer(options: LocalFalServerOptions = {}): Local
     return Number.isFinite(n) && n > 0 ? n : undefined;
   }
 
-  async function handleRun(req: IncomingMessage, res: ServerResponse, route: Route, body: unknown): Promise<Reply> {
+  async function handleRun(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: Route,
+    body: unknown,
+  ): Promise<Reply> {
     const model = route.model as string;
     if (!getModel(model)) return modelNotFound(model);
     const timeout = startTimeoutSeconds(req);
@@ -436,7 +496,12 @@ export function createLocalFalServer(options: LocalFalServerOptions = {}): Local
     await job.done;
     res.off("close", onClose);
     const result = job.result ?? { status: 500, body: { detail: "Internal Server Error" } };
-    return { status: result.status, body: result.body, headers: result.headers ?? {}, requestId: job.id };
+    return {
+      status: result.status,
+      body: result.body,
+      headers: result.headers ?? {},
+      requestId: job.id,
+    };
   }
 
   function handleSubmit(req: IncomingMessage, route: Route, body: unknown): Reply {
@@ -475,8 +540,14 @@ export function createLocalFalServer(options: LocalFalServerOptions = {}): Local
   function handleResult(route: Route): Reply {
     const job = findJob(route);
     if (!job) return json(404, { detail: `Request ${route.requestId ?? ""} not found` });
-    if (job.status !== "COMPLETED" || !job.result) return json(400, { detail: "Request is still in progress" }, { requestId: job.id });
-    return { status: job.result.status, body: job.result.body, headers: job.result.headers ?? {}, requestId: job.id };
+    if (job.status !== "COMPLETED" || !job.result)
+      return json(400, { detail: "Request is still in progress" }, { requestId: job.id });
+    return {
+      status: job.result.status,
+      body: job.result.body,
+      headers: job.result.headers ?? {},
+      requestId: job.id,
+    };
   }
 
   function handleCancel(route: Route): Reply {
@@ -484,7 +555,8 @@ export function createLocalFalServer(options: LocalFalServerOptions = {}): Local
     const job = findJob(route);
     if (!job) return json(404, { status: "NOT_FOUND" });
     const outcome = queue.cancelJob(job);
-    if (outcome === "ALREADY_COMPLETED") return json(400, { status: "ALREADY_COMPLETED" }, { requestId: job.id });
+    if (outcome === "ALREADY_COMPLETED")
+      return json(400, { status: "ALREADY_COMPLETED" }, { requestId: job.id });
     log(`cancelled ${job.id}`);
     return json(202, { status: "CANCELLATION_REQUESTED" }, { requestId: job.id });
   }
@@ -505,7 +577,9 @@ export function createLocalFalServer(options: LocalFalServerOptions = {}): Local
       return undefined;
     }
     if (mutation === "truncateBody") {
-      res.write(`data: ${JSON.stringify(statusBody(job, [])).slice(0, 20)}`, () => res.socket?.destroy());
+      res.write(`data: ${JSON.stringify(statusBody(job, [])).slice(0, 20)}`, () =>
+        res.socket?.destroy(),
+      );
       return undefined;
     }
     let sentLogs = 0;
@@ -541,9 +615,18 @@ export function createLocalFalServer(options: LocalFalServerOptions = {}): Local
   }
 
   function handleUploadInitiate(body: unknown): Reply {
-    const input = body !== null && typeof body === "object" && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
-    const contentType = typeof input.content_type === "string" && input.content_type ? input.content_type : "application/octet-stream";
-    const fileName = typeof input.file_name === "string" && input.file_name ? input.file_name : `${Date.now()}.${extensionFor(contentType)}`;
+    const input =
+      body !== null && typeof body === "object" && !Array.isArray(body)
+        ? (body as Record<string, unknown>)
+        : {};
+    const contentType =
+      typeof input.content_type === "string" && input.content_type
+        ? input.content_type
+        : "application/octet-stream";
+    const fileName =
+      typeof input.file_name === "string" && input.file_name
+        ? input.file_name
+        : `${Date.now()}.${extensionFor(contentType)}`;
     const pending = files.initiateUpload(contentType, fileName);
     return json(200, {
       upload_url: `${baseUrl}/upload/${pending.token}`,
@@ -552,14 +635,22 @@ export function createLocalFalServer(options: LocalFalServerOptions = {}): Local
   }
 
   function handleUpload(req: IncomingMessage, route: Route, data: Buffer): Reply {
-    const file = files.completeUpload(route.uploadToken as string, data, headerValue(req.headers["content-type"]));
+    const file = files.completeUpload(
+      route.uploadToken as string,
+      data,
+      headerValue(req.headers["content-type"]),
+    );
     if (!file) return json(404, { detail: "Upload URL not found or expired" });
     counters.uploads += 1;
-    return json(200, { file_url: `${baseUrl}/files/${file.key.split("/").map(encodeURIComponent).join("/")}`, size: data.length });
+    return json(200, {
+      file_url: `${baseUrl}/files/${file.key.split("/").map(encodeURIComponent).join("/")}`,
+      size: data.length,
+    });
   }
 
   function handleFile(route: Route, fault: FaultRule | undefined): Reply {
-    if (fault && "notAnImage" in fault) return { status: 200, raw: NOT_AN_IMAGE, contentType: "text/html; charset=utf-8" };
+    if (fault && "notAnImage" in fault)
+      return { status: 200, raw: NOT_AN_IMAGE, contentType: "text/html; charset=utf-8" };
     const file = files.get(route.fileKey as string);
     if (!file) return json(404, { detail: "File not found" });
     return {
@@ -579,7 +670,13 @@ export function createLocalFalServer(options: LocalFalServerOptions = {}): Local
       name: "local-fal",
       description: "Local fal-compatible server with a preview renderer (not a model).",
       models: [...MODELS.keys()],
-      routes: ["/run/{model}", "/queue/{model}", "/rest/storage/upload/initiate", "/files/{name}", "/api/fal/proxy"],
+      routes: [
+        "/run/{model}",
+        "/queue/{model}",
+        "/rest/storage/upload/initiate",
+        "/files/{name}",
+        "/api/fal/proxy",
+      ],
     });
   }
 
@@ -610,7 +707,11 @@ export function createLocalFalServer(options: LocalFalServerOptions = {}): Local
     let logLine = "";
     res.on("finish", () => {
       if (entry) entry.status = res.statusCode;
-      log(redact(`${logLine || `${method} ${req.url ?? ""}`} -> ${res.statusCode} ${(performance.now() - started).toFixed(0)}ms`));
+      log(
+        redact(
+          `${logLine || `${method} ${req.url ?? ""}`} -> ${res.statusCode} ${(performance.now() - started).toFixed(0)}ms`,
+        ),
+      );
     });
 
     const route = resolveRoute(method, req.url ?? "/", req.headers, selfOrigin);
@@ -618,7 +719,13 @@ export function createLocalFalServer(options: LocalFalServerOptions = {}): Local
     logLine = `${method} ${route.path}${route.proxied ? " (proxy)" : ""} [${route.operation}${route.model ? ` ${route.model}` : ""}]`;
 
     if (closing) {
-      send(req, res, json(503, { detail: "Server is shutting down" }, { headers: { connection: "close" } }), fallbackId, undefined);
+      send(
+        req,
+        res,
+        json(503, { detail: "Server is shutting down" }, { headers: { connection: "close" } }),
+        fallbackId,
+        undefined,
+      );
       return;
     }
 
@@ -629,7 +736,13 @@ export function createLocalFalServer(options: LocalFalServerOptions = {}): Local
       if (!read.ok) {
         entry = record(req, route, undefined, 0);
         const headers: Record<string, string> = read.drained ? {} : { connection: "close" };
-        send(req, res, json(413, { detail: `Request body is larger than ${maxBodyBytes} bytes` }, { headers }), fallbackId, undefined);
+        send(
+          req,
+          res,
+          json(413, { detail: `Request body is larger than ${maxBodyBytes} bytes` }, { headers }),
+          fallbackId,
+          undefined,
+        );
         return;
       }
       data = read.data;
@@ -638,21 +751,34 @@ export function createLocalFalServer(options: LocalFalServerOptions = {}): Local
     }
     const binary = route.operation === "upload";
     const parsed = binary ? ({ ok: true, value: undefined } as const) : parseJson(data);
-    entry = record(req, route, parsed.ok ? parsed.value : redact(data.toString("utf8").slice(0, 1000)), data.length);
+    entry = record(
+      req,
+      route,
+      parsed.ok ? parsed.value : redact(data.toString("utf8").slice(0, 1000)),
+      data.length,
+    );
 
     if (route.operation === "preflight") {
       countStatus(204);
       res.writeHead(204, {
         ...baseHeaders(fallbackId),
         "access-control-allow-methods": "GET, HEAD, POST, PUT, OPTIONS",
-        "access-control-allow-headers": headerValue(req.headers["access-control-request-headers"]) ?? "authorization, content-type, accept, x-fal-target-url",
+        "access-control-allow-headers":
+          headerValue(req.headers["access-control-request-headers"]) ??
+          "authorization, content-type, accept, x-fal-target-url",
         "access-control-max-age": "600",
       });
       res.end();
       return;
     }
     if (route.error) {
-      send(req, res, json(route.error.status, { detail: route.error.detail }), fallbackId, undefined);
+      send(
+        req,
+        res,
+        json(route.error.status, { detail: route.error.detail }),
+        fallbackId,
+        undefined,
+      );
       return;
     }
     if (AUTH_OPERATIONS.has(route.operation) && !authorized(req)) {
@@ -666,7 +792,11 @@ export function createLocalFalServer(options: LocalFalServerOptions = {}): Local
     let fault: FaultRule | undefined;
     if (fop) {
       const job = route.requestId ? queue.get(route.requestId) : undefined;
-      const models = job ? [job.model, job.app] : route.model ? [route.model, appPrefix(route.model)] : [];
+      const models = job
+        ? [job.model, job.app]
+        : route.model
+          ? [route.model, appPrefix(route.model)]
+          : [];
       fault = faults.take(fop, models);
     }
     let mutation: Mutation;
@@ -680,7 +810,15 @@ export function createLocalFalServer(options: LocalFalServerOptions = {}): Local
       }
       if ("hang" in fault) return; // close() or the client ends it
       if ("status" in fault) {
-        send(req, res, json(fault.status, fault.body ?? { detail: "Injected fault" }, { headers: fault.headers ?? {} }), fallbackId, undefined);
+        send(
+          req,
+          res,
+          json(fault.status, fault.body ?? { detail: "Injected fault" }, {
+            headers: fault.headers ?? {},
+          }),
+          fallbackId,
+          undefined,
+        );
         return;
       }
       if ("delayMs" in fault) {
@@ -690,7 +828,13 @@ export function createLocalFalServer(options: LocalFalServerOptions = {}): Local
       if ("brokenJson" in fault) mutation = "brokenJson";
       if ("truncateBody" in fault) mutation = "truncateBody";
       if ("notAnImage" in fault && route.operation !== "file") {
-        send(req, res, { status: 200, raw: NOT_AN_IMAGE, contentType: "text/html; charset=utf-8" }, fallbackId, undefined);
+        send(
+          req,
+          res,
+          { status: 200, raw: NOT_AN_IMAGE, contentType: "text/html; charset=utf-8" },
+          fallbackId,
+          undefined,
+        );
         return;
       }
     }
@@ -698,7 +842,13 @@ export function createLocalFalServer(options: LocalFalServerOptions = {}): Local
     // JSON bodies of the model calls.
     if ((route.operation === "run" || route.operation === "submit") && !parsed.ok) {
       if (getModel(route.model as string)) {
-        send(req, res, json(422, { detail: jsonDecodeError(parsed.message) }), fallbackId, mutation);
+        send(
+          req,
+          res,
+          json(422, { detail: jsonDecodeError(parsed.message) }),
+          fallbackId,
+          mutation,
+        );
       } else send(req, res, modelNotFound(route.model as string), fallbackId, mutation);
       return;
     }
@@ -728,7 +878,9 @@ export function createLocalFalServer(options: LocalFalServerOptions = {}): Local
         reply = handleUploadInitiate(body);
         break;
       case "upload-multipart":
-        reply = json(501, { detail: "Multipart uploads (files over 90 MB) are not supported by the local fal server" });
+        reply = json(501, {
+          detail: "Multipart uploads (files over 90 MB) are not supported by the local fal server",
+        });
         break;
       case "upload":
         reply = handleUpload(req, route, data);
@@ -765,7 +917,10 @@ export function createLocalFalServer(options: LocalFalServerOptions = {}): Local
     socket.on("close", () => sockets.delete(socket));
   });
   httpServer.on("clientError", (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"detail":"Bad Request"}');
+    if (socket.writable)
+      socket.end(
+        'HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"detail":"Bad Request"}',
+      );
     else socket.destroy();
   });
 
@@ -776,10 +931,17 @@ export function createLocalFalServer(options: LocalFalServerOptions = {}): Local
       httpServer.listen(options.port ?? 0, host, () => {
         httpServer.off("error", onError);
         const address = httpServer.address() as AddressInfo;
-        const urlHost = host === "0.0.0.0" || host === "::" || host === "" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+        const urlHost =
+          host === "0.0.0.0" || host === "::" || host === ""
+            ? "127.0.0.1"
+            : host.includes(":")
+              ? `[${host}]`
+              : host;
         selfOrigin = `http://${urlHost}:${address.port}`;
         if (!baseUrl) baseUrl = selfOrigin;
-        log(`listening on ${selfOrigin} (workers=${queue.workers}, inferenceMs=${options.inferenceMs ?? 0})`);
+        log(
+          `listening on ${selfOrigin} (workers=${queue.workers}, inferenceMs=${options.inferenceMs ?? 0})`,
+        );
         let closePromise: Promise<void> | undefined;
         resolve({
           url: baseUrl,
@@ -838,6 +1000,8 @@ export function createLocalFalServer(options: LocalFalServerOptions = {}): Local
 }
 
 /** Starts a local fal server and resolves once it is listening. */
-export async function startLocalFalServer(options: LocalFalServerOptions = {}): Promise<LocalFalServer> {
+export async function startLocalFalServer(
+  options: LocalFalServerOptions = {},
+): Promise<LocalFalServer> {
   return createLocalFalServer(options).listen();
 }

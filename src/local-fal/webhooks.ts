@@ -44,7 +44,10 @@ export class WebhookSender {
     }
     const controller = new AbortController();
     this.inflight.add(controller);
-    const timer = setTimeout(() => controller.abort(new Error(`webhook timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
+    const timer = setTimeout(
+      () => controller.abort(new Error(`webhook timed out after ${this.timeoutMs} ms`)),
+      this.timeoutMs,
+    );
     try {
       const res = await fetch(url, {
         method: "POST",

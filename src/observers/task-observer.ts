@@ -6,7 +6,12 @@ import type { Frame } from "../frames/base.js";
 import { describeError } from "../processors/events.js";
 import { runDetached } from "../processors/frame-processor.js";
 import { logger } from "../utils/logger.js";
-import type { BaseObserver, FrameProcessed, FramePushed, ObserverProxyLike } from "./base-observer.js";
+import type {
+  BaseObserver,
+  FrameProcessed,
+  FramePushed,
+  ObserverProxyLike,
+} from "./base-observer.js";
 
 const PROCESS = 0;
 const PUSH = 1;
@@ -32,7 +37,10 @@ class ObserverQueue {
     }
   }
 
-  #deliver(kind: DeliveryKind, event: FrameProcessed | FramePushed | undefined): void | Promise<void> {
+  #deliver(
+    kind: DeliveryKind,
+    event: FrameProcessed | FramePushed | undefined,
+  ): void | Promise<void> {
     const observer = this.observer;
     if (kind === PROCESS) return observer.onProcessFrame?.(event as FrameProcessed);
     if (kind === PUSH) return observer.onPushFrame?.(event as FramePushed);

@@ -46,17 +46,30 @@ export class FanOutTracker {
 }
 
 /** Accepts `(...branches: FrameProcessor[][], options?)` argument lists. */
-export function splitBranchArgs<P, O extends object>(owner: string, args: ReadonlyArray<P[] | O>): { branches: P[][]; options: O | undefined } {
+export function splitBranchArgs<P, O extends object>(
+  owner: string,
+  args: ReadonlyArray<P[] | O>,
+): { branches: P[][]; options: O | undefined } {
   let options: O | undefined;
   const list = [...args];
   const last = list[list.length - 1];
-  if (last !== undefined && !Array.isArray(last) && typeof last === "object" && last !== null && !isProcessorLike(last)) {
+  if (
+    last !== undefined &&
+    !Array.isArray(last) &&
+    typeof last === "object" &&
+    last !== null &&
+    !isProcessorLike(last)
+  ) {
     options = last as O;
     list.pop();
   }
-  if (list.length === 0) throw new Error(`${owner} needs at least one branch (an array of processors)`);
+  if (list.length === 0)
+    throw new Error(`${owner} needs at least one branch (an array of processors)`);
   const branches = list.map((branch, i) => {
-    if (!Array.isArray(branch)) throw new TypeError(`${owner}: branch ${i} must be an array of processors, got ${String(branch)}`);
+    if (!Array.isArray(branch))
+      throw new TypeError(
+        `${owner}: branch ${i} must be an array of processors, got ${String(branch)}`,
+      );
     return branch;
   });
   return { branches, options };

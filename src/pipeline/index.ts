@@ -1,6 +1,16 @@
-export { Pipeline, PipelineSource, PipelineSink, type PipelineOptions, type PipelineExit } from "./pipeline.js";
+export {
+  Pipeline,
+  PipelineSource,
+  PipelineSink,
+  type PipelineOptions,
+  type PipelineExit,
+} from "./pipeline.js";
 export { ParallelPipeline, type ParallelPipelineOptions } from "./parallel-pipeline.js";
-export { SyncParallelPipeline, FrameOrder, type SyncParallelPipelineOptions } from "./sync-parallel-pipeline.js";
+export {
+  SyncParallelPipeline,
+  FrameOrder,
+  type SyncParallelPipelineOptions,
+} from "./sync-parallel-pipeline.js";
 export {
   PipelineTask,
   PipelineWorker,
@@ -12,4 +22,9 @@ export {
   type PipelineParams,
   type FrameClass,
 } from "./task.js";
-export { PipelineRunner, WorkerRunner, type PipelineRunnerOptions, type WorkerRunnerOptions } from "./runner.js";
+export {
+  PipelineRunner,
+  WorkerRunner,
+  type PipelineRunnerOptions,
+  type WorkerRunnerOptions,
+} from "./runner.js";

@@ -21,7 +21,12 @@ interface LifecycleSync {
 }
 
 function isLifecycleFrame(frame: Frame): boolean {
-  return frame instanceof StartFrame || frame instanceof EndFrame || frame instanceof StopFrame || frame instanceof CancelFrame;
+  return (
+    frame instanceof StartFrame ||
+    frame instanceof EndFrame ||
+    frame instanceof StopFrame ||
+    frame instanceof CancelFrame
+  );
 }
 
 export class ParallelPipeline extends FrameProcessor {
@@ -31,9 +36,13 @@ export class ParallelPipeline extends FrameProcessor {
   readonly #buffer: QueuedFrame[] = [];
 
   constructor(...args: Array<FrameProcessor[] | ParallelPipelineOptions>) {
-    const { branches, options } = splitBranchArgs<FrameProcessor, ParallelPipelineOptions>("ParallelPipeline", args);
+    const { branches, options } = splitBranchArgs<FrameProcessor, ParallelPipelineOptions>(
+      "ParallelPipeline",
+      args,
+    );
     super({ name: options?.name });
-    const exit = (frame: Frame, direction: FrameDirection): Promise<void> => this.#onBranchOutput(frame, direction);
+    const exit = (frame: Frame, direction: FrameDirection): Promise<void> =>
+      this.#onBranchOutput(frame, direction);
     this.#branches = branches.map(
       (processors, i) =>
         new Pipeline(processors, {
@@ -63,7 +72,11 @@ export class ParallelPipeline extends FrameProcessor {
     this.#fanOut.clear();
   }
 
-  override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+  override async processFrame(
+    frame: Frame,
+    direction: FrameDirection,
+    signal: AbortSignal,
+  ): Promise<void> {
     await super.processFrame(frame, direction, signal);
 
     if (direction === FrameDirection.UPSTREAM || !isLifecycleFrame(frame)) {

@@ -4,7 +4,11 @@
 import type { Frame } from "../frames/base.js";
 import { FrameDirection } from "../processors/direction.js";
 import { describeError } from "../processors/events.js";
-import { FrameProcessor, isSettledNoop, type FrameProcessorSetup } from "../processors/frame-processor.js";
+import {
+  FrameProcessor,
+  isSettledNoop,
+  type FrameProcessorSetup,
+} from "../processors/frame-processor.js";
 import { logger } from "../utils/logger.js";
 
 /** Where a frame leaving a pipeline end goes. */
@@ -23,14 +27,20 @@ abstract class PipelineBookend extends FrameProcessor {
 
   // Not async: the base's work is synchronous for every frame but an InterruptionFrame, so the
   // bookends (on every frame's path) skip an await and a promise when they can.
-  override processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+  override processFrame(
+    frame: Frame,
+    direction: FrameDirection,
+    signal: AbortSignal,
+  ): Promise<void> {
     const base = super.processFrame(frame, direction, signal);
     if (isSettledNoop(base)) return this.#route(frame, direction);
     return base.then(() => this.#route(frame, direction));
   }
 
   #route(frame: Frame, direction: FrameDirection): Promise<void> {
-    return direction === this.#exitDirection ? this.#exit(frame, direction) : this.pushFrame(frame, direction);
+    return direction === this.#exitDirection
+      ? this.#exit(frame, direction)
+      : this.pushFrame(frame, direction);
   }
 }
 
@@ -65,13 +75,23 @@ export class Pipeline extends FrameProcessor {
     super({ name: options.name, directMode: true });
     if (!Array.isArray(processors)) throw new TypeError("Pipeline expects an array of processors");
     for (const p of processors) {
-      if (!(p instanceof FrameProcessor)) throw new TypeError(`Pipeline: ${String(p)} is not a FrameProcessor`);
+      if (!(p instanceof FrameProcessor))
+        throw new TypeError(`Pipeline: ${String(p)} is not a FrameProcessor`);
     }
     this.#children = [...processors];
-    this.#source = options.source ?? new PipelineSource((frame, direction) => this.pushFrame(frame, direction), { name: `${this.name}::Source` });
-    this.#sink = options.sink ?? new PipelineSink((frame, direction) => this.pushFrame(frame, direction), { name: `${this.name}::Sink` });
+    this.#source =
+      options.source ??
+      new PipelineSource((frame, direction) => this.pushFrame(frame, direction), {
+        name: `${this.name}::Source`,
+      });
+    this.#sink =
+      options.sink ??
+      new PipelineSink((frame, direction) => this.pushFrame(frame, direction), {
+        name: `${this.name}::Sink`,
+      });
     const chain = this.processors;
-    for (let i = 0; i + 1 < chain.length; i++) (chain[i] as FrameProcessor).link(chain[i + 1] as FrameProcessor);
+    for (let i = 0; i + 1 < chain.length; i++)
+      (chain[i] as FrameProcessor).link(chain[i + 1] as FrameProcessor);
   }
 
   /** Source, the user's processors, sink. */
@@ -99,7 +119,10 @@ export class Pipeline extends FrameProcessor {
         try {
           await p.setup(setup);
         } catch (error) {
-          await p.pushError(`Error setting up ${p.name}: ${describeError(error)}`, { cause: error, forcePermanent: true });
+          await p.pushError(`Error setting up ${p.name}: ${describeError(error)}`, {
+            cause: error,
+            forcePermanent: true,
+          });
         }
       }),
     );
@@ -118,13 +141,19 @@ export class Pipeline extends FrameProcessor {
     );
   }
 
-  override processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+  override processFrame(
+    frame: Frame,
+    direction: FrameDirection,
+    signal: AbortSignal,
+  ): Promise<void> {
     const base = super.processFrame(frame, direction, signal);
     if (isSettledNoop(base)) return this.#enter(frame, direction);
     return base.then(() => this.#enter(frame, direction));
   }
 
   #enter(frame: Frame, direction: FrameDirection): Promise<void> {
-    return direction === FrameDirection.DOWNSTREAM ? this.#source.queueFrame(frame, direction) : this.#sink.queueFrame(frame, direction);
+    return direction === FrameDirection.DOWNSTREAM
+      ? this.#source.queueFrame(frame, direction)
+      : this.#sink.queueFrame(frame, direction);
   }
 }

@@ -55,10 +55,15 @@ export class SyncParallelPipeline extends FrameProcessor {
   #seq = 0;
 
   constructor(...args: Array<FrameProcessor[] | SyncParallelPipelineOptions>) {
-    const { branches, options } = splitBranchArgs<FrameProcessor, SyncParallelPipelineOptions>("SyncParallelPipeline", args);
+    const { branches, options } = splitBranchArgs<FrameProcessor, SyncParallelPipelineOptions>(
+      "SyncParallelPipeline",
+      args,
+    );
     const frameOrder = options?.frameOrder ?? FrameOrder.ARRIVAL;
     if (frameOrder !== FrameOrder.ARRIVAL && frameOrder !== FrameOrder.PIPELINE) {
-      throw new TypeError(`SyncParallelPipeline: frameOrder must be "arrival" or "pipeline", got ${String(frameOrder)}`);
+      throw new TypeError(
+        `SyncParallelPipeline: frameOrder must be "arrival" or "pipeline", got ${String(frameOrder)}`,
+      );
     }
     super({ name: options?.name });
     this.frameOrder = frameOrder;
@@ -66,8 +71,12 @@ export class SyncParallelPipeline extends FrameProcessor {
       const branch: Branch = { pipeline: undefined as unknown as Pipeline, collector: undefined };
       branch.pipeline = new Pipeline(processors, {
         name: `${this.name}::Branch${i}`,
-        source: new PipelineSource((frame) => this.#onUpstreamOut(frame), { name: `${this.name}::Branch${i}::Source` }),
-        sink: new PipelineSink((frame) => this.#onDownstreamOut(branch, frame), { name: `${this.name}::Branch${i}::Sink` }),
+        source: new PipelineSource((frame) => this.#onUpstreamOut(frame), {
+          name: `${this.name}::Branch${i}::Source`,
+        }),
+        sink: new PipelineSink((frame) => this.#onDownstreamOut(branch, frame), {
+          name: `${this.name}::Branch${i}::Sink`,
+        }),
       });
       return branch;
     });
@@ -92,7 +101,11 @@ export class SyncParallelPipeline extends FrameProcessor {
     this.#fanOut.clear();
   }
 
-  override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+  override async processFrame(
+    frame: Frame,
+    direction: FrameDirection,
+    signal: AbortSignal,
+  ): Promise<void> {
     await super.processFrame(frame, direction, signal);
 
     if (frame.kind === "system") {
@@ -150,7 +163,10 @@ export class SyncParallelPipeline extends FrameProcessor {
     if (signal.aborted) return;
 
     const lists = collectors.map((c) => c.frames);
-    const ordered = this.frameOrder === FrameOrder.PIPELINE ? lists.flat() : lists.flat().sort((a, b) => a.seq - b.seq);
+    const ordered =
+      this.frameOrder === FrameOrder.PIPELINE
+        ? lists.flat()
+        : lists.flat().sort((a, b) => a.seq - b.seq);
     for (const { frame: out } of ordered) {
       if (this.#fanOut.admit(out)) await this.pushFrame(out, FrameDirection.DOWNSTREAM);
     }

@@ -21,7 +21,12 @@ import type { BaseObserver } from "../observers/base-observer.js";
 import { TaskObserver } from "../observers/task-observer.js";
 import { FrameDirection } from "../processors/direction.js";
 import { describeError, EventEmitter, type EventHandler } from "../processors/events.js";
-import { FrameProcessor, isSettledNoop, runDetached, settledNoop } from "../processors/frame-processor.js";
+import {
+  FrameProcessor,
+  isSettledNoop,
+  runDetached,
+  settledNoop,
+} from "../processors/frame-processor.js";
 import { Fifo } from "../processors/queues.js";
 import { nextObjectId, nextObjectName } from "../utils/ids.js";
 import { logger } from "../utils/logger.js";
@@ -36,7 +41,11 @@ export type FrameClass = abstract new (...args: never[]) => Frame;
 
 /** What the task does when an ErrorFrame reports a processor that became unusable. */
 export type ProcessorUnusablePolicy = "continue" | "end" | "cancel";
-export const ProcessorUnusablePolicy = { CONTINUE: "continue", END: "end", CANCEL: "cancel" } as const;
+export const ProcessorUnusablePolicy = {
+  CONTINUE: "continue",
+  END: "end",
+  CANCEL: "cancel",
+} as const;
 
 export interface PipelineParams {
   enableMetrics?: boolean;
@@ -165,7 +174,8 @@ export class PipelineTask {
   #lastActivity = 0;
 
   constructor(pipeline: FrameProcessor, options: PipelineTaskOptions = {}) {
-    if (!(pipeline instanceof FrameProcessor)) throw new TypeError("PipelineTask expects a FrameProcessor (usually a Pipeline)");
+    if (!(pipeline instanceof FrameProcessor))
+      throw new TypeError("PipelineTask expects a FrameProcessor (usually a Pipeline)");
     this.id = nextObjectId();
     this.name = options.name ?? nextObjectName(new.target.name);
     this.#options = options;
@@ -173,9 +183,15 @@ export class PipelineTask {
     this.#userPipeline = pipeline;
     this.#events = new EventEmitter<PipelineTaskEvents>(this.name);
     this.#observer = new TaskObserver(options.observers ?? []);
-    this.#source = new PipelineSource((frame) => this.#onTop(frame), { name: `${this.name}::Source` });
+    this.#source = new PipelineSource((frame) => this.#onTop(frame), {
+      name: `${this.name}::Source`,
+    });
     this.#sink = new PipelineSink((frame) => this.#onBottom(frame), { name: `${this.name}::Sink` });
-    this.#pipeline = new Pipeline([pipeline], { name: `${this.name}::Pipeline`, source: this.#source, sink: this.#sink });
+    this.#pipeline = new Pipeline([pipeline], {
+      name: `${this.name}::Pipeline`,
+      source: this.#source,
+      sink: this.#sink,
+    });
   }
 
   /** The pipeline given to the constructor. */
@@ -190,11 +206,17 @@ export class PipelineTask {
   // ---------------------------------------------------------------------------------------------
   // Events, observers, filters
 
-  on<K extends keyof PipelineTaskEvents>(event: K, handler: EventHandler<PipelineTaskEvents[K]>): void {
+  on<K extends keyof PipelineTaskEvents>(
+    event: K,
+    handler: EventHandler<PipelineTaskEvents[K]>,
+  ): void {
     this.#events.on(event, handler);
   }
 
-  off<K extends keyof PipelineTaskEvents>(event: K, handler: EventHandler<PipelineTaskEvents[K]>): void {
+  off<K extends keyof PipelineTaskEvents>(
+    event: K,
+    handler: EventHandler<PipelineTaskEvents[K]>,
+  ): void {
     this.#events.off(event, handler);
   }
 
@@ -239,7 +261,10 @@ export class PipelineTask {
    * Downstream frames go through the task's queue (after the StartFrame, one after another);
    * upstream frames enter at the bottom of the pipeline at once. A CancelFrame cancels.
    */
-  async queueFrame(frame: Frame, direction: FrameDirection = FrameDirection.DOWNSTREAM): Promise<void> {
+  async queueFrame(
+    frame: Frame,
+    direction: FrameDirection = FrameDirection.DOWNSTREAM,
+  ): Promise<void> {
     if (this.#state === "finished") {
       logger.debug(`${this.name}: finished; ${frame} ignored`);
       return;
@@ -263,7 +288,10 @@ export class PipelineTask {
     this.#inbox.put(frame);
   }
 
-  async queueFrames(frames: Iterable<Frame> | AsyncIterable<Frame>, direction: FrameDirection = FrameDirection.DOWNSTREAM): Promise<void> {
+  async queueFrames(
+    frames: Iterable<Frame> | AsyncIterable<Frame>,
+    direction: FrameDirection = FrameDirection.DOWNSTREAM,
+  ): Promise<void> {
     if (direction === FrameDirection.DOWNSTREAM && Symbol.iterator in frames) {
       // Downstream frames only go to the task's queue: no need to await each one.
       for (const frame of frames) this.#queueDownstream(frame);
@@ -336,11 +364,19 @@ export class PipelineTask {
       metadata: this.#params.startMetadata,
     });
     this.#inject(start);
-    const startTimer = timeout((this.#options.startTimeoutSecs ?? DEFAULT_START_TIMEOUT_SECS) * 1000);
-    const started = await Promise.race([this.#startReached.promise.then(() => "started" as const), cancelled, startTimer.promise]);
+    const startTimer = timeout(
+      (this.#options.startTimeoutSecs ?? DEFAULT_START_TIMEOUT_SECS) * 1000,
+    );
+    const started = await Promise.race([
+      this.#startReached.promise.then(() => "started" as const),
+      cancelled,
+      startTimer.promise,
+    ]);
     startTimer.cancel();
     if (started === "timeout") {
-      logger.warn(`${this.name}: the StartFrame did not reach the end of the pipeline in time; cancelling`);
+      logger.warn(
+        `${this.name}: the StartFrame did not reach the end of the pipeline in time; cancelling`,
+      );
       this.#fire("pipelineTimeout", this, start);
       return this.#cancelPipeline(new CancelFrame("start timeout"));
     }
@@ -411,10 +447,15 @@ export class PipelineTask {
     this.#inject(frame);
     const secs = this.#options.cancelTimeoutSecs ?? DEFAULT_CANCEL_TIMEOUT_SECS;
     const timer = timeout(secs * 1000);
-    const outcome = await Promise.race([this.#cancelReached.promise.then(() => "reached" as const), timer.promise]);
+    const outcome = await Promise.race([
+      this.#cancelReached.promise.then(() => "reached" as const),
+      timer.promise,
+    ]);
     timer.cancel();
     if (outcome === "timeout") {
-      logger.warn(`${this.name}: the CancelFrame did not reach the end of the pipeline within ${secs} s`);
+      logger.warn(
+        `${this.name}: the CancelFrame did not reach the end of the pipeline within ${secs} s`,
+      );
       this.#fire("pipelineTimeout", this, frame);
     }
     this.#fireFinished(frame);
@@ -478,7 +519,9 @@ export class PipelineTask {
   #handleError(frame: ErrorFrame): void {
     this.#fire("pipelineError", this, frame);
     if (frame.fatal) {
-      logger.error(`${this.name}: fatal error from ${frame.processor?.name ?? "?"}: ${frame.error}; cancelling`);
+      logger.error(
+        `${this.name}: fatal error from ${frame.processor?.name ?? "?"}: ${frame.error}; cancelling`,
+      );
       this.#requestCancel(new CancelFrame(`fatal error: ${frame.error}`));
       return;
     }
@@ -487,9 +530,12 @@ export class PipelineTask {
       if (this.#unusable.has(processor)) return;
       this.#unusable.add(processor);
       const policy = this.#options.processorUnusablePolicy ?? "continue";
-      logger.warn(`${this.name}: ${processor.name} is unusable (${frame.error}); policy: ${policy}`);
+      logger.warn(
+        `${this.name}: ${processor.name} is unusable (${frame.error}); policy: ${policy}`,
+      );
       if (policy === "end") void this.stopWhenDone();
-      else if (policy === "cancel") this.#requestCancel(new CancelFrame(`${processor.name} is unusable`));
+      else if (policy === "cancel")
+        this.#requestCancel(new CancelFrame(`${processor.name} is unusable`));
     }
   }
 
@@ -508,7 +554,8 @@ export class PipelineTask {
     const activity = this.#options.idleTimeoutFrames ?? [DataFrame];
     this.#lastActivity = performance.now();
     this.#observer.pushTap = (frame) => {
-      if (frame instanceof StartFrame || matches(frame, activity)) this.#lastActivity = performance.now();
+      if (frame instanceof StartFrame || matches(frame, activity))
+        this.#lastActivity = performance.now();
     };
     const check = (): void => {
       this.#idleTimer = undefined;
@@ -517,7 +564,8 @@ export class PipelineTask {
         this.#lastActivity = performance.now();
         logger.warn(`${this.name}: idle for ${secs} s`);
         this.#fire("idleTimeout", this);
-        if (this.#options.cancelOnIdleTimeout ?? true) this.#requestCancel(new CancelFrame("idle timeout"));
+        if (this.#options.cancelOnIdleTimeout ?? true)
+          this.#requestCancel(new CancelFrame("idle timeout"));
       }
       const remaining = ms - (performance.now() - this.#lastActivity);
       this.#idleTimer = setTimeout(check, Math.max(1, remaining));
@@ -533,4 +581,7 @@ export class PipelineTask {
 }
 
 export { PipelineTask as PipelineWorker };
-export type { PipelineTaskOptions as PipelineWorkerOptions, PipelineTaskEvents as PipelineWorkerEvents };
+export type {
+  PipelineTaskOptions as PipelineWorkerOptions,
+  PipelineTaskEvents as PipelineWorkerEvents,
+};

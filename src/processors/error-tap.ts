@@ -13,7 +13,11 @@ export class ErrorTap extends FrameProcessor {
     this.#onError = onError;
   }
 
-  override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+  override async processFrame(
+    frame: Frame,
+    direction: FrameDirection,
+    signal: AbortSignal,
+  ): Promise<void> {
     await super.processFrame(frame, direction, signal);
     if (frame instanceof ErrorFrame && direction === FrameDirection.UPSTREAM) {
       this.#onError(frame);

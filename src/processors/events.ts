@@ -5,7 +5,9 @@ import { logger } from "../utils/logger.js";
 export type EventHandler<A extends unknown[] = unknown[]> = (...args: A) => unknown;
 
 /** `Events` maps each event name to its handler arguments, e.g. `{ error: [err: Error] }`. */
-export class EventEmitter<Events extends { [K in keyof Events]: unknown[] } = Record<string, unknown[]>> {
+export class EventEmitter<
+  Events extends { [K in keyof Events]: unknown[] } = Record<string, unknown[]>,
+> {
   readonly #handlers = new Map<keyof Events, EventHandler<never[]>[]>();
   readonly #owner: string;
 

@@ -43,7 +43,12 @@ import { ErrorFrame } from "../frames/error.js";
 import { CancelFrame, InterruptionFrame, StartFrame } from "../frames/lifecycle.js";
 import { MetricsFrame, type MetricsData } from "../frames/metrics.js";
 import { monotonicNs, type ObserverProxyLike } from "../observers/base-observer.js";
-import { categoryForHttpStatus, isPermanentCategory, PipecatError, type ErrorCategory } from "../utils/errors.js";
+import {
+  categoryForHttpStatus,
+  isPermanentCategory,
+  PipecatError,
+  type ErrorCategory,
+} from "../utils/errors.js";
 import { nextObjectId, nextObjectName } from "../utils/ids.js";
 import { logger } from "../utils/logger.js";
 import { FrameDirection } from "./direction.js";
@@ -186,9 +191,19 @@ const NETWORK_CODES = new Set([
 ]);
 
 function httpStatusOf(error: object): number | undefined {
-  const e = error as { status?: unknown; statusCode?: unknown; response?: { status?: unknown; statusCode?: unknown } };
+  const e = error as {
+    status?: unknown;
+    statusCode?: unknown;
+    response?: { status?: unknown; statusCode?: unknown };
+  };
   for (const candidate of [e.status, e.statusCode, e.response?.status, e.response?.statusCode]) {
-    if (typeof candidate === "number" && Number.isInteger(candidate) && candidate >= 100 && candidate <= 599) return candidate;
+    if (
+      typeof candidate === "number" &&
+      Number.isInteger(candidate) &&
+      candidate >= 100 &&
+      candidate <= 599
+    )
+      return candidate;
   }
   return undefined;
 }
@@ -418,14 +433,20 @@ export class FrameProcessor {
   // ---------------------------------------------------------------------------------------------
   // Events
 
-  on<E extends keyof FrameProcessorEvents>(event: E, handler: EventHandler<FrameProcessorEvents[E]>): void;
+  on<E extends keyof FrameProcessorEvents>(
+    event: E,
+    handler: EventHandler<FrameProcessorEvents[E]>,
+  ): void;
   on(event: string, handler: EventHandler<never[]>): void;
   on(event: string, handler: EventHandler<never[]>): void {
     this.#events.on(event, handler as EventHandler<unknown[]>);
     this.#hooks |= HOOK_BITS[event] ?? 0;
   }
 
-  off<E extends keyof FrameProcessorEvents>(event: E, handler: EventHandler<FrameProcessorEvents[E]>): void;
+  off<E extends keyof FrameProcessorEvents>(
+    event: E,
+    handler: EventHandler<FrameProcessorEvents[E]>,
+  ): void;
   off(event: string, handler: EventHandler<never[]>): void;
   off(event: string, handler: EventHandler<never[]>): void {
     this.#events.off(event, handler as EventHandler<unknown[]>);
@@ -496,7 +517,9 @@ export class FrameProcessor {
       if (frame.kind === "system") {
         // Processed inline: the lane resumes draining when it is done.
         this.#systemBusy = true;
-        this.#systemRun = this.#isolated ? this.#runSystemIsolated(frame, direction) : this.#runSystem(frame, direction);
+        this.#systemRun = this.#isolated
+          ? this.#runSystemIsolated(frame, direction)
+          : this.#runSystem(frame, direction);
         return;
       }
       this.#processQueue.put(frame, direction);
@@ -507,7 +530,9 @@ export class FrameProcessor {
 
   #runSystemIsolated(frame: Frame, direction: FrameDirection): Promise<void> {
     this.#systemToken ??= { owner: this, abandoned: false, settled: false };
-    return (runContext as AsyncLocalStorage<RunToken>).run(this.#systemToken, () => this.#runSystem(frame, direction));
+    return (runContext as AsyncLocalStorage<RunToken>).run(this.#systemToken, () =>
+      this.#runSystem(frame, direction),
+    );
   }
 
   async #runSystem(frame: Frame, direction: FrameDirection): Promise<void> {
@@ -519,7 +544,14 @@ export class FrameProcessor {
 
   /** Starts the next process-queue frame, if the lane is idle and allowed to run. */
   #pumpProcess(): void {
-    if (this.#runId !== 0 || this.#abandonedRunId !== 0 || !this.#processOpen || this.#cancelling || this.#closed) return;
+    if (
+      this.#runId !== 0 ||
+      this.#abandonedRunId !== 0 ||
+      !this.#processOpen ||
+      this.#cancelling ||
+      this.#closed
+    )
+      return;
     if (this.#resumeAfterInput) {
       // After an interruption, let the input lane finish handling it (e.g. forward the
       // InterruptionFrame) before the next frame is processed.
@@ -533,24 +565,36 @@ export class FrameProcessor {
     const runId = ++this.#lastRunId;
     this.#runId = runId;
     this.#currentFrame = frame;
-    const controller = frame.uninterruptible ? new AbortController() : (this.#sharedController ??= new AbortController());
+    const controller = frame.uninterruptible
+      ? new AbortController()
+      : (this.#sharedController ??= new AbortController());
     this.#runController = controller;
     const signal = controller.signal;
     if (this.#isolated) {
       const token: RunToken = { owner: this, abandoned: false, settled: false };
       this.#currentToken = token;
-      void (runContext as AsyncLocalStorage<RunToken>).run(token, () => this.#process(frame, direction, signal, runId, token));
+      void (runContext as AsyncLocalStorage<RunToken>).run(token, () =>
+        this.#process(frame, direction, signal, runId, token),
+      );
     } else {
       void this.#process(frame, direction, signal, runId, undefined);
     }
   }
 
   /** One process-lane run. Never rejects. */
-  async #process(frame: Frame, direction: FrameDirection, signal: AbortSignal, runId: number, token: RunToken | undefined): Promise<void> {
+  async #process(
+    frame: Frame,
+    direction: FrameDirection,
+    signal: AbortSignal,
+    runId: number,
+    token: RunToken | undefined,
+  ): Promise<void> {
     try {
-      if ((this.#hooks & BEFORE_PROCESS) !== 0) await this.#events.emit("beforeProcessFrame", this, frame, direction);
+      if ((this.#hooks & BEFORE_PROCESS) !== 0)
+        await this.#events.emit("beforeProcessFrame", this, frame, direction);
       await this.processFrame(frame, direction, signal);
-      if ((this.#hooks & AFTER_PROCESS) !== 0) await this.#events.emit("afterProcessFrame", this, frame, direction);
+      if ((this.#hooks & AFTER_PROCESS) !== 0)
+        await this.#events.emit("afterProcessFrame", this, frame, direction);
     } catch (error) {
       await this.#processingFailed(frame, error, signal, this.#runId !== runId);
     }
@@ -595,21 +639,31 @@ export class FrameProcessor {
   async #invokeDirectWithHooks(frame: Frame, direction: FrameDirection): Promise<void> {
     const signal = this.#lifetime.signal;
     try {
-      if ((this.#hooks & BEFORE_PROCESS) !== 0) await this.#events.emit("beforeProcessFrame", this, frame, direction);
+      if ((this.#hooks & BEFORE_PROCESS) !== 0)
+        await this.#events.emit("beforeProcessFrame", this, frame, direction);
       await this.processFrame(frame, direction, signal);
-      if ((this.#hooks & AFTER_PROCESS) !== 0) await this.#events.emit("afterProcessFrame", this, frame, direction);
+      if ((this.#hooks & AFTER_PROCESS) !== 0)
+        await this.#events.emit("afterProcessFrame", this, frame, direction);
     } catch (error) {
       await this.#processingFailed(frame, error, signal, false);
     }
   }
 
-  async #processingFailed(frame: Frame, error: unknown, signal: AbortSignal, abandoned: boolean): Promise<void> {
+  async #processingFailed(
+    frame: Frame,
+    error: unknown,
+    signal: AbortSignal,
+    abandoned: boolean,
+  ): Promise<void> {
     if (abandoned || (signal.aborted && isAbortOf(error, signal))) {
       logger.debug(`${this.name}: processing of ${frame} stopped: ${describeError(error)}`);
       return;
     }
     try {
-      await this.pushError(`Error processing frame: ${describeError(error)}`, { cause: error, category: "unknown" });
+      await this.pushError(`Error processing frame: ${describeError(error)}`, {
+        cause: error,
+        category: "unknown",
+      });
     } catch (inner) {
       logger.error(`${this.name}: could not report an error: ${describeError(inner)}`);
     }
@@ -646,7 +700,9 @@ export class FrameProcessor {
   readonly #graceExpired = (): void => {
     if (this.#abandonedRunId === 0) return;
     if (!this.#cancelling && !this.#closed) {
-      logger.warn(`${this.name}: an interrupted run ignored its AbortSignal for ${ABANDONED_RUN_GRACE_MS} ms; going on without it (its later pushes are not dropped)`);
+      logger.warn(
+        `${this.name}: an interrupted run ignored its AbortSignal for ${ABANDONED_RUN_GRACE_MS} ms; going on without it (its later pushes are not dropped)`,
+      );
     }
     this.#endAbandonedWait();
   };
@@ -720,7 +776,13 @@ export class FrameProcessor {
     try {
       const observer = this.#observer;
       if (observer !== undefined && observer.wantsPushFrame !== false) {
-        observer.onPushFrame({ source: this, destination, frame, direction, timestamp: monotonicNs() });
+        observer.onPushFrame({
+          source: this,
+          destination,
+          frame,
+          direction,
+          timestamp: monotonicNs(),
+        });
       }
       queued = destination.queueFrame(frame, direction);
     } catch (error) {
@@ -741,16 +803,24 @@ export class FrameProcessor {
 
   async #pushWithHooks(frame: Frame, direction: FrameDirection): Promise<void> {
     try {
-      if ((this.#hooks & BEFORE_PUSH) !== 0) await this.#events.emit("beforePushFrame", this, frame, direction);
+      if ((this.#hooks & BEFORE_PUSH) !== 0)
+        await this.#events.emit("beforePushFrame", this, frame, direction);
       const destination = direction === FrameDirection.DOWNSTREAM ? this.#next : this.#previous;
       if (destination) {
         const observer = this.#observer;
         if (observer !== undefined && observer.wantsPushFrame !== false) {
-          observer.onPushFrame({ source: this, destination, frame, direction, timestamp: monotonicNs() });
+          observer.onPushFrame({
+            source: this,
+            destination,
+            frame,
+            direction,
+            timestamp: monotonicNs(),
+          });
         }
         await destination.queueFrame(frame, direction);
       }
-      if ((this.#hooks & AFTER_PUSH) !== 0) await this.#events.emit("afterPushFrame", this, frame, direction);
+      if ((this.#hooks & AFTER_PUSH) !== 0)
+        await this.#events.emit("afterPushFrame", this, frame, direction);
     } catch (error) {
       await this.#pushFailed(frame, error);
     }
@@ -761,11 +831,17 @@ export class FrameProcessor {
       logger.error(`${this.name}: could not push ${frame}: ${describeError(error)}`);
       return;
     }
-    await this.pushError(`Error pushing frame ${frame}: ${describeError(error)}`, { cause: error, category: "unknown" });
+    await this.pushError(`Error pushing frame ${frame}: ${describeError(error)}`, {
+      cause: error,
+      category: "unknown",
+    });
   }
 
   /** Pushes two fresh instances, linked by broadcastSiblingId: one downstream, then one upstream. */
-  async broadcastFrame<A extends unknown[]>(frameClass: new (...args: A) => Frame, ...args: A): Promise<void> {
+  async broadcastFrame<A extends unknown[]>(
+    frameClass: new (...args: A) => Frame,
+    ...args: A
+  ): Promise<void> {
     const down = new frameClass(...args);
     const up = new frameClass(...args);
     down.broadcastSiblingId = up.id;
@@ -808,7 +884,10 @@ export class FrameProcessor {
       processor: this,
       prompt: options.prompt,
     });
-    if (options.fatal) logger.warn(`${this.name}: fatal errors are deprecated; use forcePermanent and a processorUnusablePolicy`);
+    if (options.fatal)
+      logger.warn(
+        `${this.name}: fatal errors are deprecated; use forcePermanent and a processorUnusablePolicy`,
+      );
     if (options.forcePermanent) this.#forcePermanent.add(frame);
     await this.pushErrorFrame(frame);
   }
@@ -824,9 +903,12 @@ export class FrameProcessor {
       frame.category = this.classifyError(frame.cause) ?? classifyCause(frame.cause);
     }
     frame.category ??= "unknown";
-    if (this.#forcePermanent.has(frame) || isPermanentCategory(frame.category)) await this.setUsable(false);
+    if (this.#forcePermanent.has(frame) || isPermanentCategory(frame.category))
+      await this.setUsable(false);
     await this.#events.emit("error", this, frame);
-    logger.error(`${this.name}: ${frame.error}${frame.category !== "unknown" ? ` (${frame.category})` : ""}`);
+    logger.error(
+      `${this.name}: ${frame.error}${frame.category !== "unknown" ? ` (${frame.category})` : ""}`,
+    );
     await this.pushFrame(frame, FrameDirection.UPSTREAM);
   }
 
@@ -854,7 +936,9 @@ export class FrameProcessor {
   }
 
   get metricsEnabled(): boolean {
-    return this.canGenerateMetrics() && (this.#setup?.enableMetrics === true || this.#metricsFromStart);
+    return (
+      this.canGenerateMetrics() && (this.#setup?.enableMetrics === true || this.#metricsFromStart)
+    );
   }
 
   startTtfbMetrics(): void {
@@ -888,7 +972,6 @@ export class FrameProcessor {
     if (data.length > 0) await this.pushFrame(new MetricsFrame(data), FrameDirection.DOWNSTREAM);
   }
 }
-
 
 /** FrameProcessor's own queueFrame(), which never rejects. */
 const baseQueueFrame = FrameProcessor.prototype.queueFrame;

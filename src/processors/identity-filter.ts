@@ -4,7 +4,11 @@ import type { FrameDirection } from "./direction.js";
 import { FrameProcessor } from "./frame-processor.js";
 
 export class IdentityFilter extends FrameProcessor {
-  override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+  override async processFrame(
+    frame: Frame,
+    direction: FrameDirection,
+    signal: AbortSignal,
+  ): Promise<void> {
     await super.processFrame(frame, direction, signal);
     await this.pushFrame(frame, direction);
   }

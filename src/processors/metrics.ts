@@ -51,7 +51,11 @@ export class FrameProcessorMetrics {
     if (this.#processingStart === undefined) return undefined;
     const value = (nowMs() - this.#processingStart) / 1000;
     this.#processingStart = undefined;
-    const data: ProcessingMetricsData = { type: "processing", processor: this.processorName, value };
+    const data: ProcessingMetricsData = {
+      type: "processing",
+      processor: this.processorName,
+      value,
+    };
     if (model !== undefined) data.model = model;
     return data;
   }

@@ -99,7 +99,9 @@ export class OutputSequencer {
         while (head.items.length > 0 && !head.dropped) {
           const item = head.items.shift() as Pending;
           // pushFrame reports its own failures; a rejection here must not stop the frames behind it.
-          await this.push(item.frame, item.direction).catch((error: unknown) => logger.debug(`OutputSequencer: push of ${item.frame} failed: ${String(error)}`));
+          await this.push(item.frame, item.direction).catch((error: unknown) =>
+            logger.debug(`OutputSequencer: push of ${item.frame} failed: ${String(error)}`),
+          );
         }
         if (!head.closed && !head.dropped) return;
         if (this.#slots[0] === head) this.#slots.shift();

@@ -147,7 +147,8 @@ export class InputQueue {
   }
 
   take(): Frame | undefined {
-    const tier = this.#start.length > 0 ? this.#start : this.#system.length > 0 ? this.#system : this.#other;
+    const tier =
+      this.#start.length > 0 ? this.#start : this.#system.length > 0 ? this.#system : this.#other;
     const frame = tier.shift();
     this.direction = tier.direction;
     return frame;

@@ -53,7 +53,8 @@ export class AIService<S extends ServiceSettings> extends FrameProcessor {
   /** Called when the StartFrame is processed. Logs fields left NOT_GIVEN in the store. */
   protected async start(_frame: StartFrame): Promise<void> {
     const missing = this.#settings.validateComplete();
-    if (missing.length > 0) logger.error(`${this.name}: settings fields not given: ${missing.join(", ")}`);
+    if (missing.length > 0)
+      logger.error(`${this.name}: settings fields not given: ${missing.join(", ")}`);
   }
 
   /** Called when the EndFrame is processed, in order. */
@@ -62,7 +63,11 @@ export class AIService<S extends ServiceSettings> extends FrameProcessor {
   /** Called at once when a CancelFrame arrives. */
   protected async cancel(_frame: CancelFrame): Promise<void> {}
 
-  override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+  override async processFrame(
+    frame: Frame,
+    direction: FrameDirection,
+    signal: AbortSignal,
+  ): Promise<void> {
     await super.processFrame(frame, direction, signal);
     // Lifecycle hook failures are logged, not pushed (as in Pipecat): the frame must still go on.
     try {
@@ -70,7 +75,9 @@ export class AIService<S extends ServiceSettings> extends FrameProcessor {
       else if (frame instanceof EndFrame) await this.stop(frame);
       else if (frame instanceof CancelFrame) await this.cancel(frame);
     } catch (error) {
-      logger.error(`${this.name}: lifecycle hook failed: ${error instanceof Error ? error.message : String(error)}`);
+      logger.error(
+        `${this.name}: lifecycle hook failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 

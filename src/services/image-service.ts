@@ -6,7 +6,11 @@ import type { Frame } from "../frames/base.js";
 import { ErrorFrame } from "../frames/error.js";
 import { URLImageRawFrame } from "../frames/image.js";
 import { CancelFrame, EndFrame, InterruptionFrame } from "../frames/lifecycle.js";
-import { MetricsFrame, type ImageGenRequestMetricsData, type MetricsData } from "../frames/metrics.js";
+import {
+  MetricsFrame,
+  type ImageGenRequestMetricsData,
+  type MetricsData,
+} from "../frames/metrics.js";
 import { ImageGenProgressFrame, type ImageGenLog, type ImageGenStage } from "../frames/progress.js";
 import { ImageGenUpdateSettingsFrame } from "../frames/settings.js";
 import { InterimTranscriptionFrame, TextFrame } from "../frames/text.js";
@@ -74,7 +78,11 @@ export abstract class ImageGenService<S extends ImageGenSettings> extends AIServ
     super(options);
     const concurrency = options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY_LIMIT) {
-      throw new SettingsValidationError("maxConcurrency", concurrency, `an integer from 1 to ${MAX_CONCURRENCY_LIMIT}`);
+      throw new SettingsValidationError(
+        "maxConcurrency",
+        concurrency,
+        `an integer from 1 to ${MAX_CONCURRENCY_LIMIT}`,
+      );
     }
     this.maxConcurrency = concurrency;
     this.#slots = new Semaphore(concurrency);
@@ -82,15 +90,28 @@ export abstract class ImageGenService<S extends ImageGenSettings> extends AIServ
   }
 
   /** Generates images for one prompt; yields image frames in order, throws typed errors. */
-  protected abstract generate(prompt: string, context: ImageGenContext<S>): AsyncGenerator<URLImageRawFrame>;
+  protected abstract generate(
+    prompt: string,
+    context: ImageGenContext<S>,
+  ): AsyncGenerator<URLImageRawFrame>;
 
   /**
    * Generates outside a pipeline (Pipecat's run_image_gen): yields the image frames, then ends;
    * a failure is yielded as an ErrorFrame rather than thrown.
    */
-  async *runImageGen(prompt: string, options: RunImageGenOptions = {}): AsyncGenerator<URLImageRawFrame | ErrorFrame> {
+  async *runImageGen(
+    prompt: string,
+    options: RunImageGenOptions = {},
+  ): AsyncGenerator<URLImageRawFrame | ErrorFrame> {
     standalonePromptIds -= 1;
-    const context = this.#context(prompt, standalonePromptIds, this.settingsStore.copy() as S, options.signal ?? new AbortController().signal, (update) => options.onProgress?.(update), () => undefined);
+    const context = this.#context(
+      prompt,
+      standalonePromptIds,
+      this.settingsStore.copy() as S,
+      options.signal ?? new AbortController().signal,
+      (update) => options.onProgress?.(update),
+      () => undefined,
+    );
     try {
       yield* this.generate(prompt, context);
     } catch (error) {
@@ -103,7 +124,11 @@ export abstract class ImageGenService<S extends ImageGenSettings> extends AIServ
     return !(frame instanceof InterimTranscriptionFrame) && frame.text.trim().length > 0;
   }
 
-  override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+  override async processFrame(
+    frame: Frame,
+    direction: FrameDirection,
+    signal: AbortSignal,
+  ): Promise<void> {
     await super.processFrame(frame, direction, signal);
 
     if (frame instanceof InterruptionFrame || frame instanceof CancelFrame) {
@@ -111,7 +136,10 @@ export abstract class ImageGenService<S extends ImageGenSettings> extends AIServ
       await this.pushFrame(frame, direction);
     } else if (frame instanceof TextFrame && this.shouldGenerate(frame)) {
       await this.#startGeneration(frame, direction, signal);
-    } else if (frame instanceof ImageGenUpdateSettingsFrame && (frame.service === undefined || frame.service === this)) {
+    } else if (
+      frame instanceof ImageGenUpdateSettingsFrame &&
+      (frame.service === undefined || frame.service === this)
+    ) {
       await this.#applySettingsFrame(frame);
     } else if (frame.kind === "system" || direction === FrameDirection.UPSTREAM) {
       await this.pushFrame(frame, direction);
@@ -131,11 +159,18 @@ export abstract class ImageGenService<S extends ImageGenSettings> extends AIServ
     try {
       await this.updateSettings(frame.delta as unknown as S);
     } catch (error) {
-      await this.pushError(`Settings update rejected: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      await this.pushError(
+        `Settings update rejected: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
     }
   }
 
-  async #startGeneration(frame: TextFrame, direction: FrameDirection, frameSignal: AbortSignal): Promise<void> {
+  async #startGeneration(
+    frame: TextFrame,
+    direction: FrameDirection,
+    frameSignal: AbortSignal,
+  ): Promise<void> {
     const epoch = this.#epoch.signal;
     const prompt = frame.text;
     // The settings in force when the prompt arrived: an update frame after it applies to the next prompt.
@@ -161,11 +196,24 @@ export abstract class ImageGenService<S extends ImageGenSettings> extends AIServ
     void runDetached(() => this.#generateInto(slot, frame.id, prompt, settings, epoch));
   }
 
-  async #generateInto(slot: OutputSlot, promptId: number, prompt: string, settings: S, epoch: AbortSignal): Promise<void> {
+  async #generateInto(
+    slot: OutputSlot,
+    promptId: number,
+    prompt: string,
+    settings: S,
+    epoch: AbortSignal,
+  ): Promise<void> {
     const started = performance.now();
     let firstImageAt: number | undefined;
     const facts: MetricsData[] = [];
-    const context = this.#context(prompt, promptId, settings, epoch, (update) => this.#progress(promptId, prompt, update), (data) => facts.push(data));
+    const context = this.#context(
+      prompt,
+      promptId,
+      settings,
+      epoch,
+      (update) => this.#progress(promptId, prompt, update),
+      (data) => facts.push(data),
+    );
     try {
       for await (const image of this.generate(prompt, context)) {
         if (epoch.aborted) break;
@@ -180,8 +228,19 @@ export abstract class ImageGenService<S extends ImageGenSettings> extends AIServ
       if (this.metricsEnabled) {
         const model = this.metricsModel;
         const timing: MetricsData[] = [];
-        if (firstImageAt !== undefined) timing.push({ type: "ttfb", processor: this.name, model, value: (firstImageAt - started) / 1000 });
-        timing.push({ type: "processing", processor: this.name, model, value: (performance.now() - started) / 1000 });
+        if (firstImageAt !== undefined)
+          timing.push({
+            type: "ttfb",
+            processor: this.name,
+            model,
+            value: (firstImageAt - started) / 1000,
+          });
+        timing.push({
+          type: "processing",
+          processor: this.name,
+          model,
+          value: (performance.now() - started) / 1000,
+        });
         await this.pushFrame(new MetricsFrame([...timing, ...facts]), FrameDirection.DOWNSTREAM);
       }
     } catch (error) {
@@ -209,24 +268,31 @@ export abstract class ImageGenService<S extends ImageGenSettings> extends AIServ
       settings,
       promptId,
       progress,
-      report: (facts) => collect({ type: "image_gen_request", processor: this.name, prompt, ...facts }),
+      report: (facts) =>
+        collect({ type: "image_gen_request", processor: this.name, prompt, ...facts }),
     };
   }
 
   #errorFrame(prompt: string, promptId: number | undefined, error: unknown): ErrorFrame {
     const message = error instanceof Error ? error.message : String(error);
     const category = error instanceof PipecatError ? error.category : undefined;
-    return new ErrorFrame(`Image generation failed for prompt ${JSON.stringify(shorten(prompt))}: ${message}`, {
-      cause: error,
-      category,
-      processor: this,
-      prompt,
-      promptId,
-    });
+    return new ErrorFrame(
+      `Image generation failed for prompt ${JSON.stringify(shorten(prompt))}: ${message}`,
+      {
+        cause: error,
+        category,
+        processor: this,
+        prompt,
+        promptId,
+      },
+    );
   }
 
   #progress(promptId: number, prompt: string, update: ImageGenProgressUpdate): void {
-    void this.pushFrame(new ImageGenProgressFrame({ promptId, prompt, ...update }), FrameDirection.DOWNSTREAM);
+    void this.pushFrame(
+      new ImageGenProgressFrame({ promptId, prompt, ...update }),
+      FrameDirection.DOWNSTREAM,
+    );
   }
 
   /** Aborts every generation in flight and drops their pending output (uninterruptible frames survive). */

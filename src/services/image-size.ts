@@ -22,14 +22,15 @@ export type ImageSize = ImageSizePreset | CustomImageSize;
 export const MAX_IMAGE_DIMENSION = 14142;
 
 /** Preset name → dimensions (fal SDK `IMAGE_SIZE_PRESETS`). Frozen. */
-export const IMAGE_SIZE_PRESETS: Readonly<Record<ImageSizePreset, Readonly<CustomImageSize>>> = Object.freeze({
-  square_hd: Object.freeze({ width: 1024, height: 1024 }),
-  square: Object.freeze({ width: 512, height: 512 }),
-  portrait_4_3: Object.freeze({ width: 768, height: 1024 }),
-  portrait_16_9: Object.freeze({ width: 576, height: 1024 }),
-  landscape_4_3: Object.freeze({ width: 1024, height: 768 }),
-  landscape_16_9: Object.freeze({ width: 1024, height: 576 }),
-});
+export const IMAGE_SIZE_PRESETS: Readonly<Record<ImageSizePreset, Readonly<CustomImageSize>>> =
+  Object.freeze({
+    square_hd: Object.freeze({ width: 1024, height: 1024 }),
+    square: Object.freeze({ width: 512, height: 512 }),
+    portrait_4_3: Object.freeze({ width: 768, height: 1024 }),
+    portrait_16_9: Object.freeze({ width: 576, height: 1024 }),
+    landscape_4_3: Object.freeze({ width: 1024, height: 768 }),
+    landscape_16_9: Object.freeze({ width: 1024, height: 576 }),
+  });
 
 /** The preset names, in fal's order. */
 export const IMAGE_SIZE_PRESET_NAMES: readonly ImageSizePreset[] = Object.freeze(
@@ -58,12 +59,20 @@ export function validateImageSize(field: string, value: unknown): asserts value 
   const record = value as Record<string, unknown>;
   const unknownKeys = Object.keys(record).filter((k) => k !== "width" && k !== "height");
   if (unknownKeys.length > 0) {
-    throw new SettingsValidationError(field, value, `${ALLOWED_TEXT} (no other keys; got ${unknownKeys.join(", ")})`);
+    throw new SettingsValidationError(
+      field,
+      value,
+      `${ALLOWED_TEXT} (no other keys; got ${unknownKeys.join(", ")})`,
+    );
   }
   for (const dim of ["width", "height"] as const) {
     const n = record[dim];
     if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAX_IMAGE_DIMENSION) {
-      throw new SettingsValidationError(`${field}.${dim}`, n, `an integer 1..${MAX_IMAGE_DIMENSION}`);
+      throw new SettingsValidationError(
+        `${field}.${dim}`,
+        n,
+        `an integer 1..${MAX_IMAGE_DIMENSION}`,
+      );
     }
   }
 }

@@ -71,7 +71,9 @@ export type Given<T> = T | NotGiven;
 export function isNotGiven(value: unknown): value is NotGiven {
   return (
     value instanceof NotGiven ||
-    (typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[NOT_GIVEN_BRAND] === true)
+    (typeof value === "object" &&
+      value !== null &&
+      (value as Record<symbol, unknown>)[NOT_GIVEN_BRAND] === true)
   );
 }
 
@@ -81,7 +83,10 @@ export function isGiven<T>(value: T | NotGiven): value is Exclude<T, NotGiven> {
 }
 
 /** Pipecat's `assert_given`: throws (a PipecatError) if `value` is NOT_GIVEN. */
-export function assertGiven<T>(value: T | NotGiven, name = "value"): asserts value is Exclude<T, NotGiven> {
+export function assertGiven<T>(
+  value: T | NotGiven,
+  name = "value",
+): asserts value is Exclude<T, NotGiven> {
   if (isNotGiven(value)) throw new PipecatError(`${name} is NOT_GIVEN; a value is required here`);
 }
 
@@ -151,7 +156,9 @@ export type SettingsFieldName<T> = Exclude<
   string;
 
 /** The constructor argument of a settings class: any subset of its fields, plus `extra`. */
-export type SettingsInit<T extends ServiceSettings> = { [K in SettingsFieldName<T>]?: T[K] | undefined } & {
+export type SettingsInit<T extends ServiceSettings> = {
+  [K in SettingsFieldName<T>]?: T[K] | undefined;
+} & {
   extra?: Record<string, unknown> | undefined;
 };
 
@@ -209,7 +216,8 @@ export class ServiceSettings implements SettingsDelta {
     for (const [key, value] of Object.entries(init as FieldBag)) {
       if (key === "extra") {
         if (value === undefined) continue;
-        if (!isPlainObject(value)) throw new SettingsValidationError("extra", value, "a plain object");
+        if (!isPlainObject(value))
+          throw new SettingsValidationError("extra", value, "a plain object");
         this.extra = cloneSettingsValue(value);
         continue;
       }
@@ -236,7 +244,8 @@ export class ServiceSettings implements SettingsDelta {
    * throws) and by subclasses' constructors.
    */
   validate(): void {
-    if (!isPlainObject(this.extra)) throw new SettingsValidationError("extra", this.extra, "a plain object");
+    if (!isPlainObject(this.extra))
+      throw new SettingsValidationError("extra", this.extra, "a plain object");
   }
 
   /** Given declared fields (not `extra`), then `extra`'s keys merged in at the top level. Values are copies. */
@@ -309,8 +318,12 @@ export class ServiceSettings implements SettingsDelta {
    * spelling. A key `extra` holding a plain object is merged into `extra`. `undefined` values are
    * skipped. Two spellings of the same field with different values are rejected.
    */
-  static fromMapping<T extends ServiceSettings>(this: SettingsClass<T>, mapping: Readonly<Record<string, unknown>>): T {
-    if (!isPlainObject(mapping)) throw new SettingsValidationError("mapping", mapping, "a plain object");
+  static fromMapping<T extends ServiceSettings>(
+    this: SettingsClass<T>,
+    mapping: Readonly<Record<string, unknown>>,
+  ): T {
+    if (!isPlainObject(mapping))
+      throw new SettingsValidationError("mapping", mapping, "a plain object");
     const init: FieldBag = {};
     const extra: Record<string, unknown> = {};
     const seenAs: Record<string, string> = {};
@@ -340,7 +353,9 @@ export class ServiceSettings implements SettingsDelta {
   /** Names of declared fields still NOT_GIVEN (empty for a complete store). The caller decides how to report it. */
   validateComplete(): string[] {
     const self = this as unknown as FieldBag;
-    return this.fieldNames().filter((field) => isNotGiven(self[field]) || self[field] === undefined);
+    return this.fieldNames().filter(
+      (field) => isNotGiven(self[field]) || self[field] === undefined,
+    );
   }
 
   /** Deep copy (same class; nested objects and `extra` are copied). */

@@ -59,11 +59,20 @@ export class LinkedAbort {
       this.#controller.abort(aborted.reason);
       return;
     }
-    for (const source of this.#sources) source.addEventListener("abort", this.#onAbort, { once: true });
+    for (const source of this.#sources)
+      source.addEventListener("abort", this.#onAbort, { once: true });
     const { timeoutMs } = options;
     if (timeoutMs !== undefined) {
-      if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new RangeError(`timeoutMs must be a finite number >= 0, got ${timeoutMs}`);
-      this.#timer = setTimeout(() => this.#abort(options.timeoutReason?.() ?? new DOMException("The operation timed out", "TimeoutError")), timeoutMs);
+      if (!Number.isFinite(timeoutMs) || timeoutMs < 0)
+        throw new RangeError(`timeoutMs must be a finite number >= 0, got ${timeoutMs}`);
+      this.#timer = setTimeout(
+        () =>
+          this.#abort(
+            options.timeoutReason?.() ??
+              new DOMException("The operation timed out", "TimeoutError"),
+          ),
+        timeoutMs,
+      );
     }
   }
 
@@ -73,7 +82,10 @@ export class LinkedAbort {
 
   /** True when the deadline (not a source) aborted it. */
   get timedOut(): boolean {
-    return this.#controller.signal.aborted && !this.#sources.some((s) => s.aborted && s.reason === this.#controller.signal.reason);
+    return (
+      this.#controller.signal.aborted &&
+      !this.#sources.some((s) => s.aborted && s.reason === this.#controller.signal.reason)
+    );
   }
 
   dispose(): void {

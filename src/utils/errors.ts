@@ -37,7 +37,8 @@ export function categoryForHttpStatus(status: number): ErrorCategory {
   if (status === 403) return "authorization";
   if (status === 402) return "quota";
   if (status === 429) return "rate_limit";
-  if (status === 400 || status === 404 || status === 409 || status === 413 || status === 422) return "validation";
+  if (status === 400 || status === 404 || status === 409 || status === 413 || status === 422)
+    return "validation";
   if (status === 408) return "timeout";
   if (status >= 500) return "server";
   if (status >= 400) return "validation";
@@ -60,7 +61,9 @@ export class SettingsValidationError extends PipecatError {
   readonly value: unknown;
   readonly allowed: string;
   constructor(field: string, value: unknown, allowed: string) {
-    super(`Invalid value for "${field}": ${describeValue(value)}. Allowed: ${allowed}.`, { category: "validation" });
+    super(`Invalid value for "${field}": ${describeValue(value)}. Allowed: ${allowed}.`, {
+      category: "validation",
+    });
     this.field = field;
     this.value = value;
     this.allowed = allowed;
@@ -69,8 +72,14 @@ export class SettingsValidationError extends PipecatError {
 
 /** A short, safe rendering of a value for error messages. */
 export function describeValue(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
-  if (typeof value === "number" || typeof value === "boolean" || value === null || value === undefined) {
+  if (typeof value === "string")
+    return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (
+    typeof value === "number" ||
+    typeof value === "boolean" ||
+    value === null ||
+    value === undefined
+  ) {
     return String(value);
   }
   try {

@@ -13,19 +13,28 @@ export interface Logger {
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
 function levelFromEnv(): LogLevel {
-  const raw = typeof process !== "undefined" ? process.env["PIPECAT_LOG_LEVEL"]?.trim().toLowerCase() : undefined;
+  const raw =
+    typeof process !== "undefined"
+      ? process.env["PIPECAT_LOG_LEVEL"]?.trim().toLowerCase()
+      : undefined;
   return raw !== undefined && raw in RANK ? (raw as LogLevel) : "warn";
 }
 
 /** The default sink: console (stderr for warn/error), filtered by level. */
-export function createConsoleLogger(level: LogLevel = levelFromEnv()): Logger & { level: LogLevel } {
+export function createConsoleLogger(
+  level: LogLevel = levelFromEnv(),
+): Logger & { level: LogLevel } {
   const enabled = (l: LogLevel): boolean => RANK[l] >= RANK[sink.level];
   const sink = {
     level,
-    debug: (message: string, ...args: unknown[]) => void (enabled("debug") && console.debug(`[pipecat] DEBUG ${message}`, ...args)),
-    info: (message: string, ...args: unknown[]) => void (enabled("info") && console.info(`[pipecat] INFO ${message}`, ...args)),
-    warn: (message: string, ...args: unknown[]) => void (enabled("warn") && console.warn(`[pipecat] WARN ${message}`, ...args)),
-    error: (message: string, ...args: unknown[]) => void (enabled("error") && console.error(`[pipecat] ERROR ${message}`, ...args)),
+    debug: (message: string, ...args: unknown[]) =>
+      void (enabled("debug") && console.debug(`[pipecat] DEBUG ${message}`, ...args)),
+    info: (message: string, ...args: unknown[]) =>
+      void (enabled("info") && console.info(`[pipecat] INFO ${message}`, ...args)),
+    warn: (message: string, ...args: unknown[]) =>
+      void (enabled("warn") && console.warn(`[pipecat] WARN ${message}`, ...args)),
+    error: (message: string, ...args: unknown[]) =>
+      void (enabled("error") && console.error(`[pipecat] ERROR ${message}`, ...args)),
   };
   return sink;
 }

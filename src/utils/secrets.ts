@@ -18,7 +18,8 @@ export function redactValue(value: unknown, secrets: readonly (string | undefine
   if (Array.isArray(value)) return value.map((v) => redactValue(v, secrets));
   if (value && typeof value === "object") {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[redactText(k, secrets)] = redactValue(v, secrets);
+    for (const [k, v] of Object.entries(value))
+      out[redactText(k, secrets)] = redactValue(v, secrets);
     return out;
   }
   return value;

@@ -2,10 +2,16 @@
 
 export class Semaphore {
   #available: number;
-  readonly #waiters: { resolve: () => void; reject: (reason: unknown) => void; signal: AbortSignal | undefined; onAbort: () => void }[] = [];
+  readonly #waiters: {
+    resolve: () => void;
+    reject: (reason: unknown) => void;
+    signal: AbortSignal | undefined;
+    onAbort: () => void;
+  }[] = [];
 
   constructor(readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`Semaphore capacity must be a positive integer, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`Semaphore capacity must be a positive integer, got ${capacity}`);
     this.#available = capacity;
   }
 

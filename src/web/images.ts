@@ -18,11 +18,21 @@ export class ImageStore {
 
   /** Stores the image and returns its path, e.g. `/images/3f9c...e1.png`. */
   put(image: HeldImage): string {
-    const ext = image.mimeType === "image/jpeg" ? "jpg" : image.mimeType === "image/png" ? "png" : image.mimeType === "image/webp" ? "webp" : "bin";
+    const ext =
+      image.mimeType === "image/jpeg"
+        ? "jpg"
+        : image.mimeType === "image/png"
+          ? "png"
+          : image.mimeType === "image/webp"
+            ? "webp"
+            : "bin";
     const name = `${randomBytes(16).toString("hex")}.${ext}`;
     this.#images.set(name, { bytes: image.bytes, mimeType: image.mimeType });
     this.#bytes += image.bytes.byteLength;
-    while (this.#images.size > this.maxImages || (this.#bytes > this.maxBytes && this.#images.size > 1)) {
+    while (
+      this.#images.size > this.maxImages ||
+      (this.#bytes > this.maxBytes && this.#images.size > 1)
+    ) {
       const oldest = this.#images.keys().next().value as string;
       this.#bytes -= this.#images.get(oldest)?.bytes.byteLength ?? 0;
       this.#images.delete(oldest);

@@ -86,7 +86,11 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
   const images = new ImageStore();
 
   // Where images come from.
-  let backend: { kind: "fal" | "server" | "local"; baseUrl: string | undefined; key: string | undefined };
+  let backend: {
+    kind: "fal" | "server" | "local";
+    baseUrl: string | undefined;
+    key: string | undefined;
+  };
   let notice: string | undefined;
   let closeBackend = async (): Promise<void> => undefined;
   if (options.baseUrl !== undefined || options.key !== undefined) {
@@ -140,7 +144,11 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
         "cache-control": "private, max-age=86400, immutable",
         "x-content-type-options": "nosniff",
       });
-      res.end(req.method === "HEAD" ? undefined : Buffer.from(image.bytes.buffer, image.bytes.byteOffset, image.bytes.byteLength));
+      res.end(
+        req.method === "HEAD"
+          ? undefined
+          : Buffer.from(image.bytes.buffer, image.bytes.byteOffset, image.bytes.byteLength),
+      );
       return;
     }
     if (url.pathname === "/healthz") {
@@ -163,7 +171,11 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
       return;
     }
     const ext = file.split(".").pop() ?? "";
-    res.writeHead(200, { "content-type": CONTENT_TYPES[ext] ?? "application/octet-stream", "content-length": String(body.byteLength), ...securityHeaders() });
+    res.writeHead(200, {
+      "content-type": CONTENT_TYPES[ext] ?? "application/octet-stream",
+      "content-length": String(body.byteLength),
+      ...securityHeaders(),
+    });
     res.end(req.method === "HEAD" ? undefined : body);
   }
 
@@ -176,9 +188,14 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     const url = new URL(req.url ?? "/", "http://localhost");
     const origin = req.headers.origin;
     const hostHeader = req.headers.host;
-    const sameOrigin = origin === undefined || (hostHeader !== undefined && (origin === `http://${hostHeader}` || origin === `https://${hostHeader}`));
+    const sameOrigin =
+      origin === undefined ||
+      (hostHeader !== undefined &&
+        (origin === `http://${hostHeader}` || origin === `https://${hostHeader}`));
     if (url.pathname !== "/ws" || !sameOrigin) {
-      socket.write(`HTTP/1.1 ${sameOrigin ? "404 Not Found" : "403 Forbidden"}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.write(
+        `HTTP/1.1 ${sameOrigin ? "404 Not Found" : "403 Forbidden"}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+      );
       socket.destroy();
       return;
     }
@@ -199,11 +216,22 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
       secrets,
     });
     sessions.add(session);
-    send({ type: "hello", backend: backend.kind, preview: backend.kind === "local", maxConcurrency: options.maxConcurrency ?? 3 });
+    send({
+      type: "hello",
+      backend: backend.kind,
+      preview: backend.kind === "local",
+      maxConcurrency: options.maxConcurrency ?? 3,
+    });
     // Messages are handled one at a time, in order.
     let chain = Promise.resolve();
     ws.on("message", (data, isBinary) => {
-      if (isBinary) return send({ type: "error", run: 0, index: -1, message: "Binary messages are not supported." });
+      if (isBinary)
+        return send({
+          type: "error",
+          run: 0,
+          index: -1,
+          message: "Binary messages are not supported.",
+        });
       let parsed: unknown;
       try {
         parsed = JSON.parse(data.toString());
@@ -214,7 +242,12 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
         .then(() => session.handle(parsed))
         .catch((error: unknown) => {
           logger.error(`demo session: ${error instanceof Error ? error.message : String(error)}`);
-          send({ type: "error", run: 0, index: -1, message: "The server could not handle that message." });
+          send({
+            type: "error",
+            run: 0,
+            index: -1,
+            message: "The server could not handle that message.",
+          });
         });
     });
     ws.on("close", () => {

@@ -69,12 +69,16 @@ interface Run {
 /** A page's settings message: { model?, imageSize?, seed? } (seed null or "" = random). */
 export function settingsFromMessage(input: unknown): FalImageGenSettings {
   if (input === undefined || input === null) return new FalImageGenSettings();
-  if (typeof input !== "object" || Array.isArray(input)) throw new SettingsValidationError("settings", input, "an object");
+  if (typeof input !== "object" || Array.isArray(input))
+    throw new SettingsValidationError("settings", input, "an object");
   const raw = input as Record<string, unknown>;
   const init: Record<string, unknown> = {};
   if (typeof raw.model === "string" && raw.model.trim() !== "") init.model = raw.model.trim();
   if (raw.imageSize !== undefined && raw.imageSize !== "") {
-    init.imageSize = typeof raw.imageSize === "string" ? parseImageSize(raw.imageSize, "imageSize") : (raw.imageSize as ImageSize);
+    init.imageSize =
+      typeof raw.imageSize === "string"
+        ? parseImageSize(raw.imageSize, "imageSize")
+        : (raw.imageSize as ImageSize);
   }
   if (raw.seed !== undefined) {
     if (raw.seed === null || raw.seed === "") init.seed = null;
@@ -105,7 +109,11 @@ class SessionOutput extends FrameProcessor {
   constructor(private readonly session: StoryboardSession) {
     super({ name: "StoryboardOutput" });
   }
-  override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+  override async processFrame(
+    frame: Frame,
+    direction: FrameDirection,
+    signal: AbortSignal,
+  ): Promise<void> {
     await super.processFrame(frame, direction, signal);
     if (direction === FrameDirection.DOWNSTREAM) this.session.onOutput(frame);
     await this.pushFrame(frame, direction);
@@ -138,18 +146,25 @@ export class StoryboardSession {
       settings: new FalImageGenSettings({ imageSize: "landscape_4_3" }),
     });
     this.#settings = this.#service.settings;
-    const pipeline = new Pipeline([new ErrorTap((frame) => this.#onError(frame), { name: "StoryboardErrorTap" }), this.#service, new SessionOutput(this)]);
+    const pipeline = new Pipeline([
+      new ErrorTap((frame) => this.#onError(frame), { name: "StoryboardErrorTap" }),
+      this.#service,
+      new SessionOutput(this),
+    ]);
     this.#task = new PipelineTask(pipeline, { params: { enableMetrics: false } });
     const runner = new PipelineRunner({ handleSigint: false });
     this.#running = runner.run(this.#task).catch((error: unknown) => {
-      logger.error(`storyboard session: pipeline failed: ${error instanceof Error ? error.message : String(error)}`);
+      logger.error(
+        `storyboard session: pipeline failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
     });
   }
 
   /** Handles one message from the page. */
   async handle(message: unknown): Promise<void> {
     if (this.#closed) return;
-    if (typeof message !== "object" || message === null) return this.#fail("Messages must be JSON objects.");
+    if (typeof message !== "object" || message === null)
+      return this.#fail("Messages must be JSON objects.");
     const msg = message as Record<string, unknown>;
     switch (msg.type) {
       case "start":
@@ -178,11 +193,16 @@ export class StoryboardSession {
 
   async #start(promptsInput: unknown, settingsInput: unknown): Promise<void> {
     if (!Array.isArray(promptsInput)) return this.#fail("Start needs a list of prompts.");
-    const prompts = promptsInput.filter((p): p is string => typeof p === "string").map((p) => p.replace(/\s+/g, " ").trim()).filter((p) => p.length > 0);
+    const prompts = promptsInput
+      .filter((p): p is string => typeof p === "string")
+      .map((p) => p.replace(/\s+/g, " ").trim())
+      .filter((p) => p.length > 0);
     if (prompts.length === 0) return this.#fail("Write at least one scene first.");
-    if (prompts.length > MAX_PROMPTS) return this.#fail(`At most ${MAX_PROMPTS} scenes per storyboard (got ${prompts.length}).`);
+    if (prompts.length > MAX_PROMPTS)
+      return this.#fail(`At most ${MAX_PROMPTS} scenes per storyboard (got ${prompts.length}).`);
     const tooLong = prompts.findIndex((p) => p.length > MAX_PROMPT_CHARS);
-    if (tooLong >= 0) return this.#fail(`Scene ${tooLong + 1} is longer than ${MAX_PROMPT_CHARS} characters.`);
+    if (tooLong >= 0)
+      return this.#fail(`Scene ${tooLong + 1} is longer than ${MAX_PROMPT_CHARS} characters.`);
     if (settingsInput !== undefined && !(await this.#updateSettings(settingsInput, false))) return;
 
     if (this.#run && !this.#run.finished) await this.#stop();
@@ -195,13 +215,23 @@ export class StoryboardSession {
       finished: false,
     };
     this.#run = run;
-    this.#options.send({ type: "started", run: run.id, prompts, settings: this.#settingsSummary() });
+    this.#options.send({
+      type: "started",
+      run: run.id,
+      prompts,
+      settings: this.#settingsSummary(),
+    });
     await this.#pump(run);
   }
 
   /** Feeds prompts while fewer than maxConcurrency are in flight. */
   async #pump(run: Run): Promise<void> {
-    while (!run.stopped && !this.#closed && run.next < run.panels.length && run.inFlight.size < this.#options.maxConcurrency) {
+    while (
+      !run.stopped &&
+      !this.#closed &&
+      run.next < run.panels.length &&
+      run.inFlight.size < this.#options.maxConcurrency
+    ) {
       const index = run.next++;
       const panel = run.panels[index] as Panel;
       panel.model = String(this.#settings.model);
@@ -222,7 +252,8 @@ export class StoryboardSession {
     run.stopped = true;
     await this.#task.queueFrame(new InterruptionFrame());
     for (const [index, panel] of run.panels.entries()) {
-      if (panel.stage === "done" || panel.stage === "error" || panel.stage === "cancelled") continue;
+      if (panel.stage === "done" || panel.stage === "error" || panel.stage === "cancelled")
+        continue;
       panel.stage = "cancelled";
       this.#options.send({ type: "progress", run: run.id, index, stage: "cancelled" });
     }
@@ -240,7 +271,10 @@ export class StoryboardSession {
       merged.applyUpdate(delta);
       validateSettingsForModel(merged);
     } catch (error) {
-      const message = error instanceof SettingsValidationError ? settingsMessage(error) : "Those settings are not valid.";
+      const message =
+        error instanceof SettingsValidationError
+          ? settingsMessage(error)
+          : "Those settings are not valid.";
       this.#fail(message);
       return false;
     }
@@ -250,7 +284,12 @@ export class StoryboardSession {
     if (announce) {
       const run = this.#run;
       const from = run && !run.finished && !run.stopped ? run.next : undefined;
-      this.#options.send({ type: "settings", settings: this.#settingsSummary(), appliesFrom: from ?? null, run: run?.id ?? 0 });
+      this.#options.send({
+        type: "settings",
+        settings: this.#settingsSummary(),
+        appliesFrom: from ?? null,
+        run: run?.id ?? 0,
+      });
     }
     return true;
   }
@@ -276,18 +315,34 @@ export class StoryboardSession {
       if (!entry || entry.run.stopped || entry.run !== this.#run) return;
       const panel = entry.run.panels[entry.index];
       const stage = shownStage(frame.stage);
-      if (!panel || !stage || panel.stage === "done" || panel.stage === "error" || panel.stage === "cancelled") return;
+      if (
+        !panel ||
+        !stage ||
+        panel.stage === "done" ||
+        panel.stage === "error" ||
+        panel.stage === "cancelled"
+      )
+        return;
       const position = stage === "in_queue" ? (frame.queuePosition ?? null) : null;
       if (panel.stage === stage && panel.position === position) return; // nothing new to show
       panel.stage = stage;
       panel.position = position;
-      this.#options.send({ type: "progress", run: entry.run.id, index: entry.index, stage, queuePosition: position });
+      this.#options.send({
+        type: "progress",
+        run: entry.run.id,
+        index: entry.index,
+        stage,
+        queuePosition: position,
+      });
     } else if (frame instanceof URLImageRawFrame) {
       const entry = this.#current;
       if (!entry || entry.run.stopped || entry.run !== this.#run) return;
       const panel = entry.run.panels[entry.index];
       if (!panel || panel.stage === "done" || panel.stage === "cancelled") return;
-      const url = this.#options.images.put({ bytes: frame.encoded ?? new Uint8Array(0), mimeType: frame.mimeType ?? "image/png" });
+      const url = this.#options.images.put({
+        bytes: frame.encoded ?? new Uint8Array(0),
+        mimeType: frame.mimeType ?? "image/png",
+      });
       const fal = (frame.metadata.fal ?? {}) as { seed?: number; requestId?: string };
       panel.stage = "done";
       this.#options.send({
@@ -310,10 +365,15 @@ export class StoryboardSession {
 
   #onError(frame: ErrorFrame): void {
     const run = this.#run;
-    const { message } = describeFailure(frame, { model: String(this.#settings.model), baseUrl: this.#options.backend.baseUrl, key: this.#options.backend.key });
+    const { message } = describeFailure(frame, {
+      model: String(this.#settings.model),
+      baseUrl: this.#options.backend.baseUrl,
+      key: this.#options.backend.key,
+    });
     const safe = this.#scrub(message);
     if (!run || run.stopped || frame.prompt === undefined) {
-      if (frame.category !== "cancelled") this.#options.send({ type: "error", run: run?.id ?? 0, index: -1, message: safe });
+      if (frame.category !== "cancelled")
+        this.#options.send({ type: "error", run: run?.id ?? 0, index: -1, message: safe });
       return;
     }
     // The panel whose TextFrame this error answers (identical prompts are told apart by frame id).
@@ -334,7 +394,9 @@ export class StoryboardSession {
 
   #maybeFinish(run: Run): void {
     if (run.finished) return;
-    const open = run.panels.some((p) => p.stage !== "done" && p.stage !== "error" && p.stage !== "cancelled");
+    const open = run.panels.some(
+      (p) => p.stage !== "done" && p.stage !== "error" && p.stage !== "cancelled",
+    );
     if (open) return;
     run.finished = true;
     // Late frames of a finished run are ignored anyway: forget its prompts.
@@ -352,19 +414,34 @@ export class StoryboardSession {
   }
 
   #fail(message: string): void {
-    this.#options.send({ type: "error", run: this.#run?.id ?? 0, index: -1, message: this.#scrub(message) });
+    this.#options.send({
+      type: "error",
+      run: this.#run?.id ?? 0,
+      index: -1,
+      message: this.#scrub(message),
+    });
   }
 
   #scrub(text: string): string {
     // Keys, and any URL query string (fal file URLs can carry tokens), never reach the page.
-    return redactText(text, this.#options.secrets).replace(/(https?:\/\/[^\s?"']+)\?[^\s"']*/g, "$1");
+    return redactText(text, this.#options.secrets).replace(
+      /(https?:\/\/[^\s?"']+)\?[^\s"']*/g,
+      "$1",
+    );
   }
 }
 
 function settingsMessage(error: SettingsValidationError): string {
-  const names: Record<string, string> = { model: "Model", imageSize: "Size", seed: "Seed", settings: "Settings" };
+  const names: Record<string, string> = {
+    model: "Model",
+    imageSize: "Size",
+    seed: "Seed",
+    settings: "Settings",
+  };
   const root = error.field.split(".")[0] ?? error.field;
-  const value = typeof error.value === "object" && error.value !== null ? JSON.stringify(error.value) : String(error.value);
+  const value =
+    typeof error.value === "object" && error.value !== null
+      ? JSON.stringify(error.value)
+      : String(error.value);
   return `${names[root] ?? error.field} "${value}" is not valid: expected ${error.allowed.replace(/\.$/, "")}.`;
 }
-

@@ -34,7 +34,19 @@ describe("pipecat-ts --help", () => {
   it("shows each command's help", async () => {
     const r = await runNode([CLI, "generate", "--help"]);
     expect(r.code).toBe(0);
-    for (const flag of ["--model", "--size", "--seed", "--steps", "--num-images", "--format", "--out", "--file", "--concurrency", "--mode", "--json"]) {
+    for (const flag of [
+      "--model",
+      "--size",
+      "--seed",
+      "--steps",
+      "--num-images",
+      "--format",
+      "--out",
+      "--file",
+      "--concurrency",
+      "--mode",
+      "--json",
+    ]) {
       expect(r.stdout).toContain(flag);
     }
     const serve = await runNode([CLI, "help", "serve"]);
@@ -43,7 +55,9 @@ describe("pipecat-ts --help", () => {
   });
 
   it("prints the version", async () => {
-    const pkg = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+    const pkg = JSON.parse(
+      await readFile(new URL("../../package.json", import.meta.url), "utf8"),
+    ) as { version: string };
     const r = await runNode([CLI, "--version"]);
     expect(r.stdout.trim()).toBe(pkg.version);
   });
@@ -52,11 +66,27 @@ describe("pipecat-ts --help", () => {
 describe("pipecat-ts generate", () => {
   it("writes one file per prompt with the local server and says it is using it", async () => {
     const out = join(work, "plain");
-    const r = await runNode([CLI, "generate", "a red fox in the snow", "a lighthouse at dusk", "--size", "square", "--out", out, "--seed", "7"], { cwd: work });
+    const r = await runNode(
+      [
+        CLI,
+        "generate",
+        "a red fox in the snow",
+        "a lighthouse at dusk",
+        "--size",
+        "square",
+        "--out",
+        out,
+        "--seed",
+        "7",
+      ],
+      { cwd: work },
+    );
     expect(r.code, r.stderr).toBe(0);
     const notices = r.stderr.split("\n").filter((l) => l.includes("embedded local fal server"));
     expect(notices).toHaveLength(1);
-    expect(notices[0]).toMatch(/^No FAL_KEY set: using the embedded local fal server at http:\/\/127\.0\.0\.1:\d+ \(preview renderer, not a model\)$/);
+    expect(notices[0]).toMatch(
+      /^No FAL_KEY set: using the embedded local fal server at http:\/\/127\.0\.0\.1:\d+ \(preview renderer, not a model\)$/,
+    );
     const files = (await readdir(out)).sort();
     expect(files).toEqual(["01-a-red-fox-in-the-snow.png", "02-a-lighthouse-at-dusk.png"]);
     const meta = await sharp(join(out, files[0] as string)).metadata();
@@ -69,13 +99,46 @@ describe("pipecat-ts generate", () => {
 
   it("--json prints one parseable object per image, then a summary", async () => {
     const out = join(work, "json");
-    const r = await runNode([CLI, "generate", "one", "two", "three", "--json", "--out", out, "--format", "jpeg", "--size", "320x240", "--mode", "sync"], { cwd: work });
+    const r = await runNode(
+      [
+        CLI,
+        "generate",
+        "one",
+        "two",
+        "three",
+        "--json",
+        "--out",
+        out,
+        "--format",
+        "jpeg",
+        "--size",
+        "320x240",
+        "--mode",
+        "sync",
+      ],
+      { cwd: work },
+    );
     expect(r.code, r.stderr).toBe(0);
-    const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => l.type)).toEqual(["image", "image", "image", "summary"]);
     expect(lines.slice(0, 3).map((l) => l.index)).toEqual([0, 1, 2]);
-    expect(lines[0]).toMatchObject({ prompt: "one", width: 320, height: 240, mimeType: "image/jpeg" });
-    expect(lines[3]).toMatchObject({ type: "summary", prompts: 3, images: 3, errors: 0, backend: "local", model: "fal-ai/fast-sdxl" });
+    expect(lines[0]).toMatchObject({
+      prompt: "one",
+      width: 320,
+      height: 240,
+      mimeType: "image/jpeg",
+    });
+    expect(lines[3]).toMatchObject({
+      type: "summary",
+      prompts: 3,
+      images: 3,
+      errors: 0,
+      backend: "local",
+      model: "fal-ai/fast-sdxl",
+    });
     for (const line of lines.slice(0, 3)) {
       const bytes = await readFile(join(work, String(line.file)));
       expect(bytes.byteLength).toBe(line.bytes);
@@ -86,7 +149,10 @@ describe("pipecat-ts generate", () => {
 
   it("reads prompts from stdin, one per line", async () => {
     const out = join(work, "stdin");
-    const r = await runNode([CLI, "generate", "--out", out, "--quiet", "--size", "square"], { cwd: work, input: "a hen\n\n# a comment\na fox\n" });
+    const r = await runNode([CLI, "generate", "--out", out, "--quiet", "--size", "square"], {
+      cwd: work,
+      input: "a hen\n\n# a comment\na fox\n",
+    });
     expect(r.code, r.stderr).toBe(0);
     expect((await readdir(out)).sort()).toEqual(["01-a-hen.png", "02-a-fox.png"]);
   });
@@ -95,7 +161,10 @@ describe("pipecat-ts generate", () => {
     const file = join(work, "prompts.txt");
     await writeFile(file, "first scene\nsecond scene\n");
     const out = join(work, "file");
-    const r = await runNode([CLI, "generate", "--file", file, "--out", out, "--json", "--size", "square"], { cwd: work });
+    const r = await runNode(
+      [CLI, "generate", "--file", file, "--out", out, "--json", "--size", "square"],
+      { cwd: work },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect((await readdir(out)).length).toBe(2);
   });
@@ -132,7 +201,10 @@ describe("pipecat-ts generate", () => {
 
   it("an unknown model becomes one clear message from the server's 404 (exit 1)", async () => {
     const out = join(work, "nomodel");
-    const r = await runNode([CLI, "generate", "a", "b", "--model", "fal-ai/no-such-model", "--out", out], { cwd: work });
+    const r = await runNode(
+      [CLI, "generate", "a", "b", "--model", "fal-ai/no-such-model", "--out", out],
+      { cwd: work },
+    );
     expect(r.code).toBe(1);
     const errors = r.stderr.split("\n").filter((l) => l.startsWith("error:"));
     expect(errors).toHaveLength(1);
@@ -148,14 +220,23 @@ describe("pipecat-ts generate", () => {
 
   it("talks to a server given by --base-url and never prints the key", async () => {
     const key = "cli-test-key-0123456789abcdef";
-    const served = await startNode([CLI, "serve", "--port", "0", "--inference-ms", "0", "--key", key], /listening on (http:\/\/127\.0\.0\.1:\d+)[\s\S]*Ctrl-C to stop/);
+    const served = await startNode(
+      [CLI, "serve", "--port", "0", "--inference-ms", "0", "--key", key],
+      /listening on (http:\/\/127\.0\.0\.1:\d+)[\s\S]*Ctrl-C to stop/,
+    );
     try {
       const url = served.match[1] as string;
       const out = join(work, "baseurl");
-      const ok = await runNode([CLI, "generate", "a kite", "--base-url", url, "--out", out, "--json"], { cwd: work, env: cleanEnv({ FAL_KEY: key }) });
+      const ok = await runNode(
+        [CLI, "generate", "a kite", "--base-url", url, "--out", out, "--json"],
+        { cwd: work, env: cleanEnv({ FAL_KEY: key }) },
+      );
       expect(ok.code, ok.stderr).toBe(0);
       expect(ok.stdout + ok.stderr).not.toContain(key);
-      const refused = await runNode([CLI, "generate", "a kite", "--base-url", url, "--out", out], { cwd: work, env: cleanEnv({ FAL_KEY: "wrong-key-123456" }) });
+      const refused = await runNode([CLI, "generate", "a kite", "--base-url", url, "--out", out], {
+        cwd: work,
+        env: cleanEnv({ FAL_KEY: "wrong-key-123456" }),
+      });
       expect(refused.code).toBe(1);
       expect(refused.stderr).toMatch(/HTTP 401.*FAL_KEY/);
       expect(refused.stderr).not.toContain("wrong-key-123456");
@@ -169,17 +250,24 @@ describe("pipecat-ts generate", () => {
 
 describe("pipecat-ts serve", () => {
   it("prints its URL and a curl hint, answers a fal request, stops on SIGINT", async () => {
-    const served = await startNode([CLI, "serve", "--port", "0", "--inference-ms", "10", "--workers", "2"], /listening on (http:\/\/127\.0\.0\.1:\d+)[\s\S]*Ctrl-C to stop/);
+    const served = await startNode(
+      [CLI, "serve", "--port", "0", "--inference-ms", "10", "--workers", "2"],
+      /listening on (http:\/\/127\.0\.0\.1:\d+)[\s\S]*Ctrl-C to stop/,
+    );
     const url = served.match[1] as string;
     try {
-      expect(served.output().stdout).toMatch(/curl -s http:\/\/127\.0\.0\.1:\d+\/run\/fal-ai\/fast-sdxl/);
+      expect(served.output().stdout).toMatch(
+        /curl -s http:\/\/127\.0\.0\.1:\d+\/run\/fal-ai\/fast-sdxl/,
+      );
       const response = await fetch(`${url}/run/fal-ai/fast-sdxl`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ prompt: "a lighthouse at dusk", image_size: "square" }),
       });
       expect(response.status).toBe(200);
-      const body = (await response.json()) as { images: Array<{ url: string; width: number; height: number }> };
+      const body = (await response.json()) as {
+        images: Array<{ url: string; width: number; height: number }>;
+      };
       expect(body.images[0]).toMatchObject({ width: 512, height: 512 });
       const image = await fetch(body.images[0]?.url as string);
       expect(image.headers.get("content-type")).toMatch(/^image\//);
@@ -195,7 +283,10 @@ describe("pipecat-ts serve", () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toMatch(/--image-style must be "preview" or "photo"/);
     expectNoStack(bad.stderr);
-    const served = await startNode([CLI, "serve", "--port", "0", "--inference-ms", "0", "--image-style", "photo"], /listening on (http:\/\/127\.0\.0\.1:\d+)[\s\S]*Ctrl-C to stop/);
+    const served = await startNode(
+      [CLI, "serve", "--port", "0", "--inference-ms", "0", "--image-style", "photo"],
+      /listening on (http:\/\/127\.0\.0\.1:\d+)[\s\S]*Ctrl-C to stop/,
+    );
     try {
       const response = await fetch(`${served.match[1]}/run/fal-ai/fast-sdxl`, {
         method: "POST",
@@ -211,7 +302,10 @@ describe("pipecat-ts serve", () => {
   });
 
   it("a port in use is one clear line and exit 1", async () => {
-    const first = await startNode([CLI, "serve", "--port", "0"], /listening on http:\/\/127\.0\.0\.1:(\d+)[\s\S]*Ctrl-C to stop/);
+    const first = await startNode(
+      [CLI, "serve", "--port", "0"],
+      /listening on http:\/\/127\.0\.0\.1:(\d+)[\s\S]*Ctrl-C to stop/,
+    );
     try {
       const r = await runNode([CLI, "serve", "--port", first.match[1] as string]);
       expect(r.code).toBe(1);
@@ -226,7 +320,10 @@ describe("pipecat-ts serve", () => {
 
 describe("pipecat-ts demo", () => {
   it("serves the storyboard page on 127.0.0.1, says it uses the local server, stops on SIGINT", async () => {
-    const demo = await startNode([CLI, "demo", "--port", "0", "--inference-ms", "0"], /Storyboard demo: (http:\/\/127\.0\.0\.1:\d+)\//);
+    const demo = await startNode(
+      [CLI, "demo", "--port", "0", "--inference-ms", "0"],
+      /Storyboard demo: (http:\/\/127\.0\.0\.1:\d+)\//,
+    );
     try {
       const url = demo.match[1] as string;
       const page = await fetch(`${url}/`);
@@ -235,7 +332,11 @@ describe("pipecat-ts demo", () => {
       expect(await page.text()).toContain("<title>Storyboard");
       expect((await fetch(`${url}/app.js`)).headers.get("content-type")).toMatch(/javascript/);
       expect((await fetch(`${url}/../package.json`)).status).toBe(404);
-      await expect.poll(() => demo.output().stderr).toMatch(/^No FAL_KEY set: using the embedded local fal server at http:\/\/127\.0\.0\.1:\d+ \(preview renderer, not a model\)$/m);
+      await expect
+        .poll(() => demo.output().stderr)
+        .toMatch(
+          /^No FAL_KEY set: using the embedded local fal server at http:\/\/127\.0\.0\.1:\d+ \(preview renderer, not a model\)$/m,
+        );
     } finally {
       demo.child.kill("SIGINT");
     }

@@ -1,11 +1,19 @@
 // The progress display and the shared argument helpers, in-process.
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { UsageError, parseIntegerOption, parseSizeOption, splitPromptLines } from "../../src/cli/args.js";
+import {
+  UsageError,
+  parseIntegerOption,
+  parseSizeOption,
+  splitPromptLines,
+} from "../../src/cli/args.js";
 import { failureSummary, imageFileName } from "../../src/cli/generate.js";
 import { ProgressDisplay, displayStage } from "../../src/cli/progress.js";
 
-function sink(isTTY: boolean): { stream: PassThrough & { isTTY?: boolean; columns?: number }; text: () => string } {
+function sink(isTTY: boolean): {
+  stream: PassThrough & { isTTY?: boolean; columns?: number };
+  text: () => string;
+} {
   const stream = new PassThrough() as PassThrough & { isTTY?: boolean; columns?: number };
   stream.isTTY = isTTY;
   stream.columns = 120;
@@ -51,7 +59,18 @@ describe("ProgressDisplay", () => {
   });
 
   it("maps the service's stages", () => {
-    expect(["queued", "submitted", "in_queue", "in_progress", "downloading", "completed", "failed", "cancelled"].map(displayStage)).toEqual([
+    expect(
+      [
+        "queued",
+        "submitted",
+        "in_queue",
+        "in_progress",
+        "downloading",
+        "completed",
+        "failed",
+        "cancelled",
+      ].map(displayStage),
+    ).toEqual([
       "queued",
       "in_progress",
       "in_queue",
@@ -79,14 +98,24 @@ describe("argument helpers", () => {
   });
 
   it("names files after the prompt, in order", () => {
-    expect(imageFileName(0, 12, "A Red Fox, in the Snow!", 0, "image/png")).toBe("01-a-red-fox-in-the-snow.png");
+    expect(imageFileName(0, 12, "A Red Fox, in the Snow!", 0, "image/png")).toBe(
+      "01-a-red-fox-in-the-snow.png",
+    );
     expect(imageFileName(2, 3, "Ça va", 1, "image/jpeg")).toBe("03-ca-va-2.jpg");
     expect(imageFileName(0, 1, "!!!", 0, "image/png")).toBe("01-image.png");
   });
 
   it("summarises failures in one line when they share a reason", () => {
-    const f = (index: number, message: string) => ({ index, prompt: "p", message, category: undefined, status: undefined });
-    expect(failureSummary([f(0, "Unknown model."), f(1, "Unknown model.")], 2)).toBe("error: Unknown model (all 2 prompts)");
+    const f = (index: number, message: string) => ({
+      index,
+      prompt: "p",
+      message,
+      category: undefined,
+      status: undefined,
+    });
+    expect(failureSummary([f(0, "Unknown model."), f(1, "Unknown model.")], 2)).toBe(
+      "error: Unknown model (all 2 prompts)",
+    );
     expect(failureSummary([f(1, "x")], 3)).toBe("error: x (1 of 3 prompts)");
   });
 });

@@ -7,7 +7,8 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, requireBuild, runNode } from "../helpers/run-node.js";
 
-const LOCAL_NOTICE = /^No FAL_KEY set: using the embedded local fal server at http:\/\/127\.0\.0\.1:\d+ \(preview renderer, not a model\)$/m;
+const LOCAL_NOTICE =
+  /^No FAL_KEY set: using the embedded local fal server at http:\/\/127\.0\.0\.1:\d+ \(preview renderer, not a model\)$/m;
 
 let work: string;
 beforeAll(async () => {
@@ -29,7 +30,9 @@ describe("examples", () => {
   it("seed-basic.mjs: landscape_16_9, prints size, bytes and the file", async () => {
     const out = join(work, "basic");
     const r = await run("seed-basic", out);
-    const match = /image: (\d+)x(\d+) \S+ pixels, (\d+) bytes \(image\/png\) -> (.+)$/m.exec(r.stdout);
+    const match = /image: (\d+)x(\d+) \S+ pixels, (\d+) bytes \(image\/png\) -> (.+)$/m.exec(
+      r.stdout,
+    );
     expect(match, r.stdout).not.toBeNull();
     const [, width, height, bytes, file] = match as RegExpExecArray;
     expect([Number(width), Number(height)]).toEqual([1024, 576]);
@@ -39,7 +42,9 @@ describe("examples", () => {
   it("seed-custom-settings.mjs: fast-sdxl, 1024x768, 12 steps, seed 42, safety checker", async () => {
     const out = join(work, "custom");
     const r = await run("seed-custom-settings", out);
-    expect(r.stdout).toContain('settings: model=fal-ai/fast-sdxl imageSize={"width":1024,"height":768} numInferenceSteps=12 seed=42 enableSafetyChecker=true');
+    expect(r.stdout).toContain(
+      'settings: model=fal-ai/fast-sdxl imageSize={"width":1024,"height":768} numInferenceSteps=12 seed=42 enableSafetyChecker=true',
+    );
     expect(r.stdout).toMatch(/image: 1024x768, seed 42, \d+ bytes -> /);
     expect(r.stdout).toMatch(/request: model fal-ai\/fast-sdxl/);
     const meta = await sharp(join(out, "seed-custom-settings.png")).metadata();
@@ -54,7 +59,11 @@ describe("examples", () => {
     expect(lines[0]).toMatch(/^image 1: model=fal-ai\/fast-sdxl size=512x512 /);
     expect(lines[1]).toMatch(/^image 2: model=fal-ai\/flux\/schnell size=768x1024 /);
     expect(lines[2]).toMatch(/^image 3: model=fal-ai\/flux\/schnell size=640x640 /);
-    const sizes = await Promise.all([1, 2, 3].map(async (n) => (await sharp(join(out, `runtime-settings-${n}.png`)).metadata()).width));
+    const sizes = await Promise.all(
+      [1, 2, 3].map(
+        async (n) => (await sharp(join(out, `runtime-settings-${n}.png`)).metadata()).width,
+      ),
+    );
     expect(sizes).toEqual([512, 768, 640]);
   });
 
@@ -62,10 +71,19 @@ describe("examples", () => {
     const out = join(work, "sync");
     const r = await run("sync-speech-and-image", out);
     const pairs = r.stdout.split("\n").filter((l) => l.startsWith("pair "));
-    expect(pairs.map((l) => /^pair \d+: (\w+):/.exec(l)?.[1])).toEqual(["January", "April", "July", "October"]);
+    expect(pairs.map((l) => /^pair \d+: (\w+):/.exec(l)?.[1])).toEqual([
+      "January",
+      "April",
+      "July",
+      "October",
+    ]);
     const html = await readFile(join(out, "sync-speech-and-image.html"), "utf8");
     // Each figure: the image of a description, captioned with "Month: <the same description>".
-    const figures = [...html.matchAll(/<img src="([^"]+)"[^>]*alt="([^"]+)"><figcaption>🔊 (\w+): ([^<]+)<\/figcaption>/g)];
+    const figures = [
+      ...html.matchAll(
+        /<img src="([^"]+)"[^>]*alt="([^"]+)"><figcaption>🔊 (\w+): ([^<]+)<\/figcaption>/g,
+      ),
+    ];
     expect(figures).toHaveLength(4);
     for (const [, file, alt, , spoken] of figures) {
       expect(spoken).toBe(alt);
@@ -78,12 +96,22 @@ describe("examples", () => {
 describe("storyboard.mjs (npm start)", () => {
   it("writes 6 decodable images and an index.html contact sheet", async () => {
     const out = join(work, "board");
-    const r = await runNode([join(ROOT, "examples", "storyboard.mjs"), "--out", out], { timeoutMs: 30_000 });
+    const r = await runNode([join(ROOT, "examples", "storyboard.mjs"), "--out", out], {
+      timeoutMs: 30_000,
+    });
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     expect(r.stderr.match(new RegExp(LOCAL_NOTICE.source, "gm"))).toHaveLength(1);
     expect(r.stdout).toMatch(/Wrote 6 images and .*index\.html/);
     const files = (await readdir(out)).sort();
-    expect(files).toEqual(["index.html", "scene-01.png", "scene-02.png", "scene-03.png", "scene-04.png", "scene-05.png", "scene-06.png"]);
+    expect(files).toEqual([
+      "index.html",
+      "scene-01.png",
+      "scene-02.png",
+      "scene-03.png",
+      "scene-04.png",
+      "scene-05.png",
+      "scene-06.png",
+    ]);
     for (const file of files.filter((f) => f.endsWith(".png"))) {
       const { info } = await sharp(join(out, file)).raw().toBuffer({ resolveWithObject: true });
       expect([info.width, info.height]).toEqual([1024, 576]);
@@ -101,18 +129,38 @@ describe("storyboard.mjs (npm start)", () => {
 
   it("options: --size and --model; a bad --size is a usage error", async () => {
     const out = join(work, "board-square");
-    const r = await runNode([join(ROOT, "examples", "storyboard.mjs"), "--out", out, "--size", "square", "--model", "fal-ai/flux/schnell"]);
+    const r = await runNode([
+      join(ROOT, "examples", "storyboard.mjs"),
+      "--out",
+      out,
+      "--size",
+      "square",
+      "--model",
+      "fal-ai/flux/schnell",
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const meta = await sharp(join(out, "scene-03.png")).metadata();
     expect([meta.width, meta.height]).toEqual([512, 512]);
-    const bad = await runNode([join(ROOT, "examples", "storyboard.mjs"), "--out", out, "--size", "enormous"]);
+    const bad = await runNode([
+      join(ROOT, "examples", "storyboard.mjs"),
+      "--out",
+      out,
+      "--size",
+      "enormous",
+    ]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/storyboard: Invalid value for "--size"/);
   });
 
   it("a failing scene makes the run fail with one clear message", async () => {
     const out = join(work, "board-bad");
-    const r = await runNode([join(ROOT, "examples", "storyboard.mjs"), "--out", out, "--model", "fal-ai/not-a-model"]);
+    const r = await runNode([
+      join(ROOT, "examples", "storyboard.mjs"),
+      "--out",
+      out,
+      "--model",
+      "fal-ai/not-a-model",
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Storyboard incomplete: 6 of 6 scenes failed \(.*404/);
   });

@@ -29,12 +29,22 @@ export interface FakeFal {
   /** Serves bytes at `/files/{name}`. Returns the absolute URL. */
   addFile(name: string, bytes: Uint8Array, contentType: string): string;
   /** Default sync answer: `count` real PNGs of the given size. */
-  imagesReply(count: number, options?: { width?: number; height?: number; format?: "png" | "jpeg" }): Promise<FakeReply>;
+  imagesReply(
+    count: number,
+    options?: { width?: number; height?: number; format?: "png" | "jpeg" },
+  ): Promise<FakeReply>;
   close(): Promise<void>;
 }
 
-export async function makeImage(width: number, height: number, format: "png" | "jpeg" = "png", channels: 3 | 4 = 3): Promise<Uint8Array> {
-  const image = sharp({ create: { width, height, channels, background: { r: 200, g: 80, b: 40, alpha: 1 } } });
+export async function makeImage(
+  width: number,
+  height: number,
+  format: "png" | "jpeg" = "png",
+  channels: 3 | 4 = 3,
+): Promise<Uint8Array> {
+  const image = sharp({
+    create: { width, height, channels, background: { r: 200, g: 80, b: 40, alpha: 1 } },
+  });
   const buffer = await (format === "png" ? image.png() : image.jpeg()).toBuffer();
   return new Uint8Array(buffer);
 }
@@ -70,9 +80,22 @@ export async function startFakeFal(): Promise<FakeFal> {
       for (let i = 0; i < count; i++) {
         fileCounter += 1;
         const bytes = await makeImage(width + i, height, format);
-        images.push({ url: fake.addFile(`img-${fileCounter}.${format}`, bytes, `image/${format}`), width: width + i, height, content_type: `image/${format}` });
+        images.push({
+          url: fake.addFile(`img-${fileCounter}.${format}`, bytes, `image/${format}`),
+          width: width + i,
+          height,
+          content_type: `image/${format}`,
+        });
       }
-      return { body: { images, seed: 1234, timings: { inference: 0.01 }, has_nsfw_concepts: images.map(() => false), prompt: "" } };
+      return {
+        body: {
+          images,
+          seed: 1234,
+          timings: { inference: 0.01 },
+          has_nsfw_concepts: images.map(() => false),
+          prompt: "",
+        },
+      };
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -92,7 +115,12 @@ export async function startFakeFal(): Promise<FakeFal> {
       /* keep raw text */
     }
     const path = req.url ?? "/";
-    const recorded: RecordedRequest = { method: req.method ?? "GET", path, headers: req.headers, body };
+    const recorded: RecordedRequest = {
+      method: req.method ?? "GET",
+      path,
+      headers: req.headers,
+      body,
+    };
     requests.push(recorded);
     if (req.method === "GET" && path.startsWith("/files/")) {
       const file = files.get(path.slice("/files/".length));
@@ -107,7 +135,13 @@ export async function startFakeFal(): Promise<FakeFal> {
     if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
     const isBytes = reply.body instanceof Uint8Array;
     const isText = typeof reply.body === "string";
-    const payload = isBytes ? Buffer.from(reply.body as Uint8Array) : isText ? (reply.body as string) : reply.body === undefined ? "" : JSON.stringify(reply.body);
+    const payload = isBytes
+      ? Buffer.from(reply.body as Uint8Array)
+      : isText
+        ? (reply.body as string)
+        : reply.body === undefined
+          ? ""
+          : JSON.stringify(reply.body);
     res.writeHead(reply.status ?? 200, {
       "content-type": isBytes ? "application/octet-stream" : "application/json",
       "x-fal-request-id": `req-${requests.length}`,

@@ -29,7 +29,8 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
 }
 
 export function requireBuild(): void {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does).`);
+  if (!existsSync(CLI))
+    throw new Error(`${CLI} is missing: run "npm run build" first (npm test does).`);
 }
 
 export function runNode(
@@ -37,7 +38,11 @@ export function runNode(
   options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: options.cwd ?? ROOT, env: options.env ?? cleanEnv(), stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, args, {
+      cwd: options.cwd ?? ROOT,
+      env: options.env ?? cleanEnv(),
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
@@ -61,18 +66,33 @@ export function startNode(
   args: string[],
   pattern: RegExp,
   options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
-): Promise<{ child: ChildProcess; match: RegExpMatchArray; output: () => { stdout: string; stderr: string }; exited: Promise<RunResult> }> {
+): Promise<{
+  child: ChildProcess;
+  match: RegExpMatchArray;
+  output: () => { stdout: string; stderr: string };
+  exited: Promise<RunResult>;
+}> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: options.cwd ?? ROOT, env: options.env ?? cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, args, {
+      cwd: options.cwd ?? ROOT,
+      env: options.env ?? cleanEnv(),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     let done = false;
-    const exited = new Promise<RunResult>((res) => child.on("close", (code, signal) => res({ code, signal, stdout, stderr })));
+    const exited = new Promise<RunResult>((res) =>
+      child.on("close", (code, signal) => res({ code, signal, stdout, stderr })),
+    );
     const timer = setTimeout(() => {
       if (done) return;
       done = true;
       child.kill("SIGKILL");
-      reject(new Error(`no line matching ${pattern} within the time limit\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(
+        new Error(
+          `no line matching ${pattern} within the time limit\nstdout: ${stdout}\nstderr: ${stderr}`,
+        ),
+      );
     }, options.timeoutMs ?? 15_000);
     child.stdout.setEncoding("utf8").on("data", (d: string) => {
       stdout += d;
@@ -88,7 +108,11 @@ export function startNode(
       if (done) return;
       done = true;
       clearTimeout(timer);
-      reject(new Error(`exited (${r.code}) before printing ${pattern}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`));
+      reject(
+        new Error(
+          `exited (${r.code}) before printing ${pattern}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`,
+        ),
+      );
     });
   });
 }

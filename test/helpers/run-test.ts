@@ -5,7 +5,11 @@ import { EndFrame, StartFrame } from "../../src/frames/lifecycle.js";
 import { MetricsFrame } from "../../src/frames/metrics.js";
 import type { BaseObserver } from "../../src/observers/base-observer.js";
 import { Pipeline } from "../../src/pipeline/pipeline.js";
-import { PipelineTask, type FrameClass, type PipelineTaskOptions } from "../../src/pipeline/task.js";
+import {
+  PipelineTask,
+  type FrameClass,
+  type PipelineTaskOptions,
+} from "../../src/pipeline/task.js";
 import { FrameDirection } from "../../src/processors/direction.js";
 import { FrameProcessor } from "../../src/processors/frame-processor.js";
 
@@ -19,10 +23,17 @@ export class SleepFrame extends SystemFrame {
 /** A direct-mode processor that records the frames travelling in one direction and forwards everything. */
 export class RecorderProcessor extends FrameProcessor {
   readonly frames: Frame[] = [];
-  constructor(readonly recordDirection: FrameDirection, name?: string) {
+  constructor(
+    readonly recordDirection: FrameDirection,
+    name?: string,
+  ) {
     super({ name, directMode: true });
   }
-  override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+  override async processFrame(
+    frame: Frame,
+    direction: FrameDirection,
+    signal: AbortSignal,
+  ): Promise<void> {
     await super.processFrame(frame, direction, signal);
     if (direction === this.recordDirection) this.frames.push(frame);
     await this.pushFrame(frame, direction);
@@ -59,13 +70,20 @@ function describeList(frames: readonly (Frame | FrameClass)[]): string {
 
 function check(kind: string, received: Frame[], expected: FrameClass[] | undefined): void {
   if (!expected) return;
-  const ok = received.length === expected.length && received.every((frame, i) => frame instanceof (expected[i] as FrameClass));
+  const ok =
+    received.length === expected.length &&
+    received.every((frame, i) => frame instanceof (expected[i] as FrameClass));
   if (!ok) {
-    throw new Error(`${kind} frames mismatch:\n  received: ${describeList(received)}\n  expected: ${describeList(expected)}`);
+    throw new Error(
+      `${kind} frames mismatch:\n  received: ${describeList(received)}\n  expected: ${describeList(expected)}`,
+    );
   }
 }
 
-export async function runTest(processor: FrameProcessor, options: RunTestOptions): Promise<RunTestResult> {
+export async function runTest(
+  processor: FrameProcessor,
+  options: RunTestOptions,
+): Promise<RunTestResult> {
   const sendEndFrame = options.sendEndFrame ?? true;
   const upRecorder = new RecorderProcessor(FrameDirection.UPSTREAM, "UpstreamRecorder");
   const downRecorder = new RecorderProcessor(FrameDirection.DOWNSTREAM, "DownstreamRecorder");
@@ -84,7 +102,8 @@ export async function runTest(processor: FrameProcessor, options: RunTestOptions
     if (frame instanceof SleepFrame) await new Promise((resolve) => setTimeout(resolve, frame.ms));
     else await task.queueFrame(frame);
   }
-  for (const frame of options.framesToSendUpstream ?? []) await task.queueFrame(frame, FrameDirection.UPSTREAM);
+  for (const frame of options.framesToSendUpstream ?? [])
+    await task.queueFrame(frame, FrameDirection.UPSTREAM);
   if (sendEndFrame) await task.queueFrame(new EndFrame());
   await running;
 

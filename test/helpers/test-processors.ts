@@ -1,10 +1,14 @@
 // Small processors and frames shared by the core tests.
 import { DataFrame, Frame, SystemFrame } from "../../src/frames/base.js";
 import { FrameDirection } from "../../src/processors/direction.js";
-import { FrameProcessor, type FrameProcessorOptions } from "../../src/processors/frame-processor.js";
+import {
+  FrameProcessor,
+  type FrameProcessorOptions,
+} from "../../src/processors/frame-processor.js";
 import { setLogger, silentLogger, type Logger } from "../../src/utils/logger.js";
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Silences the package logger; returns a function restoring the previous one. */
 export function silenceLogs(): () => void {
@@ -39,13 +43,24 @@ export class UrgentFrame extends SystemFrame {
 /** Records every frame it processes (with direction), forwards everything. */
 export class CaptureProcessor extends FrameProcessor {
   readonly seen: Array<{ frame: Frame; direction: FrameDirection }> = [];
-  override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+  override async processFrame(
+    frame: Frame,
+    direction: FrameDirection,
+    signal: AbortSignal,
+  ): Promise<void> {
     await super.processFrame(frame, direction, signal);
     this.seen.push({ frame, direction });
     await this.pushFrame(frame, direction);
   }
-  framesOf<T extends Frame>(type: abstract new (...args: never[]) => T, direction?: FrameDirection): T[] {
-    return this.seen.filter((s) => s.frame instanceof type && (direction === undefined || s.direction === direction)).map((s) => s.frame as T);
+  framesOf<T extends Frame>(
+    type: abstract new (...args: never[]) => T,
+    direction?: FrameDirection,
+  ): T[] {
+    return this.seen
+      .filter(
+        (s) => s.frame instanceof type && (direction === undefined || s.direction === direction),
+      )
+      .map((s) => s.frame as T);
   }
 }
 
@@ -57,7 +72,11 @@ export class DelayProcessor extends FrameProcessor {
   ) {
     super(options);
   }
-  override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+  override async processFrame(
+    frame: Frame,
+    direction: FrameDirection,
+    signal: AbortSignal,
+  ): Promise<void> {
     await super.processFrame(frame, direction, signal);
     if (frame.kind !== "system") await sleep(this.ms);
     await this.pushFrame(frame, direction);

@@ -5,14 +5,32 @@ import { call, sleep, start, submit, waitCompleted } from "./helpers.js";
 
 const INPUT = { prompt: "fault", image_size: "square" };
 
-function postRun(url: string, model = "fal-ai/flux/dev", init: RequestInit = {}): Promise<Response> {
-  return fetch(`${url}/run/${model}`, { method: "POST", body: JSON.stringify(INPUT), headers: { "content-type": "application/json" }, ...init });
+function postRun(
+  url: string,
+  model = "fal-ai/flux/dev",
+  init: RequestInit = {},
+): Promise<Response> {
+  return fetch(`${url}/run/${model}`, {
+    method: "POST",
+    body: JSON.stringify(INPUT),
+    headers: { "content-type": "application/json" },
+    ...init,
+  });
 }
 
 describe("local fal server: fault injection", () => {
   it("status faults with body and headers, limited by `times`, filtered by operation and model", async () => {
     const s = await start({
-      faults: [{ operation: "run", model: "fal-ai/flux/dev", times: 2, status: 503, body: { detail: "GPU on fire" }, headers: { "Retry-After": "7" } }],
+      faults: [
+        {
+          operation: "run",
+          model: "fal-ai/flux/dev",
+          times: 2,
+          status: 503,
+          body: { detail: "GPU on fire" },
+          headers: { "Retry-After": "7" },
+        },
+      ],
     });
     const a = await postRun(s.url);
     expect(a.status).toBe(503);
@@ -56,7 +74,9 @@ describe("local fal server: fault injection", () => {
 
   it("hang never answers until the client aborts; close() ends hung requests", async () => {
     const s = await startLocalFalServer({ faults: [{ operation: "run", hang: true }] });
-    await expect(postRun(s.url, "fal-ai/flux/dev", { signal: AbortSignal.timeout(200) })).rejects.toThrow();
+    await expect(
+      postRun(s.url, "fal-ai/flux/dev", { signal: AbortSignal.timeout(200) }),
+    ).rejects.toThrow();
     const pending = postRun(s.url).then(
       (r) => r.status,
       (e: unknown) => e,
@@ -69,7 +89,10 @@ describe("local fal server: fault injection", () => {
 
   it("brokenJson sends a cut JSON body with the normal status", async () => {
     const s = await start({ faults: [{ operation: "submit", brokenJson: true, times: 1 }] });
-    const r = await fetch(`${s.url}/queue/fal-ai/flux/dev`, { method: "POST", body: JSON.stringify(INPUT) });
+    const r = await fetch(`${s.url}/queue/fal-ai/flux/dev`, {
+      method: "POST",
+      body: JSON.stringify(INPUT),
+    });
     expect(r.status).toBe(200);
     expect(r.headers.get("content-type")).toBe("application/json");
     const text = await r.text();
@@ -115,7 +138,12 @@ describe("local fal server: fault injection", () => {
     expect(String((err as TypeError).cause)).toMatch(/ECONNRESET|socket|closed/i);
     expect(s.stats().byStatus.reset).toBe(1);
     // The server keeps working.
-    const again = await call(s.url, "POST", "/rest/storage/upload/initiate?storage_type=fal-cdn-v3", { body: { content_type: "image/png" } });
+    const again = await call(
+      s.url,
+      "POST",
+      "/rest/storage/upload/initiate?storage_type=fal-cdn-v3",
+      { body: { content_type: "image/png" } },
+    );
     expect(again.status).toBe(200);
   });
 

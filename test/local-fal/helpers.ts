@@ -1,7 +1,11 @@
 import { createServer, request, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach } from "vitest";
-import { startLocalFalServer, type LocalFalServer, type LocalFalServerOptions } from "../../src/local-fal/index.js";
+import {
+  startLocalFalServer,
+  type LocalFalServer,
+  type LocalFalServerOptions,
+} from "../../src/local-fal/index.js";
 
 const servers: LocalFalServer[] = [];
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -38,7 +42,11 @@ export async function call(
     body = JSON.stringify(opts.body);
     headers["content-type"] ??= "application/json";
   }
-  const res = await fetch(`${base}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    ...(body !== undefined ? { body } : {}),
+  });
   const text = await res.text();
   let json: unknown;
   try {
@@ -50,11 +58,23 @@ export async function call(
 }
 
 /** Calls through the proxy endpoint with `x-fal-target-url`. */
-export function viaProxy(base: string, method: string, target: string, opts: { body?: unknown; headers?: Record<string, string> } = {}): Promise<CallResult> {
-  return call(base, method, "/api/fal/proxy", { ...opts, headers: { ...(opts.headers ?? {}), "x-fal-target-url": target } });
+export function viaProxy(
+  base: string,
+  method: string,
+  target: string,
+  opts: { body?: unknown; headers?: Record<string, string> } = {},
+): Promise<CallResult> {
+  return call(base, method, "/api/fal/proxy", {
+    ...opts,
+    headers: { ...(opts.headers ?? {}), "x-fal-target-url": target },
+  });
 }
 
-export async function waitFor<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 5000, stepMs = 10): Promise<T> {
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 5000,
+  stepMs = 10,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -89,7 +109,12 @@ export async function readSse(url: string, init: RequestInit = {}): Promise<SseR
 }
 
 /** Submits to the queue directly and returns the submit body. */
-export async function submit(base: string, model: string, input: unknown, query = ""): Promise<any> {
+export async function submit(
+  base: string,
+  model: string,
+  input: unknown,
+  query = "",
+): Promise<any> {
   const r = await call(base, "POST", `/queue/${model}${query}`, { body: input });
   if (r.status !== 200) throw new Error(`submit failed: ${r.status} ${r.text}`);
   return r.json;
@@ -116,7 +141,10 @@ export async function startWebhookReceiver(status = 200): Promise<WebhookReceive
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      received.push({ headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) });
+      received.push({
+        headers: req.headers,
+        body: JSON.parse(Buffer.concat(chunks).toString("utf8")),
+      });
       res.writeHead(status, { "content-type": "application/json" });
       res.end("{}");
     });
@@ -133,13 +161,23 @@ export async function startWebhookReceiver(status = 200): Promise<WebhookReceive
 }
 
 /** Sends a request with an exact request-target (no URL normalisation, unlike fetch). */
-export function rawRequest(base: string, method: string, rawPath: string): Promise<{ status: number; headers: IncomingMessage["headers"]; text: string }> {
+export function rawRequest(
+  base: string,
+  method: string,
+  rawPath: string,
+): Promise<{ status: number; headers: IncomingMessage["headers"]; text: string }> {
   const u = new URL(base);
   return new Promise((resolve, reject) => {
     const req = request({ host: u.hostname, port: u.port, method, path: rawPath }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString("utf8") }));
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          text: Buffer.concat(chunks).toString("utf8"),
+        }),
+      );
       res.on("error", reject);
     });
     req.on("error", reject);

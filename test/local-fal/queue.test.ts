@@ -8,11 +8,19 @@ describe("local fal server: queue and workers", () => {
   it("reports real queue positions with one worker", async () => {
     const s = await start({ workers: 1, inferenceMs: 400 });
     const subs = [];
-    for (let i = 0; i < 4; i += 1) subs.push(await submit(s.url, "fal-ai/flux/schnell", { prompt: `p${i}`, ...SMALL }));
+    for (let i = 0; i < 4; i += 1)
+      subs.push(await submit(s.url, "fal-ai/flux/schnell", { prompt: `p${i}`, ...SMALL }));
     expect(subs.map((x) => x.queue_position)).toEqual([0, 0, 1, 2]);
-    const statuses = await Promise.all(subs.map((x) => call(s.url, "GET", new URL(x.status_url).pathname)));
+    const statuses = await Promise.all(
+      subs.map((x) => call(s.url, "GET", new URL(x.status_url).pathname)),
+    );
     expect(statuses.map((r) => r.status)).toEqual([202, 202, 202, 202]);
-    expect(statuses.map((r) => r.json.status)).toEqual(["IN_PROGRESS", "IN_QUEUE", "IN_QUEUE", "IN_QUEUE"]);
+    expect(statuses.map((r) => r.json.status)).toEqual([
+      "IN_PROGRESS",
+      "IN_QUEUE",
+      "IN_QUEUE",
+      "IN_QUEUE",
+    ]);
     expect(statuses.slice(1).map((r) => r.json.queue_position)).toEqual([0, 1, 2]);
     expect(statuses[0]?.json.queue_position).toBeUndefined();
     expect(statuses[0]?.json.logs).toEqual([]);
@@ -31,7 +39,9 @@ describe("local fal server: queue and workers", () => {
     await submit(s.url, "fal-ai/flux/schnell", { prompt: "b", ...SMALL });
     const third = await submit(s.url, "fal-ai/flux/schnell", { prompt: "c", ...SMALL });
     const sse = await readSse(`${third.status_url}/stream`);
-    const seen = sse.events.map((e) => (e.status === "IN_QUEUE" ? `Q${e.queue_position}` : e.status));
+    const seen = sse.events.map((e) =>
+      e.status === "IN_QUEUE" ? `Q${e.queue_position}` : e.status,
+    );
     expect(seen).toEqual(["Q1", "Q0", "IN_PROGRESS", "COMPLETED"]);
   });
 
@@ -39,7 +49,9 @@ describe("local fal server: queue and workers", () => {
     const s = await start({ workers: 1, inferenceMs: 150 });
     const sub = await submit(s.url, "fal-ai/flux/schnell", { prompt: "first", ...SMALL });
     const t0 = Date.now();
-    const run = await call(s.url, "POST", "/run/fal-ai/flux/schnell", { body: { prompt: "second", ...SMALL } });
+    const run = await call(s.url, "POST", "/run/fal-ai/flux/schnell", {
+      body: { prompt: "second", ...SMALL },
+    });
     expect(run.status).toBe(200);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(250); // waited for the first, then ran
     const st = await call(s.url, "GET", new URL(sub.status_url).pathname);
@@ -54,7 +66,9 @@ describe("local fal server: queue and workers", () => {
     expect(third.queue_position).toBe(1);
 
     // Queued: removed from the queue; the request behind moves up.
-    const c1 = await call(s.url, "PUT", new URL(queued.cancel_url).pathname, { headers: { "content-type": "application/json" } });
+    const c1 = await call(s.url, "PUT", new URL(queued.cancel_url).pathname, {
+      headers: { "content-type": "application/json" },
+    });
     expect(c1.status).toBe(202);
     expect(c1.json).toEqual({ status: "CANCELLATION_REQUESTED" });
     const st1 = await call(s.url, "GET", new URL(queued.status_url).pathname);
@@ -64,11 +78,16 @@ describe("local fal server: queue and workers", () => {
     const r1 = await call(s.url, "GET", new URL(queued.response_url).pathname);
     expect(r1.status).toBe(499);
     expect(r1.json).toEqual({ detail: "Request was cancelled", error_type: "client_cancelled" });
-    expect((await call(s.url, "GET", new URL(third.status_url).pathname)).json.queue_position).toBe(0);
+    expect((await call(s.url, "GET", new URL(third.status_url).pathname)).json.queue_position).toBe(
+      0,
+    );
 
     // In progress: stopped, worker freed for the next request right away.
     const t0 = Date.now();
-    const c2 = await call(s.url, "PUT", new URL(running.cancel_url).pathname, { raw: "", headers: { "content-type": "application/json" } });
+    const c2 = await call(s.url, "PUT", new URL(running.cancel_url).pathname, {
+      raw: "",
+      headers: { "content-type": "application/json" },
+    });
     expect(c2.status).toBe(202);
     expect((await call(s.url, "GET", new URL(running.response_url).pathname)).status).toBe(499);
     const st3 = await waitFor(async () => {
@@ -89,7 +108,10 @@ describe("local fal server: queue and workers", () => {
     expect(c4.json).toEqual({ status: "NOT_FOUND" });
     // Addressed with the full endpoint id as well.
     const again = await submit(s.url, "fal-ai/fast-sdxl", { prompt: "again", ...SMALL });
-    expect((await call(s.url, "PUT", `/queue/fal-ai/fast-sdxl/requests/${again.request_id}/cancel`)).status).toBe(202);
+    expect(
+      (await call(s.url, "PUT", `/queue/fal-ai/fast-sdxl/requests/${again.request_id}/cancel`))
+        .status,
+    ).toBe(202);
     expect(s.stats().cancelsReceived).toBe(5);
     expect(s.stats().cancelled).toBe(3);
   });
@@ -113,7 +135,10 @@ describe("local fal server: queue and workers", () => {
   it("x-fal-request-timeout: a request that cannot start in time ends with 504 (user timeout)", async () => {
     const s = await start({ workers: 1, inferenceMs: 1500 });
     await submit(s.url, "fal-ai/flux/schnell", { prompt: "blocker", ...SMALL });
-    const r = await call(s.url, "POST", "/queue/fal-ai/flux/schnell", { body: { prompt: "late", ...SMALL }, headers: { "x-fal-request-timeout": "0.2" } });
+    const r = await call(s.url, "POST", "/queue/fal-ai/flux/schnell", {
+      body: { prompt: "late", ...SMALL },
+      headers: { "x-fal-request-timeout": "0.2" },
+    });
     const done = await waitCompleted(r.json.status_url);
     expect(done.error_type).toBe("startup_timeout");
     const res = await call(s.url, "GET", new URL(r.json.response_url).pathname);
@@ -137,7 +162,10 @@ describe("local fal server: queue and workers", () => {
     const sub = await submit(s.url, "fal-ai/flux/schnell", { prompt: "long", ...SMALL });
     await submit(s.url, "fal-ai/flux/schnell", { prompt: "queued", ...SMALL });
     const stream = readSse(`${sub.status_url}/stream`).catch((e: unknown) => e);
-    const run = fetch(`${s.url}/run/fal-ai/flux/schnell`, { method: "POST", body: JSON.stringify({ prompt: "r" }) }).catch((e: unknown) => e);
+    const run = fetch(`${s.url}/run/fal-ai/flux/schnell`, {
+      method: "POST",
+      body: JSON.stringify({ prompt: "r" }),
+    }).catch((e: unknown) => e);
     await sleep(80);
     const t0 = Date.now();
     await s.close();

@@ -22,12 +22,20 @@ describe("local fal server: routes", () => {
 
   it("sync run returns the output with JSON content type and x-fal-request-id", async () => {
     const s = await start();
-    const r = await call(s.url, "POST", "/run/fal-ai/fast-sdxl", { body: { prompt: "a red fox", image_size: "square", seed: 5 } });
+    const r = await call(s.url, "POST", "/run/fal-ai/fast-sdxl", {
+      body: { prompt: "a red fox", image_size: "square", seed: 5 },
+    });
     expect(r.status).toBe(200);
     expect(r.headers.get("content-type")).toBe("application/json");
     expect(r.headers.get("x-fal-request-id")).toMatch(UUID);
     expect(r.json).toMatchObject({ seed: 5, prompt: "a red fox", has_nsfw_concepts: [false] });
-    expect(Object.keys(r.json).sort()).toEqual(["has_nsfw_concepts", "images", "prompt", "seed", "timings"]);
+    expect(Object.keys(r.json).sort()).toEqual([
+      "has_nsfw_concepts",
+      "images",
+      "prompt",
+      "seed",
+      "timings",
+    ]);
     const [img] = r.json.images;
     expect(img).toMatchObject({ width: 512, height: 512, content_type: "image/jpeg" });
     expect(img.url.startsWith(`${s.url}/files/`)).toBe(true);
@@ -49,12 +57,20 @@ describe("local fal server: routes", () => {
     expect(sub.status_url).toBe(`${base}/status`);
     expect(sub.cancel_url).toBe(`${base}/cancel`);
 
-    const st = await call(s.url, "GET", `/queue/fal-ai/flux/requests/${sub.request_id}/status?logs=1`);
+    const st = await call(
+      s.url,
+      "GET",
+      `/queue/fal-ai/flux/requests/${sub.request_id}/status?logs=1`,
+    );
     expect(st.status).toBe(202);
     expect(st.json.status).toBe("IN_PROGRESS");
     expect(st.headers.get("x-fal-request-id")).toBe(sub.request_id);
     expect(Array.isArray(st.json.logs)).toBe(true);
-    expect(st.json.logs[0]).toMatchObject({ message: "Loading preview renderer", level: "INFO", source: "USER" });
+    expect(st.json.logs[0]).toMatchObject({
+      message: "Loading preview renderer",
+      level: "INFO",
+      source: "USER",
+    });
 
     const early = await call(s.url, "GET", `/queue/fal-ai/flux/requests/${sub.request_id}`);
     expect(early.status).toBe(400);
@@ -63,10 +79,18 @@ describe("local fal server: routes", () => {
     const done = await waitCompleted(sub.status_url);
     expect(done.metrics.inference_time).toBeGreaterThan(0.1);
     expect(done.logs).toEqual([]); // logs not requested
-    const final = await call(s.url, "GET", `/queue/fal-ai/flux/requests/${sub.request_id}/status?logs=true`);
+    const final = await call(
+      s.url,
+      "GET",
+      `/queue/fal-ai/flux/requests/${sub.request_id}/status?logs=true`,
+    );
     expect(final.status).toBe(200);
     expect(final.json.logs.map((l: any) => l.message)).toContain("Rendering image 1/1");
-    const noLogs = await call(s.url, "GET", `/queue/fal-ai/flux/requests/${sub.request_id}/status?logs=false`);
+    const noLogs = await call(
+      s.url,
+      "GET",
+      `/queue/fal-ai/flux/requests/${sub.request_id}/status?logs=false`,
+    );
     expect(noLogs.json.logs).toEqual([]);
 
     // With and without the model sub-path.
@@ -78,7 +102,9 @@ describe("local fal server: routes", () => {
       expect(res.json.images[0]).toMatchObject({ width: 1024, height: 768 });
     }
     // A different app does not see the request.
-    expect((await call(s.url, "GET", `/queue/fal-ai/fast-sdxl/requests/${sub.request_id}`)).status).toBe(404);
+    expect(
+      (await call(s.url, "GET", `/queue/fal-ai/fast-sdxl/requests/${sub.request_id}`)).status,
+    ).toBe(404);
   });
 
   it("unknown model, unknown path, unknown request, wrong method", async () => {
@@ -92,7 +118,11 @@ describe("local fal server: routes", () => {
     expect(p.status).toBe(404);
     expect(p.headers.get("content-type")).toBe("application/json");
     expect(p.json.detail).toContain("not found");
-    const r = await call(s.url, "GET", "/queue/fal-ai/flux/requests/00000000-0000-0000-0000-000000000000/status");
+    const r = await call(
+      s.url,
+      "GET",
+      "/queue/fal-ai/flux/requests/00000000-0000-0000-0000-000000000000/status",
+    );
     expect(r.status).toBe(404);
     const w = await call(s.url, "GET", "/run/fal-ai/flux/dev");
     expect(w.status).toBe(405);
@@ -101,20 +131,31 @@ describe("local fal server: routes", () => {
 
   it("invalid JSON bodies get FastAPI's 422 json_invalid", async () => {
     const s = await start();
-    const r = await call(s.url, "POST", "/run/fal-ai/flux/dev", { raw: "{not json", headers: { "content-type": "application/json" } });
+    const r = await call(s.url, "POST", "/run/fal-ai/flux/dev", {
+      raw: "{not json",
+      headers: { "content-type": "application/json" },
+    });
     expect(r.status).toBe(422);
     expect(r.json.detail[0]).toMatchObject({ type: "json_invalid", loc: ["body", 0] });
   });
 
   it("routes x-fal-target-url on the proxy endpoint, taking the query from the header", async () => {
     const s = await start({ inferenceMs: 50 });
-    const run = await viaProxy(s.url, "POST", "https://fal.run/fal-ai/flux/schnell", { body: { prompt: "p", seed: 1, image_size: "square" } });
+    const run = await viaProxy(s.url, "POST", "https://fal.run/fal-ai/flux/schnell", {
+      body: { prompt: "p", seed: 1, image_size: "square" },
+    });
     expect(run.status).toBe(200);
     expect(run.json.seed).toBe(1);
-    const sub = await viaProxy(s.url, "POST", "https://queue.fal.run/fal-ai/flux/schnell", { body: { prompt: "p" } });
+    const sub = await viaProxy(s.url, "POST", "https://queue.fal.run/fal-ai/flux/schnell", {
+      body: { prompt: "p" },
+    });
     expect(sub.status).toBe(200);
     const id = sub.json.request_id;
-    const st = await viaProxy(s.url, "GET", `https://queue.fal.run/fal-ai/flux/requests/${id}/status?logs=1`);
+    const st = await viaProxy(
+      s.url,
+      "GET",
+      `https://queue.fal.run/fal-ai/flux/requests/${id}/status?logs=1`,
+    );
     expect([200, 202]).toContain(st.status);
     expect(Array.isArray(st.json.logs) || st.json.queue_position !== undefined).toBe(true);
     await waitCompleted(sub.json.status_url);
@@ -122,9 +163,14 @@ describe("local fal server: routes", () => {
     expect(res.status).toBe(200);
     expect(res.json.images[0].width).toBe(1024);
     for (const host of ["rest.fal.ai", "rest.alpha.fal.ai"]) {
-      const init = await viaProxy(s.url, "POST", `https://${host}/storage/upload/initiate?storage_type=fal-cdn-v3`, {
-        body: { content_type: "image/png", file_name: "a.png" },
-      });
+      const init = await viaProxy(
+        s.url,
+        "POST",
+        `https://${host}/storage/upload/initiate?storage_type=fal-cdn-v3`,
+        {
+          body: { content_type: "image/png", file_name: "a.png" },
+        },
+      );
       expect(init.status).toBe(200);
       expect(init.json.upload_url.startsWith(`${s.url}/`)).toBe(true);
     }
@@ -140,19 +186,32 @@ describe("local fal server: routes", () => {
 
   it("rewriteFalUrl maps fal hosts and leaves others alone", () => {
     const base = "http://127.0.0.1:9";
-    expect(rewriteFalUrl("https://fal.run/fal-ai/flux/dev", base)).toBe(`${base}/run/fal-ai/flux/dev`);
-    expect(rewriteFalUrl("https://queue.fal.run/fal-ai/flux/requests/1/status?logs=1", base)).toBe(`${base}/queue/fal-ai/flux/requests/1/status?logs=1`);
-    expect(rewriteFalUrl("https://rest.alpha.fal.ai/storage/upload/initiate?storage_type=fal-cdn-v3", base)).toBe(
-      `${base}/rest/storage/upload/initiate?storage_type=fal-cdn-v3`,
+    expect(rewriteFalUrl("https://fal.run/fal-ai/flux/dev", base)).toBe(
+      `${base}/run/fal-ai/flux/dev`,
     );
-    expect(rewriteFalUrl("https://v3.fal.media/files/rabbit/abc.png", base)).toBe(`${base}/files/rabbit/abc.png`);
+    expect(rewriteFalUrl("https://queue.fal.run/fal-ai/flux/requests/1/status?logs=1", base)).toBe(
+      `${base}/queue/fal-ai/flux/requests/1/status?logs=1`,
+    );
+    expect(
+      rewriteFalUrl(
+        "https://rest.alpha.fal.ai/storage/upload/initiate?storage_type=fal-cdn-v3",
+        base,
+      ),
+    ).toBe(`${base}/rest/storage/upload/initiate?storage_type=fal-cdn-v3`);
+    expect(rewriteFalUrl("https://v3.fal.media/files/rabbit/abc.png", base)).toBe(
+      `${base}/files/rabbit/abc.png`,
+    );
     expect(rewriteFalUrl("https://example.com/a", base)).toBe("https://example.com/a");
     expect(rewriteFalUrl("not a url", base)).toBe("not a url");
   });
 
   it("status stream: SSE events on each change, closes after COMPLETED", async () => {
     const s = await start({ inferenceMs: 300, keepaliveMs: 40 });
-    const sub = await submit(s.url, "fal-ai/fast-sdxl", { prompt: "waves", num_images: 2, image_size: "square" });
+    const sub = await submit(s.url, "fal-ai/fast-sdxl", {
+      prompt: "waves",
+      num_images: 2,
+      image_size: "square",
+    });
     const sse = await readSse(`${sub.status_url}/stream?logs=1`);
     expect(sse.status).toBe(200);
     expect(sse.contentType).toBe("text/event-stream");
@@ -178,35 +237,56 @@ describe("local fal server: routes", () => {
   it("storage: initiate → PUT → GET file_url; tokens; multipart not supported", async () => {
     const s = await start({ requiredKey: "k1" });
     const auth = { authorization: "Key k1" };
-    const init = await call(s.url, "POST", "/rest/storage/upload/initiate?storage_type=fal-cdn-v3", {
-      body: { content_type: "image/png", file_name: "my photo.png" },
-      headers: auth,
-    });
+    const init = await call(
+      s.url,
+      "POST",
+      "/rest/storage/upload/initiate?storage_type=fal-cdn-v3",
+      {
+        body: { content_type: "image/png", file_name: "my photo.png" },
+        headers: auth,
+      },
+    );
     expect(init.status).toBe(200);
     expect(init.json.file_url).toMatch(new RegExp(`^${s.url}/files/[^/]+/my_photo\\.png$`));
     // Before the PUT the file does not exist.
     expect((await fetch(init.json.file_url)).status).toBe(404);
     const bytes = Buffer.from([1, 2, 3, 4, 5]);
     // The signed upload URL needs no Authorization (the official client sends none).
-    const put = await fetch(init.json.upload_url, { method: "PUT", body: bytes, headers: { "content-type": "image/png" } });
+    const put = await fetch(init.json.upload_url, {
+      method: "PUT",
+      body: bytes,
+      headers: { "content-type": "image/png" },
+    });
     expect(put.status).toBe(200);
     expect(put.headers.get("content-type")).toBe("application/json");
     const got = await fetch(init.json.file_url);
     expect(got.status).toBe(200);
     expect(got.headers.get("content-type")).toBe("image/png");
     expect(Buffer.from(await got.arrayBuffer())).toEqual(bytes);
-    expect((await fetch(`${s.url}/upload/unknown-token`, { method: "PUT", body: "x" })).status).toBe(404);
-    const token = await call(s.url, "POST", "/rest/tokens/", { body: { allowed_apps: ["flux"], token_expiration: 120 }, headers: auth });
+    expect(
+      (await fetch(`${s.url}/upload/unknown-token`, { method: "PUT", body: "x" })).status,
+    ).toBe(404);
+    const token = await call(s.url, "POST", "/rest/tokens/", {
+      body: { allowed_apps: ["flux"], token_expiration: 120 },
+      headers: auth,
+    });
     expect(token.status).toBe(200);
     expect(typeof token.json).toBe("string");
-    const multi = await call(s.url, "POST", "/rest/storage/upload/initiate-multipart?storage_type=fal-cdn-v3", { body: {}, headers: auth });
+    const multi = await call(
+      s.url,
+      "POST",
+      "/rest/storage/upload/initiate-multipart?storage_type=fal-cdn-v3",
+      { body: {}, headers: auth },
+    );
     expect(multi.status).toBe(501);
     expect(s.stats().uploads).toBe(1);
   });
 
   it("file serving never touches the filesystem: traversal attempts are 404", async () => {
     const s = await start();
-    const stored = await call(s.url, "POST", "/run/fal-ai/flux/dev", { body: { prompt: "t", image_size: "square", output_format: "png" } });
+    const stored = await call(s.url, "POST", "/run/fal-ai/flux/dev", {
+      body: { prompt: "t", image_size: "square", output_format: "png" },
+    });
     const key = new URL(stored.json.images[0].url).pathname.slice("/files/".length);
     const attempts = [
       "/files/../../etc/passwd",
@@ -224,14 +304,18 @@ describe("local fal server: routes", () => {
       expect(r.text).not.toContain("root:");
       expect(r.text).not.toContain("pipecat");
     }
-    expect(s.requests().filter((r) => r.operation === "file").length).toBeGreaterThanOrEqual(attempts.length - 1);
+    expect(s.requests().filter((r) => r.operation === "file").length).toBeGreaterThanOrEqual(
+      attempts.length - 1,
+    );
     // The stored key itself is served.
     expect((await rawRequest(s.url, "GET", `/files/${key}`)).status).toBe(200);
   });
 
   it("rejects bodies over maxBodyBytes with 413", async () => {
     const s = await start({ maxBodyBytes: 1024 });
-    const r = await call(s.url, "POST", "/run/fal-ai/flux/dev", { body: { prompt: "x".repeat(5000) } });
+    const r = await call(s.url, "POST", "/run/fal-ai/flux/dev", {
+      body: { prompt: "x".repeat(5000) },
+    });
     expect(r.status).toBe(413);
     expect(r.headers.get("content-type")).toBe("application/json");
     expect(r.json.detail).toContain("1024");
@@ -242,10 +326,20 @@ describe("local fal server: routes", () => {
         c.close();
       },
     });
-    const res = await fetch(`${s.url}/run/fal-ai/flux/dev`, { method: "POST", body: stream, duplex: "half" } as RequestInit);
+    const res = await fetch(`${s.url}/run/fal-ai/flux/dev`, {
+      method: "POST",
+      body: stream,
+      duplex: "half",
+    } as RequestInit);
     expect(res.status).toBe(413);
     // Still serving afterwards.
-    expect((await call(s.url, "POST", "/run/fal-ai/flux/dev", { body: { prompt: "ok", image_size: "square" } })).status).toBe(200);
+    expect(
+      (
+        await call(s.url, "POST", "/run/fal-ai/flux/dev", {
+          body: { prompt: "ok", image_size: "square" },
+        })
+      ).status,
+    ).toBe(200);
   });
 
   it("requiredKey: 401 without the key; the key is never echoed or recorded", async () => {
@@ -255,9 +349,15 @@ describe("local fal server: routes", () => {
     const none = await call(s.url, "POST", "/run/fal-ai/flux/dev", { body: { prompt: "x" } });
     expect(none.status).toBe(401);
     expect(none.json).toEqual({ detail: "Unauthorized" });
-    const wrong = await call(s.url, "POST", "/queue/fal-ai/flux/dev", { body: { prompt: "x" }, headers: { authorization: `Key ${key}x` } });
+    const wrong = await call(s.url, "POST", "/queue/fal-ai/flux/dev", {
+      body: { prompt: "x" },
+      headers: { authorization: `Key ${key}x` },
+    });
     expect(wrong.status).toBe(401);
-    const bearer = await call(s.url, "POST", "/queue/fal-ai/flux/dev", { body: { prompt: "x" }, headers: { authorization: `Bearer ${key}` } });
+    const bearer = await call(s.url, "POST", "/queue/fal-ai/flux/dev", {
+      body: { prompt: "x" },
+      headers: { authorization: `Bearer ${key}` },
+    });
     expect(bearer.status).toBe(401);
     const ok = await call(s.url, "POST", "/run/fal-ai/flux/dev", {
       body: { prompt: `prompt mentioning ${key}`, image_size: "square" },
@@ -268,9 +368,17 @@ describe("local fal server: routes", () => {
     await call(s.url, "GET", `/files/${encodeURIComponent(key)}?k=${encodeURIComponent(key)}`);
     const echoed = await call(s.url, "GET", `/nothing/${encodeURIComponent(key)}`);
     expect(echoed.status).toBe(404);
-    const unknownModel = await call(s.url, "POST", `/run/acme/${encodeURIComponent(key)}`, { body: {}, headers: { authorization: `Key ${key}` } });
+    const unknownModel = await call(s.url, "POST", `/run/acme/${encodeURIComponent(key)}`, {
+      body: {},
+      headers: { authorization: `Key ${key}` },
+    });
     expect(unknownModel.status).toBe(404);
-    const everything = JSON.stringify([none, wrong, bearer, echoed, unknownModel].map((r) => [r.text, headerList(r.headers)])) + JSON.stringify(s.requests()) + lines.join("\n");
+    const everything =
+      JSON.stringify(
+        [none, wrong, bearer, echoed, unknownModel].map((r) => [r.text, headerList(r.headers)]),
+      ) +
+      JSON.stringify(s.requests()) +
+      lines.join("\n");
     expect(everything).not.toContain(key);
     expect(everything).not.toContain("secret-key-value");
     expect(s.requests().every((r) => r.headers.authorization === undefined)).toBe(true);
@@ -282,7 +390,11 @@ describe("local fal server: routes", () => {
     const s = await start();
     const r = await fetch(`${s.url}/api/fal/proxy`, {
       method: "OPTIONS",
-      headers: { origin: "http://localhost:3000", "access-control-request-method": "POST", "access-control-request-headers": "authorization,x-fal-target-url" },
+      headers: {
+        origin: "http://localhost:3000",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization,x-fal-target-url",
+      },
     });
     expect(r.status).toBe(204);
     expect(r.headers.get("access-control-allow-origin")).toBe("*");
@@ -291,10 +403,19 @@ describe("local fal server: routes", () => {
 
   it("records requests and counts operations", async () => {
     const s = await start();
-    await call(s.url, "POST", "/run/fal-ai/flux/dev", { body: { prompt: "rec", image_size: "square" }, headers: { authorization: "Key abc" } });
+    await call(s.url, "POST", "/run/fal-ai/flux/dev", {
+      body: { prompt: "rec", image_size: "square" },
+      headers: { authorization: "Key abc" },
+    });
     await call(s.url, "GET", "/nope");
     const [run, nope] = s.requests();
-    expect(run).toMatchObject({ method: "POST", operation: "run", model: "fal-ai/flux/dev", path: "/run/fal-ai/flux/dev", status: 200 });
+    expect(run).toMatchObject({
+      method: "POST",
+      operation: "run",
+      model: "fal-ai/flux/dev",
+      path: "/run/fal-ai/flux/dev",
+      status: 200,
+    });
     expect(run?.body).toEqual({ prompt: "rec", image_size: "square" });
     expect(run?.headers.authorization).toBeUndefined();
     expect(nope?.operation).toBe("unknown");

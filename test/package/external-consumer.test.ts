@@ -94,9 +94,27 @@ describe("the built package, from outside the repo", () => {
       { url: "/fal-ai/fast-sdxl", auth: "Key outside-key-1234", n: 2 },
     ]);
     expect(out.images).toEqual([
-      { prompt: "one", size: { width: 32, height: 16 }, format: "RGBA", pixels: 32 * 16 * 4, mime: "image/png" },
-      { prompt: "two", size: { width: 32, height: 16 }, format: "RGBA", pixels: 32 * 16 * 4, mime: "image/png" },
-      { prompt: "two", size: { width: 32, height: 16 }, format: "RGBA", pixels: 32 * 16 * 4, mime: "image/png" },
+      {
+        prompt: "one",
+        size: { width: 32, height: 16 },
+        format: "RGBA",
+        pixels: 32 * 16 * 4,
+        mime: "image/png",
+      },
+      {
+        prompt: "two",
+        size: { width: 32, height: 16 },
+        format: "RGBA",
+        pixels: 32 * 16 * 4,
+        mime: "image/png",
+      },
+      {
+        prompt: "two",
+        size: { width: 32, height: 16 },
+        format: "RGBA",
+        pixels: 32 * 16 * 4,
+        mime: "image/png",
+      },
     ]);
     expect(out.errors).toHaveLength(1);
     expect(out.errors[0].category).toBe("validation");

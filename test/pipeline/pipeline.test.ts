@@ -10,7 +10,12 @@ import { FrameDirection } from "../../src/processors/direction.js";
 import { FrameProcessor, type FrameProcessorSetup } from "../../src/processors/frame-processor.js";
 import { IdentityFilter } from "../../src/processors/identity-filter.js";
 import { runTest, SleepFrame } from "../helpers/run-test.js";
-import { CaptureProcessor, DelayProcessor, silenceLogs, TaggedFrame } from "../helpers/test-processors.js";
+import {
+  CaptureProcessor,
+  DelayProcessor,
+  silenceLogs,
+  TaggedFrame,
+} from "../helpers/test-processors.js";
 
 let restoreLogs: () => void;
 beforeEach(() => {
@@ -20,14 +25,20 @@ afterEach(() => restoreLogs());
 
 describe("Pipeline", () => {
   it("test_pipeline_single", async () => {
-    await runTest(new Pipeline([new IdentityFilter()]), { framesToSend: [new TextFrame("Hello from Pipecat!")], expectedDownFrames: [TextFrame] });
-  });
-
-  it("test_pipeline_multiple", async () => {
-    const { down } = await runTest(new Pipeline([new IdentityFilter(), new IdentityFilter(), new IdentityFilter()]), {
+    await runTest(new Pipeline([new IdentityFilter()]), {
       framesToSend: [new TextFrame("Hello from Pipecat!")],
       expectedDownFrames: [TextFrame],
     });
+  });
+
+  it("test_pipeline_multiple", async () => {
+    const { down } = await runTest(
+      new Pipeline([new IdentityFilter(), new IdentityFilter(), new IdentityFilter()]),
+      {
+        framesToSend: [new TextFrame("Hello from Pipecat!")],
+        expectedDownFrames: [TextFrame],
+      },
+    );
     expect((down[0] as TextFrame).text).toBe("Hello from Pipecat!");
   });
 
@@ -44,14 +55,22 @@ describe("Pipeline", () => {
   it("nested pipelines are transparent in both directions, and order is kept", async () => {
     const inner = new Pipeline([new IdentityFilter(), new Pipeline([new IdentityFilter()])]);
     const texts = ["a", "b", "c"].map((t) => new TextFrame(t));
-    const { down } = await runTest(new Pipeline([new IdentityFilter(), inner, new IdentityFilter()]), {
-      framesToSend: texts,
-      framesToSendUpstream: [new TaggedFrame("up")],
-      expectedDownFrames: [TextFrame, TextFrame, TextFrame],
-      expectedUpFrames: [TaggedFrame],
-    });
+    const { down } = await runTest(
+      new Pipeline([new IdentityFilter(), inner, new IdentityFilter()]),
+      {
+        framesToSend: texts,
+        framesToSendUpstream: [new TaggedFrame("up")],
+        expectedDownFrames: [TextFrame, TextFrame, TextFrame],
+        expectedUpFrames: [TaggedFrame],
+      },
+    );
     expect(down).toEqual(texts);
-    expect(inner.processors.map((p) => p.constructor.name)).toEqual(["PipelineSource", "IdentityFilter", "Pipeline", "PipelineSink"]);
+    expect(inner.processors.map((p) => p.constructor.name)).toEqual([
+      "PipelineSource",
+      "IdentityFilter",
+      "Pipeline",
+      "PipelineSink",
+    ]);
   });
 
   it("test_pipeline_setup_failures_are_reported: each failing setup gives an ErrorFrame, the processor is unusable, the task still ends", async () => {
@@ -70,8 +89,12 @@ describe("Pipeline", () => {
     task.on("pipelineFinished", (_t, frame) => void (finished = frame));
     await task.queueFrame(new EndFrame());
     await task.run();
-    expect(errors.map((e) => e.processor).sort((x, y) => (x?.name ?? "").localeCompare(y?.name ?? ""))).toEqual([a, b]);
-    expect(errors[0]?.error).toMatch(/^Error setting up FailingSetup#\d+: FailingSetup#\d+ cannot connect$/);
+    expect(
+      errors.map((e) => e.processor).sort((x, y) => (x?.name ?? "").localeCompare(y?.name ?? "")),
+    ).toEqual([a, b]);
+    expect(errors[0]?.error).toMatch(
+      /^Error setting up FailingSetup#\d+: FailingSetup#\d+ cannot connect$/,
+    );
     expect(a.isUsable).toBe(false);
     expect(b.isUsable).toBe(false);
     expect(finished).toBeInstanceOf(EndFrame);
@@ -84,7 +107,10 @@ describe("Pipeline", () => {
 
 describe("ParallelPipeline", () => {
   it("test_parallel_single", async () => {
-    await runTest(new ParallelPipeline([new IdentityFilter()]), { framesToSend: [new TextFrame("Hello from Pipecat!")], expectedDownFrames: [TextFrame] });
+    await runTest(new ParallelPipeline([new IdentityFilter()]), {
+      framesToSend: [new TextFrame("Hello from Pipecat!")],
+      expectedDownFrames: [TextFrame],
+    });
   });
 
   it("test_parallel_multiple: one TextFrame out, by dedup", async () => {
@@ -96,14 +122,22 @@ describe("ParallelPipeline", () => {
 
   it("test_parallel_internal_frames_buffered_during_start: frames a branch pushes before every branch started follow the StartFrame", async () => {
     class PushOnStart extends FrameProcessor {
-      override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+      override async processFrame(
+        frame: Frame,
+        direction: FrameDirection,
+        signal: AbortSignal,
+      ): Promise<void> {
         await super.processFrame(frame, direction, signal);
         if (frame instanceof StartFrame) await this.pushFrame(new TextFrame("from start"));
         await this.pushFrame(frame, direction);
       }
     }
     class SlowStart extends FrameProcessor {
-      override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+      override async processFrame(
+        frame: Frame,
+        direction: FrameDirection,
+        signal: AbortSignal,
+      ): Promise<void> {
         await super.processFrame(frame, direction, signal);
         if (frame instanceof StartFrame) await new Promise((r) => setTimeout(r, 30));
         await this.pushFrame(frame, direction);
@@ -131,10 +165,15 @@ describe("ParallelPipeline", () => {
       constructor(readonly tag: string) {
         super();
       }
-      override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+      override async processFrame(
+        frame: Frame,
+        direction: FrameDirection,
+        signal: AbortSignal,
+      ): Promise<void> {
         await super.processFrame(frame, direction, signal);
         await this.pushFrame(frame, direction);
-        if (frame instanceof TextFrame && direction === FrameDirection.DOWNSTREAM) await this.pushFrame(new TaggedFrame(this.tag));
+        if (frame instanceof TextFrame && direction === FrameDirection.DOWNSTREAM)
+          await this.pushFrame(new TaggedFrame(this.tag));
       }
     }
     const { down, up } = await runTest(new ParallelPipeline([new Tagger("a")], [new Tagger("b")]), {
@@ -154,7 +193,12 @@ describe("ParallelPipeline", () => {
 
   it("a CancelFrame gets through while an EndFrame waits for a stuck branch", async () => {
     const capture = new CaptureProcessor();
-    const task = new PipelineTask(new Pipeline([new ParallelPipeline([new DelayProcessor(5_000)], [new IdentityFilter()]), capture]));
+    const task = new PipelineTask(
+      new Pipeline([
+        new ParallelPipeline([new DelayProcessor(5_000)], [new IdentityFilter()]),
+        capture,
+      ]),
+    );
     await task.queueFrames([new TaggedFrame(), new EndFrame()]);
     const running = task.run();
     await new Promise((r) => setTimeout(r, 50));

@@ -1,7 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Frame } from "../../src/frames/base.js";
 import { ErrorFrame } from "../../src/frames/error.js";
-import { CancelFrame, EndFrame, InterruptionFrame, StartFrame } from "../../src/frames/lifecycle.js";
+import {
+  CancelFrame,
+  EndFrame,
+  InterruptionFrame,
+  StartFrame,
+} from "../../src/frames/lifecycle.js";
 import { MetricsFrame } from "../../src/frames/metrics.js";
 import { TextFrame } from "../../src/frames/text.js";
 import { Pipeline } from "../../src/pipeline/pipeline.js";
@@ -11,7 +16,13 @@ import { FrameDirection } from "../../src/processors/direction.js";
 import { FrameProcessor } from "../../src/processors/frame-processor.js";
 import { IdentityFilter } from "../../src/processors/identity-filter.js";
 import { runTest, SleepFrame } from "../helpers/run-test.js";
-import { CaptureProcessor, silenceLogs, sleep, TaggedFrame, UrgentFrame } from "../helpers/test-processors.js";
+import {
+  CaptureProcessor,
+  silenceLogs,
+  sleep,
+  TaggedFrame,
+  UrgentFrame,
+} from "../helpers/test-processors.js";
 
 let restoreLogs: () => void;
 beforeEach(() => {
@@ -27,7 +38,11 @@ class EmitTagged extends FrameProcessor {
   ) {
     super();
   }
-  override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+  override async processFrame(
+    frame: Frame,
+    direction: FrameDirection,
+    signal: AbortSignal,
+  ): Promise<void> {
     await super.processFrame(frame, direction, signal);
     if (frame instanceof TextFrame) {
       if (this.delayMs > 0) await sleep(this.delayMs);
@@ -38,7 +53,8 @@ class EmitTagged extends FrameProcessor {
   }
 }
 
-const tags = (frames: Frame[]): string[] => frames.filter((f) => f instanceof TaggedFrame).map((f) => (f as TaggedFrame).tag);
+const tags = (frames: Frame[]): string[] =>
+  frames.filter((f) => f instanceof TaggedFrame).map((f) => (f as TaggedFrame).tag);
 
 describe("SyncParallelPipeline (Pipecat's tests)", () => {
   it("test_dedup_multiple_frames", async () => {
@@ -49,14 +65,22 @@ describe("SyncParallelPipeline (Pipecat's tests)", () => {
   });
 
   it("test_arrival_order: fast before slow in each batch", async () => {
-    const spp = new SyncParallelPipeline([new EmitTagged("slow", 50)], [new EmitTagged("fast")], { frameOrder: FrameOrder.ARRIVAL });
-    const { down } = await runTest(spp, { framesToSend: [new TextFrame("one"), new TextFrame("two")] });
+    const spp = new SyncParallelPipeline([new EmitTagged("slow", 50)], [new EmitTagged("fast")], {
+      frameOrder: FrameOrder.ARRIVAL,
+    });
+    const { down } = await runTest(spp, {
+      framesToSend: [new TextFrame("one"), new TextFrame("two")],
+    });
     expect(tags(down)).toEqual(["fast", "slow", "fast", "slow"]);
   });
 
   it("test_pipeline_order: branch order whatever the speed", async () => {
-    const spp = new SyncParallelPipeline([new EmitTagged("slow", 50)], [new EmitTagged("fast")], { frameOrder: FrameOrder.PIPELINE });
-    const { down } = await runTest(spp, { framesToSend: [new TextFrame("one"), new TextFrame("two")] });
+    const spp = new SyncParallelPipeline([new EmitTagged("slow", 50)], [new EmitTagged("fast")], {
+      frameOrder: FrameOrder.PIPELINE,
+    });
+    const { down } = await runTest(spp, {
+      framesToSend: [new TextFrame("one"), new TextFrame("two")],
+    });
     expect(tags(down)).toEqual(["slow", "fast", "slow", "fast"]);
   });
 
@@ -70,12 +94,19 @@ describe("SyncParallelPipeline (fixed behaviours)", () => {
     const after = new CaptureProcessor();
     const spp = new SyncParallelPipeline([new IdentityFilter()], [new IdentityFilter()]);
     const { down } = await runTest(new Pipeline([spp, after]), {
-      framesToSend: [new UrgentFrame("u"), new TextFrame("one"), new InterruptionFrame(), new SleepFrame(20), new TextFrame("two")],
+      framesToSend: [
+        new UrgentFrame("u"),
+        new TextFrame("one"),
+        new InterruptionFrame(),
+        new SleepFrame(20),
+        new TextFrame("two"),
+      ],
       includeStartFrame: true,
       includeMetricsFrames: true,
       taskOptions: { params: { enableMetrics: true } },
     });
-    const count = (type: abstract new (...args: never[]) => Frame): number => down.filter((f) => f instanceof type).length;
+    const count = (type: abstract new (...args: never[]) => Frame): number =>
+      down.filter((f) => f instanceof type).length;
     expect(count(StartFrame)).toBe(1);
     expect(count(MetricsFrame)).toBe(1); // the task's initial MetricsFrame
     expect(count(UrgentFrame)).toBe(1);
@@ -89,10 +120,16 @@ describe("SyncParallelPipeline (fixed behaviours)", () => {
     // Branch 0 fails at once (a 401: permanent); branch 1 is slow. Pipecat kept the ErrorFrame in
     // the branch until some other frame travelled upstream, so it never reached the task.
     class FailingService extends FrameProcessor {
-      override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+      override async processFrame(
+        frame: Frame,
+        direction: FrameDirection,
+        signal: AbortSignal,
+      ): Promise<void> {
         await super.processFrame(frame, direction, signal);
         if (frame instanceof TextFrame) {
-          await this.pushError("generation failed", { cause: Object.assign(new Error("Unauthorized"), { status: 401 }) });
+          await this.pushError("generation failed", {
+            cause: Object.assign(new Error("Unauthorized"), { status: 401 }),
+          });
         }
         await this.pushFrame(frame, direction);
       }
@@ -119,16 +156,23 @@ describe("SyncParallelPipeline (fixed behaviours)", () => {
 
   it("the ErrorFrame reaches the top while the batch is still running", async () => {
     class FailingService extends FrameProcessor {
-      override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+      override async processFrame(
+        frame: Frame,
+        direction: FrameDirection,
+        signal: AbortSignal,
+      ): Promise<void> {
         await super.processFrame(frame, direction, signal);
         if (frame instanceof TextFrame) await this.pushError("failed");
         await this.pushFrame(frame, direction);
       }
     }
-    const { up, down } = await runTest(new SyncParallelPipeline([new FailingService()], [new EmitTagged("slow", 100)]), {
-      framesToSend: [new TextFrame("x")],
-      expectedUpFrames: [ErrorFrame],
-    });
+    const { up, down } = await runTest(
+      new SyncParallelPipeline([new FailingService()], [new EmitTagged("slow", 100)]),
+      {
+        framesToSend: [new TextFrame("x")],
+        expectedUpFrames: [ErrorFrame],
+      },
+    );
     expect(tags(down)).toEqual(["slow"]);
     expect(up).toHaveLength(1);
   });
@@ -136,28 +180,47 @@ describe("SyncParallelPipeline (fixed behaviours)", () => {
   it("an interruption mid-batch drops that batch; the next batch works", async () => {
     const spp = new SyncParallelPipeline([new EmitTagged("a", 80)], [new EmitTagged("b")]);
     const { down } = await runTest(spp, {
-      framesToSend: [new TextFrame("one"), new SleepFrame(20), new InterruptionFrame(), new TextFrame("two")],
+      framesToSend: [
+        new TextFrame("one"),
+        new SleepFrame(20),
+        new InterruptionFrame(),
+        new TextFrame("two"),
+      ],
     });
-    expect(down.map((f) => f.constructor.name)).toEqual(["InterruptionFrame", "TaggedFrame", "TaggedFrame"]);
+    expect(down.map((f) => f.constructor.name)).toEqual([
+      "InterruptionFrame",
+      "TaggedFrame",
+      "TaggedFrame",
+    ]);
     expect(tags(down)).toEqual(["b", "a"]);
   });
 
   it("in an EndFrame batch the EndFrame goes out after everything the branches produced (pipeline order)", async () => {
     class EmitOnEnd extends FrameProcessor {
-      override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+      override async processFrame(
+        frame: Frame,
+        direction: FrameDirection,
+        signal: AbortSignal,
+      ): Promise<void> {
         await super.processFrame(frame, direction, signal);
         if (frame instanceof EndFrame) await this.pushFrame(new TaggedFrame("flushed at end"));
         await this.pushFrame(frame, direction);
       }
     }
-    const spp = new SyncParallelPipeline([new IdentityFilter()], [new EmitOnEnd()], { frameOrder: FrameOrder.PIPELINE });
+    const spp = new SyncParallelPipeline([new IdentityFilter()], [new EmitOnEnd()], {
+      frameOrder: FrameOrder.PIPELINE,
+    });
     const { down } = await runTest(spp, { framesToSend: [new EndFrame()], sendEndFrame: false });
     expect(down.map((f) => f.constructor.name)).toEqual(["TaggedFrame", "EndFrame"]);
   });
 
   it("upstream frames from below pass once; system frames made inside a branch go out at once", async () => {
     class Progress extends FrameProcessor {
-      override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+      override async processFrame(
+        frame: Frame,
+        direction: FrameDirection,
+        signal: AbortSignal,
+      ): Promise<void> {
         await super.processFrame(frame, direction, signal);
         if (frame instanceof TextFrame && direction === FrameDirection.DOWNSTREAM) {
           await this.pushFrame(new UrgentFrame("progress"));
@@ -169,11 +232,17 @@ describe("SyncParallelPipeline (fixed behaviours)", () => {
     const seen: Array<{ name: string; at: number }> = [];
     const t0 = Date.now();
     const tap = new CaptureProcessor({ directMode: true });
-    tap.on("beforeProcessFrame", (_p, frame) => void seen.push({ name: frame.constructor.name, at: Date.now() - t0 }));
-    const { up } = await runTest(new Pipeline([new SyncParallelPipeline([new Progress()], [new IdentityFilter()]), tap]), {
-      framesToSend: [new TextFrame("x")],
-      framesToSendUpstream: [new TaggedFrame("up")],
-    });
+    tap.on(
+      "beforeProcessFrame",
+      (_p, frame) => void seen.push({ name: frame.constructor.name, at: Date.now() - t0 }),
+    );
+    const { up } = await runTest(
+      new Pipeline([new SyncParallelPipeline([new Progress()], [new IdentityFilter()]), tap]),
+      {
+        framesToSend: [new TextFrame("x")],
+        framesToSendUpstream: [new TaggedFrame("up")],
+      },
+    );
     expect(up.map((f) => f.constructor.name)).toEqual(["TaggedFrame"]);
     const urgent = seen.find((s) => s.name === "UrgentFrame");
     const text = seen.find((s) => s.name === "TextFrame");
@@ -199,6 +268,8 @@ describe("SyncParallelPipeline (fixed behaviours)", () => {
   it("checks its arguments", () => {
     expect(() => new SyncParallelPipeline()).toThrow(/at least one branch/);
     expect(() => new SyncParallelPipeline("x" as never)).toThrow(TypeError);
-    expect(() => new SyncParallelPipeline([new IdentityFilter()], { frameOrder: "random" as never })).toThrow(TypeError);
+    expect(
+      () => new SyncParallelPipeline([new IdentityFilter()], { frameOrder: "random" as never }),
+    ).toThrow(TypeError);
   });
 });

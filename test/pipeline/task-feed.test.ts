@@ -3,7 +3,12 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Frame } from "../../src/frames/base.js";
 import { CancelFrame, EndFrame } from "../../src/frames/lifecycle.js";
 import { TextFrame } from "../../src/frames/text.js";
-import { BaseObserver, type FrameProcessed, type FramePushed, type ObserverProxyLike } from "../../src/observers/base-observer.js";
+import {
+  BaseObserver,
+  type FrameProcessed,
+  type FramePushed,
+  type ObserverProxyLike,
+} from "../../src/observers/base-observer.js";
 import { TaskObserver } from "../../src/observers/task-observer.js";
 import { Pipeline } from "../../src/pipeline/pipeline.js";
 import { PipelineTask } from "../../src/pipeline/task.js";
@@ -25,7 +30,11 @@ describe("PipelineTask feed", () => {
       constructor() {
         super({ directMode: true });
       }
-      override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+      override async processFrame(
+        frame: Frame,
+        direction: FrameDirection,
+        signal: AbortSignal,
+      ): Promise<void> {
         await super.processFrame(frame, direction, signal);
         if (frame instanceof TextFrame) {
           entered.push(frame.text);
@@ -37,7 +46,12 @@ describe("PipelineTask feed", () => {
     const task = new PipelineTask(new Pipeline([new HangsOnText()]));
     let finished: Frame | undefined;
     task.on("pipelineFinished", (_t, frame) => void (finished = frame));
-    await task.queueFrames([new TextFrame("ok"), new TextFrame("hang"), new TextFrame("never"), new EndFrame()]);
+    await task.queueFrames([
+      new TextFrame("ok"),
+      new TextFrame("hang"),
+      new TextFrame("never"),
+      new EndFrame(),
+    ]);
     const running = task.run();
     await sleep(30);
     const t0 = Date.now();

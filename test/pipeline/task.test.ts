@@ -14,13 +14,27 @@ import {
 } from "../../src/frames/lifecycle.js";
 import { MetricsFrame } from "../../src/frames/metrics.js";
 import { TextFrame } from "../../src/frames/text.js";
-import { BaseObserver, type FrameProcessed, type FramePushed } from "../../src/observers/base-observer.js";
+import {
+  BaseObserver,
+  type FrameProcessed,
+  type FramePushed,
+} from "../../src/observers/base-observer.js";
 import { Pipeline } from "../../src/pipeline/pipeline.js";
-import { PipelineTask, PipelineWorker, type ProcessorUnusablePolicy } from "../../src/pipeline/task.js";
+import {
+  PipelineTask,
+  PipelineWorker,
+  type ProcessorUnusablePolicy,
+} from "../../src/pipeline/task.js";
 import { FrameDirection } from "../../src/processors/direction.js";
 import { FrameProcessor } from "../../src/processors/frame-processor.js";
 import { IdentityFilter } from "../../src/processors/identity-filter.js";
-import { CaptureProcessor, DelayProcessor, silenceLogs, sleep, TaggedFrame } from "../helpers/test-processors.js";
+import {
+  CaptureProcessor,
+  DelayProcessor,
+  silenceLogs,
+  sleep,
+  TaggedFrame,
+} from "../helpers/test-processors.js";
 
 let restoreLogs: () => void;
 beforeEach(() => {
@@ -42,11 +56,18 @@ class PushObserver extends BaseObserver {
     this.started += 1;
   }
   texts(): string[] {
-    return this.pushed.filter((e) => e.frame instanceof TextFrame).map((e) => (e.frame as TextFrame).text);
+    return this.pushed
+      .filter((e) => e.frame instanceof TextFrame)
+      .map((e) => (e.frame as TextFrame).text);
   }
 }
 
-const image = (): OutputImageRawFrame => new OutputImageRawFrame({ image: new Uint8Array(3), size: { width: 1, height: 1 }, format: "RGB" });
+const image = (): OutputImageRawFrame =>
+  new OutputImageRawFrame({
+    image: new Uint8Array(3),
+    size: { width: 1, height: 1 },
+    format: "RGB",
+  });
 
 describe("PipelineTask lifecycle", () => {
   it("test_task_single: frames queued before run() plus an EndFrame; run() returns, hasFinished()", async () => {
@@ -67,7 +88,10 @@ describe("PipelineTask lifecycle", () => {
       expect(t).toBe(task);
       events.push(`started:${frame.constructor.name}`);
     });
-    task.on("pipelineFinished", (_t, frame) => void events.push(`finished:${frame.constructor.name}`));
+    task.on(
+      "pipelineFinished",
+      (_t, frame) => void events.push(`finished:${frame.constructor.name}`),
+    );
     await task.queueFrame(new EndFrame());
     await task.run();
     expect(events).toEqual(["started:StartFrame", "finished:EndFrame"]);
@@ -133,7 +157,9 @@ describe("observers", () => {
       ["one", b, FrameDirection.DOWNSTREAM],
       ["two", b, FrameDirection.DOWNSTREAM],
     ]);
-    expect(observer.processed.some((e) => e.processor === b && e.frame instanceof TextFrame)).toBe(true);
+    expect(observer.processed.some((e) => e.processor === b && e.frame instanceof TextFrame)).toBe(
+      true,
+    );
     expect(observer.started).toBe(1);
     const stamps = observer.pushed.map((e) => e.timestamp);
     expect([...stamps].sort((x, y) => x - y)).toEqual(stamps);
@@ -167,7 +193,9 @@ describe("observers", () => {
         await gate;
       }
     })();
-    const task = new PipelineTask(new Pipeline([new IdentityFilter(), new IdentityFilter()]), { observers: [slow] });
+    const task = new PipelineTask(new Pipeline([new IdentityFilter(), new IdentityFilter()]), {
+      observers: [slow],
+    });
     task.setReachedDownstreamFilter([TextFrame]);
     const reached: string[] = [];
     task.on("frameReachedDownstream", (_t, frame) => void reached.push((frame as TextFrame).text));
@@ -227,7 +255,11 @@ describe("events and frames reaching the ends", () => {
 
   it("test_task_error: pipelineError fires for an ErrorFrame reaching the top; the task keeps going", async () => {
     class Failing extends FrameProcessor {
-      override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+      override async processFrame(
+        frame: Frame,
+        direction: FrameDirection,
+        signal: AbortSignal,
+      ): Promise<void> {
         await super.processFrame(frame, direction, signal);
         if (frame instanceof TextFrame) await this.pushError("oops");
         await this.pushFrame(frame, direction);
@@ -249,7 +281,11 @@ describe("events and frames reaching the ends", () => {
 
   it("a fatal ErrorFrame cancels the task", async () => {
     class Fatal extends FrameProcessor {
-      override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+      override async processFrame(
+        frame: Frame,
+        direction: FrameDirection,
+        signal: AbortSignal,
+      ): Promise<void> {
         await super.processFrame(frame, direction, signal);
         if (frame instanceof TextFrame) await this.pushError("broken", { fatal: true });
         await this.pushFrame(frame, direction);
@@ -272,13 +308,20 @@ describe("events and frames reaching the ends", () => {
       ) {
         super();
       }
-      override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+      override async processFrame(
+        frame: Frame,
+        direction: FrameDirection,
+        signal: AbortSignal,
+      ): Promise<void> {
         await super.processFrame(frame, direction, signal);
         await this.pushFrame(frame, direction);
         if (frame instanceof TextFrame) await this.pushFrame(this.ask(), this.dir);
       }
     }
-    const run = async (ask: () => Frame, dir: FrameDirection): Promise<{ finished: Frame | undefined; capture: CaptureProcessor }> => {
+    const run = async (
+      ask: () => Frame,
+      dir: FrameDirection,
+    ): Promise<{ finished: Frame | undefined; capture: CaptureProcessor }> => {
       const capture = new CaptureProcessor();
       const task = new PipelineTask(new Pipeline([capture, new Asker(ask, dir)]));
       let finished: Frame | undefined;
@@ -299,7 +342,9 @@ describe("events and frames reaching the ends", () => {
     expect(cancelled.finished).toBeInstanceOf(CancelFrame);
     expect((cancelled.finished as CancelFrame).reason).toBe("abort");
     const interrupted = await run(() => new InterruptionTaskFrame(), FrameDirection.UPSTREAM);
-    expect(interrupted.capture.framesOf(InterruptionFrame, FrameDirection.DOWNSTREAM)).toHaveLength(1);
+    expect(interrupted.capture.framesOf(InterruptionFrame, FrameDirection.DOWNSTREAM)).toHaveLength(
+      1,
+    );
     expect(interrupted.finished).toBeInstanceOf(EndFrame);
   });
 });
@@ -307,7 +352,11 @@ describe("events and frames reaching the ends", () => {
 describe("cancel", () => {
   it("test_task_cancel_timeout: a processor swallowing the CancelFrame still yields pipelineFinished(CancelFrame)", async () => {
     class Swallower extends FrameProcessor {
-      override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+      override async processFrame(
+        frame: Frame,
+        direction: FrameDirection,
+        signal: AbortSignal,
+      ): Promise<void> {
         await super.processFrame(frame, direction, signal);
         if (!(frame instanceof CancelFrame)) await this.pushFrame(frame, direction);
       }
@@ -355,7 +404,10 @@ describe("cancel", () => {
 
   it("a StartFrame that never reaches the bottom fires pipelineTimeout(StartFrame) and the task ends", async () => {
     class Blackhole extends FrameProcessor {}
-    const task = new PipelineTask(new Pipeline([new Blackhole()]), { startTimeoutSecs: 0.05, cancelTimeoutSecs: 0.05 });
+    const task = new PipelineTask(new Pipeline([new Blackhole()]), {
+      startTimeoutSecs: 0.05,
+      cancelTimeoutSecs: 0.05,
+    });
     const timeouts: string[] = [];
     task.on("pipelineTimeout", (_t, f) => void timeouts.push(f.constructor.name));
     await task.run();
@@ -381,7 +433,10 @@ describe("idle timeout", () => {
     const task = new PipelineTask(new Pipeline([new IdentityFilter()]), { idleTimeoutSecs: 0.08 });
     const events: string[] = [];
     task.on("idleTimeout", () => void events.push("idle"));
-    task.on("pipelineFinished", (_t, f) => void events.push(`finished:${(f as CancelFrame).reason}`));
+    task.on(
+      "pipelineFinished",
+      (_t, f) => void events.push(`finished:${(f as CancelFrame).reason}`),
+    );
     const t0 = Date.now();
     await task.run();
     expect(Date.now() - t0).toBeGreaterThanOrEqual(70);
@@ -389,7 +444,10 @@ describe("idle timeout", () => {
   });
 
   it("test_no_idle_task: with cancelOnIdleTimeout false the event fires but the task keeps running", async () => {
-    const task = new PipelineTask(new Pipeline([new IdentityFilter()]), { idleTimeoutSecs: 0.05, cancelOnIdleTimeout: false });
+    const task = new PipelineTask(new Pipeline([new IdentityFilter()]), {
+      idleTimeoutSecs: 0.05,
+      cancelOnIdleTimeout: false,
+    });
     let idle = 0;
     task.on("idleTimeout", () => void (idle += 1));
     const running = task.run();
@@ -416,7 +474,10 @@ describe("idle timeout", () => {
   });
 
   it("idleTimeoutFrames restricts what counts as activity", async () => {
-    const task = new PipelineTask(new Pipeline([new IdentityFilter()]), { idleTimeoutSecs: 0.08, idleTimeoutFrames: [TextFrame] });
+    const task = new PipelineTask(new Pipeline([new IdentityFilter()]), {
+      idleTimeoutSecs: 0.08,
+      idleTimeoutFrames: [TextFrame],
+    });
     const running = task.run();
     for (let i = 0; i < 5 && !task.hasFinished(); i++) {
       await sleep(30);
@@ -429,15 +490,26 @@ describe("idle timeout", () => {
 
 describe("processor unusable policy", () => {
   class Unauthorized extends FrameProcessor {
-    override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+    override async processFrame(
+      frame: Frame,
+      direction: FrameDirection,
+      signal: AbortSignal,
+    ): Promise<void> {
       await super.processFrame(frame, direction, signal);
       if (frame instanceof TextFrame) await this.pushError("denied", { cause: { status: 401 } });
       await this.pushFrame(frame, direction);
     }
   }
 
-  const runWith = async (policy: ProcessorUnusablePolicy | undefined, processors: FrameProcessor[], frames: Frame[]): Promise<{ finished: Frame | undefined; errors: number; task: PipelineTask }> => {
-    const task = new PipelineTask(new Pipeline(processors), policy === undefined ? {} : { processorUnusablePolicy: policy });
+  const runWith = async (
+    policy: ProcessorUnusablePolicy | undefined,
+    processors: FrameProcessor[],
+    frames: Frame[],
+  ): Promise<{ finished: Frame | undefined; errors: number; task: PipelineTask }> => {
+    const task = new PipelineTask(
+      new Pipeline(processors),
+      policy === undefined ? {} : { processorUnusablePolicy: policy },
+    );
     let finished: Frame | undefined;
     let errors = 0;
     task.on("pipelineFinished", (_t, f) => void (finished = f));
@@ -454,7 +526,11 @@ describe("processor unusable policy", () => {
 
   it("continue (the default) keeps running; the policy is applied once per processor", async () => {
     const p = new Unauthorized();
-    const { finished, errors, task } = await runWith(undefined, [p], [new TextFrame("a"), new TextFrame("b")]);
+    const { finished, errors, task } = await runWith(
+      undefined,
+      [p],
+      [new TextFrame("a"), new TextFrame("b")],
+    );
     expect(finished).toBeInstanceOf(EndFrame);
     expect(errors).toBe(2);
     expect([...task.unusableProcessors]).toEqual([p]);
@@ -475,7 +551,11 @@ describe("processor unusable policy", () => {
 
   it("a transient category leaves the processor usable and running", async () => {
     class Flaky extends FrameProcessor {
-      override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+      override async processFrame(
+        frame: Frame,
+        direction: FrameDirection,
+        signal: AbortSignal,
+      ): Promise<void> {
         await super.processFrame(frame, direction, signal);
         if (frame instanceof TextFrame) await this.pushError("busy", { cause: { status: 503 } });
         await this.pushFrame(frame, direction);
@@ -498,7 +578,10 @@ describe("metrics", () => {
     }
     const capable = new Capable();
     const capture = new CaptureProcessor();
-    const task = new PipelineTask(new Pipeline([capable, new Pipeline([new IdentityFilter()]), capture]), { params: { enableMetrics: true } });
+    const task = new PipelineTask(
+      new Pipeline([capable, new Pipeline([new IdentityFilter()]), capture]),
+      { params: { enableMetrics: true } },
+    );
     await task.queueFrame(new EndFrame());
     await task.run();
     const metrics = capture.framesOf(MetricsFrame);

@@ -7,10 +7,22 @@ import { EndFrame, InterruptionFrame, StartFrame } from "../../src/frames/lifecy
 import { TextFrame } from "../../src/frames/text.js";
 import { Pipeline } from "../../src/pipeline/pipeline.js";
 import { FrameDirection } from "../../src/processors/direction.js";
-import { ABANDONED_RUN_GRACE_MS, FrameProcessor, runDetached, type FrameProcessorOptions } from "../../src/processors/frame-processor.js";
+import {
+  ABANDONED_RUN_GRACE_MS,
+  FrameProcessor,
+  runDetached,
+  type FrameProcessorOptions,
+} from "../../src/processors/frame-processor.js";
 import { sleep as abortableSleep } from "../../src/utils/abort.js";
 import { runTest, SleepFrame } from "../helpers/run-test.js";
-import { CaptureProcessor, silenceLogs, sleep, TaggedFrame, UninterruptibleTaggedFrame, UrgentFrame } from "../helpers/test-processors.js";
+import {
+  CaptureProcessor,
+  silenceLogs,
+  sleep,
+  TaggedFrame,
+  UninterruptibleTaggedFrame,
+  UrgentFrame,
+} from "../helpers/test-processors.js";
 
 let restoreLogs: () => void;
 beforeEach(() => {
@@ -19,7 +31,13 @@ beforeEach(() => {
 afterEach(() => restoreLogs());
 
 const describeFrames = (frames: Frame[]): string[] =>
-  frames.map((f) => (f instanceof TaggedFrame || f instanceof UninterruptibleTaggedFrame ? `tag:${f.tag}` : f instanceof TextFrame ? `text:${f.text}` : f.constructor.name));
+  frames.map((f) =>
+    f instanceof TaggedFrame || f instanceof UninterruptibleTaggedFrame
+      ? `tag:${f.tag}`
+      : f instanceof TextFrame
+        ? `text:${f.text}`
+        : f.constructor.name,
+  );
 
 /** For each TextFrame: waits `ms` ignoring its signal, then pushes a new TaggedFrame and the TextFrame. */
 class IgnoresSignal extends FrameProcessor {
@@ -30,7 +48,11 @@ class IgnoresSignal extends FrameProcessor {
   ) {
     super(options);
   }
-  override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+  override async processFrame(
+    frame: Frame,
+    direction: FrameDirection,
+    signal: AbortSignal,
+  ): Promise<void> {
     await super.processFrame(frame, direction, signal);
     if (frame instanceof TextFrame) {
       this.log.push(`start ${frame.text}`);
@@ -46,7 +68,12 @@ describe("default mode: the lane waits for an abandoned run and drops its pushes
   it("drops the frame an interrupted run forwards late and the frames it creates; the next frame starts after it settled", async () => {
     const p = new IgnoresSignal(80);
     const { down } = await runTest(p, {
-      framesToSend: [new TextFrame("slow"), new SleepFrame(20), new InterruptionFrame(), new TextFrame("next")],
+      framesToSend: [
+        new TextFrame("slow"),
+        new SleepFrame(20),
+        new InterruptionFrame(),
+        new TextFrame("next"),
+      ],
     });
     expect(describeFrames(down)).toEqual(["InterruptionFrame", "tag:made by next", "text:next"]);
     // Pipecat-like: "next" was not started while the abandoned run was still going.
@@ -88,26 +115,46 @@ describe("default mode: the lane waits for an abandoned run and drops its pushes
     await p.queueFrame(new InterruptionFrame());
     await p.queueFrame(new TaggedFrame("queued after the interruption"));
     await sleep(ABANDONED_RUN_GRACE_MS - 200);
-    expect(describeFrames(capture.seen.map((s) => s.frame))).toEqual(["StartFrame", "InterruptionFrame"]);
+    expect(describeFrames(capture.seen.map((s) => s.frame))).toEqual([
+      "StartFrame",
+      "InterruptionFrame",
+    ]);
     await sleep(300);
-    expect(describeFrames(capture.seen.map((s) => s.frame))).toEqual(["StartFrame", "InterruptionFrame", "tag:queued after the interruption"]);
+    expect(describeFrames(capture.seen.map((s) => s.frame))).toEqual([
+      "StartFrame",
+      "InterruptionFrame",
+      "tag:queued after the interruption",
+    ]);
     await sleep(400);
     // Like a Pipecat task that swallowed its cancellation: once given up on, its output goes on.
-    expect(describeFrames(capture.seen.map((s) => s.frame)).slice(3)).toEqual(["tag:made by stuck", "text:stuck"]);
+    expect(describeFrames(capture.seen.map((s) => s.frame)).slice(3)).toEqual([
+      "tag:made by stuck",
+      "text:stuck",
+    ]);
     await p.cleanup();
   });
 
   it("a run that honours its signal settles at once: no visible wait", async () => {
     class Honours extends FrameProcessor {
-      override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+      override async processFrame(
+        frame: Frame,
+        direction: FrameDirection,
+        signal: AbortSignal,
+      ): Promise<void> {
         await super.processFrame(frame, direction, signal);
-        if (frame instanceof TextFrame && frame.text === "slow") await abortableSleep(5_000, signal);
+        if (frame instanceof TextFrame && frame.text === "slow")
+          await abortableSleep(5_000, signal);
         await this.pushFrame(frame, direction);
       }
     }
     const started = Date.now();
     const { down } = await runTest(new Honours(), {
-      framesToSend: [new TextFrame("slow"), new SleepFrame(20), new InterruptionFrame(), new TextFrame("next")],
+      framesToSend: [
+        new TextFrame("slow"),
+        new SleepFrame(20),
+        new InterruptionFrame(),
+        new TextFrame("next"),
+      ],
     });
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(describeFrames(down)).toEqual(["InterruptionFrame", "text:next"]);
@@ -116,7 +163,11 @@ describe("default mode: the lane waits for an abandoned run and drops its pushes
   it("background work started through runDetached() keeps pushing after an interruption of the run that started it", async () => {
     class StartsBackgroundWork extends FrameProcessor {
       background: Promise<void> | undefined;
-      override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+      override async processFrame(
+        frame: Frame,
+        direction: FrameDirection,
+        signal: AbortSignal,
+      ): Promise<void> {
         await super.processFrame(frame, direction, signal);
         if (frame instanceof TextFrame) {
           this.background = runDetached(async () => {
@@ -132,9 +183,20 @@ describe("default mode: the lane waits for an abandoned run and drops its pushes
     }
     const p = new StartsBackgroundWork();
     const { down } = await runTest(p, {
-      framesToSend: [new TextFrame("starts work"), new SleepFrame(75), new InterruptionFrame(), new SleepFrame(250)],
+      framesToSend: [
+        new TextFrame("starts work"),
+        new SleepFrame(75),
+        new InterruptionFrame(),
+        new SleepFrame(250),
+      ],
     });
-    expect(describeFrames(down)).toEqual(["tag:bg 0", "InterruptionFrame", "tag:bg 1", "tag:bg 2", "tag:bg 3"]);
+    expect(describeFrames(down)).toEqual([
+      "tag:bg 0",
+      "InterruptionFrame",
+      "tag:bg 1",
+      "tag:bg 2",
+      "tag:bg 3",
+    ]);
   });
 });
 
@@ -142,7 +204,12 @@ describe("isolateAbandonedRuns: pushes are attributed to their run", () => {
   it("drops everything the abandoned run pushes, and the lane goes on at once", async () => {
     const p = new IgnoresSignal(80, { isolateAbandonedRuns: true });
     const { down } = await runTest(p, {
-      framesToSend: [new TextFrame("slow"), new SleepFrame(20), new InterruptionFrame(), new TextFrame("next")],
+      framesToSend: [
+        new TextFrame("slow"),
+        new SleepFrame(20),
+        new InterruptionFrame(),
+        new TextFrame("next"),
+      ],
     });
     expect(describeFrames(down)).toEqual(["InterruptionFrame", "tag:made by next", "text:next"]);
     // "next" started while the abandoned run was still sleeping.
@@ -154,7 +221,11 @@ describe("isolateAbandonedRuns: pushes are attributed to their run", () => {
       constructor() {
         super({ isolateAbandonedRuns: true });
       }
-      override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+      override async processFrame(
+        frame: Frame,
+        direction: FrameDirection,
+        signal: AbortSignal,
+      ): Promise<void> {
         await super.processFrame(frame, direction, signal);
         if (frame instanceof TextFrame) {
           const work = (label: string) => async (): Promise<void> => {
@@ -171,12 +242,24 @@ describe("isolateAbandonedRuns: pushes are attributed to their run", () => {
       }
     }
     const { down } = await runTest(new Mixed(), {
-      framesToSend: [new TextFrame("go"), new SleepFrame(20), new InterruptionFrame(), new SleepFrame(250)],
+      framesToSend: [
+        new TextFrame("go"),
+        new SleepFrame(20),
+        new InterruptionFrame(),
+        new SleepFrame(250),
+      ],
     });
     const tags = describeFrames(down);
-    expect(tags.filter((t) => t.startsWith("tag:detached"))).toEqual(["tag:detached 0", "tag:detached 1", "tag:detached 2"]);
+    expect(tags.filter((t) => t.startsWith("tag:detached"))).toEqual([
+      "tag:detached 0",
+      "tag:detached 1",
+      "tag:detached 2",
+    ]);
     // The run settled at ~90 ms: the attached work's push at ~60 ms was dropped, those at ~120 and ~180 ms went on.
-    expect(tags.filter((t) => t.startsWith("tag:attached"))).toEqual(["tag:attached 1", "tag:attached 2"]);
+    expect(tags.filter((t) => t.startsWith("tag:attached"))).toEqual([
+      "tag:attached 1",
+      "tag:attached 2",
+    ]);
     expect(tags).not.toContain("text:go");
   });
 });
@@ -185,7 +268,11 @@ describe("signals", () => {
   it("consecutive interruptible frames share a signal until a run is abandoned; uninterruptible frames get their own; finished frames are not aborted by cleanup", async () => {
     const seen = new Map<string, AbortSignal>();
     class Records extends FrameProcessor {
-      override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+      override async processFrame(
+        frame: Frame,
+        direction: FrameDirection,
+        signal: AbortSignal,
+      ): Promise<void> {
         await super.processFrame(frame, direction, signal);
         if (frame instanceof TextFrame) {
           seen.set(frame.text, signal);
@@ -218,7 +305,11 @@ describe("signals", () => {
 describe("ordering under load", () => {
   it("many frames through a chain keep their order; system frames mixed in all arrive; nothing is lost or doubled", async () => {
     class PassThrough extends FrameProcessor {
-      override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+      override async processFrame(
+        frame: Frame,
+        direction: FrameDirection,
+        signal: AbortSignal,
+      ): Promise<void> {
         await super.processFrame(frame, direction, signal);
         await this.pushFrame(frame, direction);
       }
@@ -231,7 +322,9 @@ describe("ordering under load", () => {
       if (i % 500 === 0) frames.push(new UrgentFrame(String(i)));
     }
     const { down } = await runTest(pipeline, { framesToSend: frames });
-    const texts = down.filter((f): f is TextFrame => f instanceof TextFrame).map((f) => Number(f.text));
+    const texts = down
+      .filter((f): f is TextFrame => f instanceof TextFrame)
+      .map((f) => Number(f.text));
     expect(texts).toEqual(Array.from({ length: 5_000 }, (_, i) => i));
     expect(down.filter((f) => f instanceof UrgentFrame)).toHaveLength(10);
     expect(capture.framesOf(EndFrame)).toHaveLength(1);
@@ -246,7 +339,11 @@ describe("ordering under load", () => {
     void p.queueFrame(new TaggedFrame("queued first"));
     void p.queueFrame(new InterruptionFrame());
     await sleep(20);
-    expect(describeFrames(capture.seen.map((s) => s.frame))).toEqual(["StartFrame", "InterruptionFrame", "tag:queued first"]);
+    expect(describeFrames(capture.seen.map((s) => s.frame))).toEqual([
+      "StartFrame",
+      "InterruptionFrame",
+      "tag:queued first",
+    ]);
     await p.cleanup();
   });
 });
@@ -257,8 +354,10 @@ describe("event hooks", () => {
     const capture = new CaptureProcessor({ directMode: true });
     p.link(capture);
     const calls: string[] = [];
-    const before = (_p: FrameProcessor, frame: Frame): void => void calls.push(`before ${frame.constructor.name}`);
-    const other = (_p: FrameProcessor, frame: Frame): void => void calls.push(`other ${frame.constructor.name}`);
+    const before = (_p: FrameProcessor, frame: Frame): void =>
+      void calls.push(`before ${frame.constructor.name}`);
+    const other = (_p: FrameProcessor, frame: Frame): void =>
+      void calls.push(`other ${frame.constructor.name}`);
     p.on("beforeProcessFrame", before);
     p.on("beforeProcessFrame", other);
     await p.queueFrame(new StartFrame());

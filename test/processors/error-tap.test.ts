@@ -8,7 +8,10 @@ describe("ErrorTap", () => {
   it("hands upstream ErrorFrames to its callback, stops them, and forwards everything else", async () => {
     const seen: ErrorFrame[] = [];
     const error = new ErrorFrame("boom");
-    const { up, down } = await runTest(new ErrorTap((f) => seen.push(f)), { framesToSend: [new TextFrame("a")], framesToSendUpstream: [error, new TextFrame("up")] });
+    const { up, down } = await runTest(new ErrorTap((f) => seen.push(f)), {
+      framesToSend: [new TextFrame("a")],
+      framesToSendUpstream: [error, new TextFrame("up")],
+    });
     expect(seen).toEqual([error]);
     expect(up.map((f) => f.constructor.name)).toEqual(["TextFrame"]);
     expect(down.map((f) => f.constructor.name)).toEqual(["TextFrame"]);

@@ -47,7 +47,12 @@ describe("EventEmitter", () => {
 describe("logger", () => {
   it("delegates to the sink set with setLogger", () => {
     const seen: string[] = [];
-    const previous = setLogger({ debug: (m) => void seen.push(`d:${m}`), info: (m) => void seen.push(`i:${m}`), warn: (m) => void seen.push(`w:${m}`), error: (m) => void seen.push(`e:${m}`) });
+    const previous = setLogger({
+      debug: (m) => void seen.push(`d:${m}`),
+      info: (m) => void seen.push(`i:${m}`),
+      warn: (m) => void seen.push(`w:${m}`),
+      error: (m) => void seen.push(`e:${m}`),
+    });
     try {
       logger.debug("a");
       logger.info("b");

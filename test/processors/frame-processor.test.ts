@@ -1,16 +1,33 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DataFrame, type Frame } from "../../src/frames/base.js";
 import { ErrorFrame } from "../../src/frames/error.js";
-import { CancelFrame, EndFrame, InterruptionFrame, StartFrame, StopFrame } from "../../src/frames/lifecycle.js";
+import {
+  CancelFrame,
+  EndFrame,
+  InterruptionFrame,
+  StartFrame,
+  StopFrame,
+} from "../../src/frames/lifecycle.js";
 import { MetricsFrame, type TTFBMetricsData } from "../../src/frames/metrics.js";
 import { TextFrame } from "../../src/frames/text.js";
 import { Pipeline } from "../../src/pipeline/pipeline.js";
 import { FrameDirection } from "../../src/processors/direction.js";
-import { FrameProcessor, type FrameProcessorOptions } from "../../src/processors/frame-processor.js";
+import {
+  FrameProcessor,
+  type FrameProcessorOptions,
+} from "../../src/processors/frame-processor.js";
 import { IdentityFilter } from "../../src/processors/identity-filter.js";
 import type { ErrorCategory } from "../../src/utils/errors.js";
 import { runTest, SleepFrame } from "../helpers/run-test.js";
-import { CaptureProcessor, DelayProcessor, silenceLogs, sleep, TaggedFrame, UninterruptibleTaggedFrame, UrgentFrame } from "../helpers/test-processors.js";
+import {
+  CaptureProcessor,
+  DelayProcessor,
+  silenceLogs,
+  sleep,
+  TaggedFrame,
+  UninterruptibleTaggedFrame,
+  UrgentFrame,
+} from "../helpers/test-processors.js";
 
 let restoreLogs: () => void;
 beforeEach(() => {
@@ -32,14 +49,27 @@ describe("events", () => {
   it("test_before_after_events: all four process/push events fire", async () => {
     const identity = new IdentityFilter();
     const fired = new Set<string>();
-    for (const event of ["beforeProcessFrame", "afterProcessFrame", "beforePushFrame", "afterPushFrame"] as const) {
+    for (const event of [
+      "beforeProcessFrame",
+      "afterProcessFrame",
+      "beforePushFrame",
+      "afterPushFrame",
+    ] as const) {
       identity.on(event, (processor, frame) => {
         expect(processor).toBe(identity);
         if (frame instanceof TextFrame) fired.add(event);
       });
     }
-    await runTest(new Pipeline([identity]), { framesToSend: [new TextFrame("Hello cat!")], expectedDownFrames: [TextFrame] });
-    expect([...fired].sort()).toEqual(["afterProcessFrame", "afterPushFrame", "beforeProcessFrame", "beforePushFrame"]);
+    await runTest(new Pipeline([identity]), {
+      framesToSend: [new TextFrame("Hello cat!")],
+      expectedDownFrames: [TextFrame],
+    });
+    expect([...fired].sort()).toEqual([
+      "afterProcessFrame",
+      "afterPushFrame",
+      "beforeProcessFrame",
+      "beforePushFrame",
+    ]);
   });
 });
 
@@ -55,7 +85,11 @@ describe("interruptions", () => {
 
   it("test_uninterruptible_frames: a slow uninterruptible frame is delivered after the InterruptionFrame", async () => {
     await runTest(new Pipeline([new DelayProcessor(100)]), {
-      framesToSend: [new UninterruptibleTaggedFrame("keep"), new SleepFrame(30), new InterruptionFrame()],
+      framesToSend: [
+        new UninterruptibleTaggedFrame("keep"),
+        new SleepFrame(30),
+        new InterruptionFrame(),
+      ],
       expectedDownFrames: [InterruptionFrame, UninterruptibleTaggedFrame],
     });
   });
@@ -74,16 +108,17 @@ describe("interruptions", () => {
         new TaggedFrame("after"),
       ],
     });
-    expect(down.map((f) => (f instanceof InterruptionFrame ? "interruption" : (f as TaggedFrame).tag))).toEqual([
-      "interruption",
-      "queued, kept 1",
-      "queued, kept 2",
-      "after",
-    ]);
+    expect(
+      down.map((f) => (f instanceof InterruptionFrame ? "interruption" : (f as TaggedFrame).tag)),
+    ).toEqual(["interruption", "queued, kept 1", "queued, kept 2", "after"]);
   });
 
   class DelayAndInterruptProcessor extends FrameProcessor {
-    override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+    override async processFrame(
+      frame: Frame,
+      direction: FrameDirection,
+      signal: AbortSignal,
+    ): Promise<void> {
       await super.processFrame(frame, direction, signal);
       if (frame instanceof TextFrame) {
         await sleep(50);
@@ -116,7 +151,11 @@ describe("interruptions", () => {
     const signals: AbortSignal[] = [];
     const generations: AbortSignal[] = [];
     class AbortableWork extends FrameProcessor {
-      override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+      override async processFrame(
+        frame: Frame,
+        direction: FrameDirection,
+        signal: AbortSignal,
+      ): Promise<void> {
         await super.processFrame(frame, direction, signal);
         if (frame instanceof TextFrame) {
           signals.push(signal);
@@ -137,7 +176,12 @@ describe("interruptions", () => {
     const work = new AbortableWork();
     const started = Date.now();
     const { down, up } = await runTest(work, {
-      framesToSend: [new TextFrame("slow"), new SleepFrame(30), new InterruptionFrame(), new TextFrame("fast")],
+      framesToSend: [
+        new TextFrame("slow"),
+        new SleepFrame(30),
+        new InterruptionFrame(),
+        new TextFrame("fast"),
+      ],
       expectedDownFrames: [InterruptionFrame, TextFrame],
     });
     expect(Date.now() - started).toBeLessThan(2500); // far below the 5 s the work would take
@@ -155,7 +199,11 @@ describe("interruptions", () => {
   it("an uninterruptible frame's signal is not aborted by an interruption", async () => {
     let signal: AbortSignal | undefined;
     class Slow extends FrameProcessor {
-      override async processFrame(frame: Frame, direction: FrameDirection, s: AbortSignal): Promise<void> {
+      override async processFrame(
+        frame: Frame,
+        direction: FrameDirection,
+        s: AbortSignal,
+      ): Promise<void> {
         await super.processFrame(frame, direction, s);
         if (frame instanceof UninterruptibleTaggedFrame) {
           signal = s;
@@ -174,7 +222,11 @@ describe("interruptions", () => {
   it("a data frame still in the input queue when the interruption arrives survives (Pipecat's order)", async () => {
     // A system frame handler that blocks the input loop keeps B in the input queue.
     class BlockingSystem extends FrameProcessor {
-      override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+      override async processFrame(
+        frame: Frame,
+        direction: FrameDirection,
+        signal: AbortSignal,
+      ): Promise<void> {
         await super.processFrame(frame, direction, signal);
         if (frame instanceof UrgentFrame) await sleep(60);
         await this.pushFrame(frame, direction);
@@ -189,7 +241,12 @@ describe("interruptions", () => {
     await p.queueFrame(new TaggedFrame("B"));
     await p.queueFrame(new InterruptionFrame());
     await sleep(100);
-    expect(capture.seen.map((s) => s.frame.constructor.name)).toEqual(["StartFrame", "UrgentFrame", "InterruptionFrame", "TaggedFrame"]);
+    expect(capture.seen.map((s) => s.frame.constructor.name)).toEqual([
+      "StartFrame",
+      "UrgentFrame",
+      "InterruptionFrame",
+      "TaggedFrame",
+    ]);
     await p.cleanup();
   });
 });
@@ -198,7 +255,11 @@ describe("StartFrame gating and cancel", () => {
   it("test_start_frame_is_processed_first", async () => {
     const processed: string[] = [];
     class Recording extends FrameProcessor {
-      override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+      override async processFrame(
+        frame: Frame,
+        direction: FrameDirection,
+        signal: AbortSignal,
+      ): Promise<void> {
         await super.processFrame(frame, direction, signal);
         processed.push(frame.constructor.name);
       }
@@ -224,7 +285,11 @@ describe("StartFrame gating and cancel", () => {
     const processed: string[] = [];
     let inProgress: AbortSignal | undefined;
     class Recording extends FrameProcessor {
-      override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+      override async processFrame(
+        frame: Frame,
+        direction: FrameDirection,
+        signal: AbortSignal,
+      ): Promise<void> {
         await super.processFrame(frame, direction, signal);
         processed.push(frame.constructor.name);
         if (frame instanceof TaggedFrame) {
@@ -263,7 +328,11 @@ describe("broadcast", () => {
     constructor(readonly dir: FrameDirection) {
       super();
     }
-    override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+    override async processFrame(
+      frame: Frame,
+      direction: FrameDirection,
+      signal: AbortSignal,
+    ): Promise<void> {
       await super.processFrame(frame, direction, signal);
       if (direction === this.dir && frame instanceof BroadcastTestFrame) this.frames.push(frame);
       await this.pushFrame(frame, direction);
@@ -272,9 +341,14 @@ describe("broadcast", () => {
 
   it("test_broadcast_frame: two fresh instances, linked siblings, shared arguments", async () => {
     class Broadcaster extends FrameProcessor {
-      override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+      override async processFrame(
+        frame: Frame,
+        direction: FrameDirection,
+        signal: AbortSignal,
+      ): Promise<void> {
         await super.processFrame(frame, direction, signal);
-        if (frame instanceof TextFrame) await this.broadcastFrame(BroadcastTestFrame, "hello", 42, ["a", "b"]);
+        if (frame instanceof TextFrame)
+          await this.broadcastFrame(BroadcastTestFrame, "hello", 42, ["a", "b"]);
         else await this.pushFrame(frame, direction);
       }
     }
@@ -298,7 +372,11 @@ describe("broadcast", () => {
   it("test_broadcast_frame_instance: shallow copies with new id and name", async () => {
     const originals: BroadcastTestFrame[] = [];
     class Broadcaster extends FrameProcessor {
-      override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+      override async processFrame(
+        frame: Frame,
+        direction: FrameDirection,
+        signal: AbortSignal,
+      ): Promise<void> {
         await super.processFrame(frame, direction, signal);
         if (frame instanceof BroadcastTestFrame) {
           frame.pts = 12345;
@@ -332,7 +410,11 @@ describe("broadcast", () => {
 
   class InterruptOnText extends FrameProcessor {
     codeAfterRan = false;
-    override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+    override async processFrame(
+      frame: Frame,
+      direction: FrameDirection,
+      signal: AbortSignal,
+    ): Promise<void> {
       await super.processFrame(frame, direction, signal);
       if (frame instanceof TextFrame) {
         await this.broadcastInterruption();
@@ -352,7 +434,10 @@ describe("broadcast", () => {
 
   it("test_broadcast_interruption_allows_subsequent_code", async () => {
     const p = new InterruptOnText();
-    await runTest(new Pipeline([p]), { framesToSend: [new TextFrame("trigger")], expectedDownFrames: [InterruptionFrame, UrgentFrame] });
+    await runTest(new Pipeline([p]), {
+      framesToSend: [new TextFrame("trigger")],
+      expectedDownFrames: [InterruptionFrame, UrgentFrame],
+    });
     expect(p.codeAfterRan).toBe(true);
   });
 });
@@ -360,9 +445,14 @@ describe("broadcast", () => {
 describe("errors", () => {
   it("an exception in processFrame becomes an upstream ErrorFrame and processing continues", async () => {
     class Thrower extends FrameProcessor {
-      override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+      override async processFrame(
+        frame: Frame,
+        direction: FrameDirection,
+        signal: AbortSignal,
+      ): Promise<void> {
         await super.processFrame(frame, direction, signal);
-        if (frame instanceof TextFrame && frame.text === "boom") throw Object.assign(new Error("boom"), { status: 401 });
+        if (frame instanceof TextFrame && frame.text === "boom")
+          throw Object.assign(new Error("boom"), { status: 401 });
         await this.pushFrame(frame, direction);
       }
     }
@@ -396,8 +486,12 @@ describe("errors", () => {
       order.push(`usable:${usable}`);
     });
     p.on("error", (proc) => void order.push(`error (usable: ${proc.isUsable})`));
-    await p.pushError("auth failed", { cause: Object.assign(new Error("nope"), { response: { status: 401 } }) });
-    await p.pushError("auth failed again", { cause: Object.assign(new Error("nope"), { statusCode: 401 }) });
+    await p.pushError("auth failed", {
+      cause: Object.assign(new Error("nope"), { response: { status: 401 } }),
+    });
+    await p.pushError("auth failed again", {
+      cause: Object.assign(new Error("nope"), { statusCode: 401 }),
+    });
     expect(order).toEqual(["usable:false", "error (usable: false)", "error (usable: false)"]);
     expect(usableChanges).toBe(1);
     const errors = top.framesOf(ErrorFrame, FrameDirection.UPSTREAM);
@@ -414,7 +508,13 @@ describe("errors", () => {
     ["statusCode 422", { statusCode: 422 }, "validation"],
     ["403", { status: 403 }, "authorization"],
     ["ECONNREFUSED", Object.assign(new Error("connect"), { code: "ECONNREFUSED" }), "network"],
-    ["fetch failed", new TypeError("fetch failed", { cause: Object.assign(new Error("x"), { code: "UND_ERR_SOCKET" }) }), "network"],
+    [
+      "fetch failed",
+      new TypeError("fetch failed", {
+        cause: Object.assign(new Error("x"), { code: "UND_ERR_SOCKET" }),
+      }),
+      "network",
+    ],
     ["AbortError", new DOMException("aborted", "AbortError"), "cancelled"],
     ["TimeoutError", new DOMException("timed out", "TimeoutError"), "timeout"],
     ["plain Error", new Error("what"), "unknown"],
@@ -454,7 +554,11 @@ describe("metrics", () => {
     override canGenerateMetrics(): boolean {
       return true;
     }
-    override async processFrame(frame: Frame, direction: FrameDirection, signal: AbortSignal): Promise<void> {
+    override async processFrame(
+      frame: Frame,
+      direction: FrameDirection,
+      signal: AbortSignal,
+    ): Promise<void> {
       await super.processFrame(frame, direction, signal);
       if (frame instanceof TextFrame) {
         this.startProcessingMetrics();
@@ -475,7 +579,12 @@ describe("metrics", () => {
       includeMetricsFrames: true,
       taskOptions: { params: { enableMetrics: true } },
     });
-    expect(down.map((f) => f.constructor.name)).toEqual(["MetricsFrame", "MetricsFrame", "MetricsFrame", "TextFrame"]);
+    expect(down.map((f) => f.constructor.name)).toEqual([
+      "MetricsFrame",
+      "MetricsFrame",
+      "MetricsFrame",
+      "TextFrame",
+    ]);
     const [initial, ttfb, processing] = down as MetricsFrame[];
     expect(initial?.data).toEqual([
       { type: "ttfb", processor: p.name, value: 0 },
@@ -485,11 +594,18 @@ describe("metrics", () => {
     expect(t).toMatchObject({ type: "ttfb", processor: p.name, model: "test-model" });
     expect(t.value).toBeGreaterThanOrEqual(0.015);
     expect(t.value).toBeLessThan(1);
-    expect(processing?.data[0]).toMatchObject({ type: "processing", processor: p.name, model: "test-model" });
+    expect(processing?.data[0]).toMatchObject({
+      type: "processing",
+      processor: p.name,
+      model: "test-model",
+    });
   });
 
   it("pushes nothing when metrics are off, or when the processor cannot generate metrics", async () => {
-    const off = await runTest(new Measured(), { framesToSend: [new TextFrame("x")], includeMetricsFrames: true });
+    const off = await runTest(new Measured(), {
+      framesToSend: [new TextFrame("x")],
+      includeMetricsFrames: true,
+    });
     expect(off.down.map((f) => f.constructor.name)).toEqual(["TextFrame"]);
     const incapable = await runTest(new IdentityFilter(), {
       framesToSend: [new TextFrame("x")],

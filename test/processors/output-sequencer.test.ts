@@ -5,7 +5,8 @@ import { TextFrame } from "../../src/frames/text.js";
 import { OutputSequencer } from "../../src/processors/output-sequencer.js";
 
 const text = (t: string): TextFrame => new TextFrame(t);
-const names = (frames: Frame[]): string[] => frames.map((f) => (f instanceof TextFrame ? f.text : f.constructor.name));
+const names = (frames: Frame[]): string[] =>
+  frames.map((f) => (f instanceof TextFrame ? f.text : f.constructor.name));
 
 function sequencer(): { seq: OutputSequencer; out: Frame[] } {
   const out: Frame[] = [];

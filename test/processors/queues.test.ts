@@ -8,9 +8,13 @@ import { UninterruptibleTaggedFrame, UrgentFrame } from "../helpers/test-process
 
 const text = (s: string): TextFrame => new TextFrame(s);
 
-function drain(fifo: { take(): Frame | undefined; direction: FrameDirection }): Array<[string, FrameDirection]> {
+function drain(fifo: {
+  take(): Frame | undefined;
+  direction: FrameDirection;
+}): Array<[string, FrameDirection]> {
   const out: Array<[string, FrameDirection]> = [];
-  for (let f = fifo.take(); f !== undefined; f = fifo.take()) out.push([f instanceof TextFrame ? f.text : f.constructor.name, fifo.direction]);
+  for (let f = fifo.take(); f !== undefined; f = fifo.take())
+    out.push([f instanceof TextFrame ? f.text : f.constructor.name, fifo.direction]);
   return out;
 }
 
@@ -22,7 +26,10 @@ describe("FrameFifo", () => {
     // Interleave pushes and shifts so the ring wraps while growing.
     for (let round = 0; round < 50; round++) {
       for (let i = 0; i < 37; i++) {
-        fifo.push(text(String(n)), n % 3 === 0 ? FrameDirection.UPSTREAM : FrameDirection.DOWNSTREAM);
+        fifo.push(
+          text(String(n)),
+          n % 3 === 0 ? FrameDirection.UPSTREAM : FrameDirection.DOWNSTREAM,
+        );
         expected.push(String(n));
         n++;
       }
@@ -30,7 +37,9 @@ describe("FrameFifo", () => {
         const f = fifo.shift() as TextFrame;
         const want = expected.shift() as string;
         expect(f.text).toBe(want);
-        expect(fifo.direction).toBe(Number(want) % 3 === 0 ? FrameDirection.UPSTREAM : FrameDirection.DOWNSTREAM);
+        expect(fifo.direction).toBe(
+          Number(want) % 3 === 0 ? FrameDirection.UPSTREAM : FrameDirection.DOWNSTREAM,
+        );
       }
     }
     expect(fifo.length).toBe(expected.length);
@@ -39,7 +48,9 @@ describe("FrameFifo", () => {
     expect(fifo.length).toBe(kept.length);
     for (const want of kept) {
       expect((fifo.shift() as TextFrame).text).toBe(want);
-      expect(fifo.direction).toBe(Number(want) % 3 === 0 ? FrameDirection.UPSTREAM : FrameDirection.DOWNSTREAM);
+      expect(fifo.direction).toBe(
+        Number(want) % 3 === 0 ? FrameDirection.UPSTREAM : FrameDirection.DOWNSTREAM,
+      );
     }
     expect(fifo.shift()).toBeUndefined();
     expect(fifo.length).toBe(0);

@@ -49,7 +49,11 @@ class LLMSettings extends ServiceSettings {
 }
 
 class TTSSettings extends ServiceSettings {
-  static override readonly fields: readonly string[] = [...ServiceSettings.fields, "voice", "language"];
+  static override readonly fields: readonly string[] = [
+    ...ServiceSettings.fields,
+    "voice",
+    "language",
+  ];
   static override readonly aliases: Readonly<Record<string, string>> = { voice_id: "voice" };
   declare voice: Given<string | null>;
   declare language: Given<string | null>;
@@ -112,13 +116,18 @@ describe("NOT_GIVEN", () => {
     expect(isNotGiven(null)).toBe(false);
   });
 
-  it.each([0, "", false, 42, "hello", undefined, Number.NaN, {}])("isGiven(%s) is true", (value) => {
-    expect(isGiven(value)).toBe(true);
-    expect(isNotGiven(value)).toBe(false);
-  });
+  it.each([0, "", false, 42, "hello", undefined, Number.NaN, {}])(
+    "isGiven(%s) is true",
+    (value) => {
+      expect(isGiven(value)).toBe(true);
+      expect(isNotGiven(value)).toBe(false);
+    },
+  );
 
   it("recognises a NOT_GIVEN from another copy of the module by its brand", () => {
-    const foreign = Object.freeze(Object.defineProperty({}, Symbol.for("pipecat-ts.NotGiven"), { value: true }));
+    const foreign = Object.freeze(
+      Object.defineProperty({}, Symbol.for("pipecat-ts.NotGiven"), { value: true }),
+    );
     expect(isNotGiven(foreign)).toBe(true);
   });
 
@@ -158,7 +167,10 @@ describe("ServiceSettings", () => {
   });
 
   it("copy is deep", () => {
-    const s = new FalImageGenSettings({ imageSize: { width: 640, height: 480 }, extra: { loras: [{ path: "a", scale: 1 }] } });
+    const s = new FalImageGenSettings({
+      imageSize: { width: 640, height: 480 },
+      extra: { loras: [{ path: "a", scale: 1 }] },
+    });
     const c = s.copy();
     expect(c).toBeInstanceOf(FalImageGenSettings);
     expect(c).not.toBe(s);
@@ -193,13 +205,17 @@ describe("ServiceSettings", () => {
   });
 
   it("constructor rejects a non-object extra", () => {
-    expect(() => new ServiceSettings({ extra: [] as unknown as Record<string, unknown> })).toThrow(/"extra"/);
+    expect(() => new ServiceSettings({ extra: [] as unknown as Record<string, unknown> })).toThrow(
+      /"extra"/,
+    );
   });
 
   it("validateComplete returns the NOT_GIVEN fields", () => {
     expect(new ServiceSettings().validateComplete()).toEqual(["model"]);
     expect(new TTSSettings({ voice: "a" }).validateComplete()).toEqual(["model", "language"]);
-    expect(new TTSSettings({ model: null, voice: "a", language: null }).validateComplete()).toEqual([]);
+    expect(new TTSSettings({ model: null, voice: "a", language: null }).validateComplete()).toEqual(
+      [],
+    );
   });
 
   it("toJSON gives the given fields", () => {
@@ -232,8 +248,12 @@ describe("applyUpdate", () => {
 
   it("equal objects compare by content, not identity", () => {
     const store = new FalImageGenSettings({ imageSize: { width: 640, height: 480 } });
-    expect(store.applyUpdate(new FalImageGenSettings({ imageSize: { width: 640, height: 480 } }))).toEqual({});
-    expect(store.applyUpdate(new FalImageGenSettings({ imageSize: { width: 640, height: 482 } }))).toEqual({
+    expect(
+      store.applyUpdate(new FalImageGenSettings({ imageSize: { width: 640, height: 480 } })),
+    ).toEqual({});
+    expect(
+      store.applyUpdate(new FalImageGenSettings({ imageSize: { width: 640, height: 482 } })),
+    ).toEqual({
       imageSize: { width: 640, height: 480 },
     });
     expect(store.imageSize).toEqual({ width: 640, height: 482 });
@@ -301,13 +321,18 @@ describe("applyUpdate", () => {
 
   it("a subclass delta on a base store updates only the fields the store declares", () => {
     const store = new ServiceSettings({ model: "m1" });
-    expect(store.applyUpdate(new TTSSettings({ model: "m2", voice: "x" }))).toEqual({ model: "m1" });
+    expect(store.applyUpdate(new TTSSettings({ model: "m2", voice: "x" }))).toEqual({
+      model: "m1",
+    });
     expect(store.givenFields()).toEqual({ model: "m2" });
   });
 
   it("the store does not alias the delta's objects", () => {
     const store = new FalImageGenSettings();
-    const delta = new FalImageGenSettings({ imageSize: { width: 10, height: 10 }, extra: { loras: [{ path: "p" }] } });
+    const delta = new FalImageGenSettings({
+      imageSize: { width: 10, height: 10 },
+      extra: { loras: [{ path: "p" }] },
+    });
     store.applyUpdate(delta);
     (delta.imageSize as { width: number }).width = 20;
     (delta.extra.loras as Array<{ path: string }>)[0]!.path = "q";
@@ -373,9 +398,19 @@ describe("fromMapping", () => {
   });
 
   it("LLM settings: snake_case keys map to camelCase fields", () => {
-    const d = LLMSettings.fromMapping({ temperature: 0.7, max_tokens: 100, top_p: 0.9, system_instruction: "be brief" });
+    const d = LLMSettings.fromMapping({
+      temperature: 0.7,
+      max_tokens: 100,
+      top_p: 0.9,
+      system_instruction: "be brief",
+    });
     expect(d).toBeInstanceOf(LLMSettings);
-    expect(d.givenFields()).toEqual({ temperature: 0.7, maxTokens: 100, topP: 0.9, systemInstruction: "be brief" });
+    expect(d.givenFields()).toEqual({
+      temperature: 0.7,
+      maxTokens: 100,
+      topP: 0.9,
+      systemInstruction: "be brief",
+    });
     expect(d.extra).toEqual({});
   });
 
@@ -398,12 +433,16 @@ describe("fromMapping", () => {
 
   it("two spellings of one field: equal values accepted, different values rejected", () => {
     expect(TTSSettings.fromMapping({ voice: "a", voice_id: "a" }).voice).toBe("a");
-    expect(() => TTSSettings.fromMapping({ voice: "a", voice_id: "b" })).toThrow(SettingsValidationError);
+    expect(() => TTSSettings.fromMapping({ voice: "a", voice_id: "b" })).toThrow(
+      SettingsValidationError,
+    );
     expect(() => TTSSettings.fromMapping({ voice: "a", voice_id: "b" })).toThrow(/"voice_id"/);
   });
 
   it("rejects a non-object mapping", () => {
-    expect(() => TTSSettings.fromMapping(null as unknown as Record<string, unknown>)).toThrow(/"mapping"/);
+    expect(() => TTSSettings.fromMapping(null as unknown as Record<string, unknown>)).toThrow(
+      /"mapping"/,
+    );
   });
 });
 
@@ -443,7 +482,8 @@ describe("every settings class: a no-argument instance has every field NOT_GIVEN
     const s = new Cls();
     const fields = s.fieldNames();
     expect(fields.length).toBeGreaterThan(0);
-    for (const field of fields) expect((s as unknown as Record<string, unknown>)[field], field).toBe(NOT_GIVEN);
+    for (const field of fields)
+      expect((s as unknown as Record<string, unknown>)[field], field).toBe(NOT_GIVEN);
     expect(s.extra).toEqual({});
     // The runtime field list matches the instance's own data properties exactly.
     expect(Object.keys(s).sort()).toEqual([...fields, "extra"].sort());

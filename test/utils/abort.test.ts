@@ -18,7 +18,10 @@ describe("LinkedAbort", () => {
   });
 
   it("times out with the given reason", async () => {
-    const linked = new LinkedAbort([], { timeoutMs: 10, timeoutReason: () => new Error("deadline") });
+    const linked = new LinkedAbort([], {
+      timeoutMs: 10,
+      timeoutReason: () => new Error("deadline"),
+    });
     await sleep(40);
     expect((linked.signal.reason as Error).message).toBe("deadline");
     expect(linked.timedOut).toBe(true);

@@ -31,7 +31,10 @@ let browser: Browser;
 const wsFrames: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`,
+    );
   await mkdir(OUTPUT, { recursive: true });
   fal = await startLocalFalServer({ port: 0, inferenceMs: 300, workers: 2, requiredKey: KEY });
   demo = await startDemoServer({ port: 0, key: KEY, baseUrl: fal.url, maxConcurrency: 3 });
@@ -61,7 +64,10 @@ async function openPage(viewport = { width: 1280, height: 900 }): Promise<Page> 
 }
 
 async function expectEnabled(page: Page, selector: string): Promise<void> {
-  await page.waitForFunction((sel) => !(document.querySelector(sel) as HTMLButtonElement | null)?.disabled, selector);
+  await page.waitForFunction(
+    (sel) => !(document.querySelector(sel) as HTMLButtonElement | null)?.disabled,
+    selector,
+  );
 }
 
 async function writeStory(page: Page, lines: string[]): Promise<void> {
@@ -72,7 +78,11 @@ async function writeStory(page: Page, lines: string[]): Promise<void> {
  * Runs `action` in the page the moment panel `index` is done (a MutationObserver), so the step
  * lands mid-run however slow the test machine is. Returns at once.
  */
-async function whenPanelDone(page: Page, index: number, action: "stop" | { size: string }): Promise<void> {
+async function whenPanelDone(
+  page: Page,
+  index: number,
+  action: "stop" | { size: string },
+): Promise<void> {
   await page.evaluate(
     ({ index, action }) => {
       const fire = (): void => {
@@ -91,7 +101,12 @@ async function whenPanelDone(page: Page, index: number, action: "stop" | { size:
           fire();
         }
       });
-      observer.observe(document.getElementById("panels") as HTMLElement, { subtree: true, attributes: true, attributeFilter: ["data-stage"], childList: true });
+      observer.observe(document.getElementById("panels") as HTMLElement, {
+        subtree: true,
+        attributes: true,
+        attributeFilter: ["data-stage"],
+        childList: true,
+      });
     },
     { index, action },
   );
@@ -102,7 +117,12 @@ async function waitForRunEnd(page: Page, count: number): Promise<void> {
   await page.waitForFunction(
     (n) => {
       const panels = [...document.querySelectorAll(".panel")];
-      return panels.length === n && panels.every((p) => ["done", "error", "cancelled"].includes((p as HTMLElement).dataset.stage ?? ""));
+      return (
+        panels.length === n &&
+        panels.every((p) =>
+          ["done", "error", "cancelled"].includes((p as HTMLElement).dataset.stage ?? ""),
+        )
+      );
     },
     count,
     { timeout: 20_000 },
@@ -121,9 +141,16 @@ interface PanelInfo {
 
 async function panels(page: Page): Promise<PanelInfo[]> {
   // Images that are done may still be decoding: wait for every <img> to finish loading.
-  await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>(".panel img")].every((img) => img.complete && img.naturalWidth > 0), undefined, {
-    timeout: 10_000,
-  });
+  await page.waitForFunction(
+    () =>
+      [...document.querySelectorAll<HTMLImageElement>(".panel img")].every(
+        (img) => img.complete && img.naturalWidth > 0,
+      ),
+    undefined,
+    {
+      timeout: 10_000,
+    },
+  );
   return page.$$eval(".panel", (items) =>
     items.map((li) => {
       const img = li.querySelector("img");
@@ -141,17 +168,28 @@ async function panels(page: Page): Promise<PanelInfo[]> {
 }
 
 /** The image messages the page received, in arrival order. */
-function imageMessages(since: number): Array<{ index: number; width: number; height: number; run: number }> {
+function imageMessages(
+  since: number,
+): Array<{ index: number; width: number; height: number; run: number }> {
   return wsFrames
     .slice(since)
     .map((f) => {
       try {
-        return JSON.parse(f) as { type: string; index: number; width: number; height: number; run: number };
+        return JSON.parse(f) as {
+          type: string;
+          index: number;
+          width: number;
+          height: number;
+          run: number;
+        };
       } catch {
         return undefined;
       }
     })
-    .filter((m): m is { type: string; index: number; width: number; height: number; run: number } => m?.type === "image");
+    .filter(
+      (m): m is { type: string; index: number; width: number; height: number; run: number } =>
+        m?.type === "image",
+    );
 }
 
 describe("web storyboard demo", { timeout: 60_000 }, () => {
@@ -181,7 +219,10 @@ describe("web storyboard demo", { timeout: 60_000 }, () => {
       expect(await page.isDisabled("#stop")).toBe(true);
 
       // The download is a self-contained HTML file with the images embedded.
-      const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
+      const [download] = await Promise.all([
+        page.waitForEvent("download"),
+        page.click("#download"),
+      ]);
       expect(download.suggestedFilename()).toBe("storyboard.html");
       const path = await download.path();
       const { readFile } = await import("node:fs/promises");
@@ -210,10 +251,15 @@ describe("web storyboard demo", { timeout: 60_000 }, () => {
       expect(stages[0]).toBe("done");
       expect(firstCancelled, stages.join(",")).toBeGreaterThan(0);
       // Done panels first, then only cancelled ones (nothing after the stop completed).
-      expect(stages.slice(firstCancelled).every((s) => s === "cancelled"), stages.join(",")).toBe(true);
+      expect(
+        stages.slice(firstCancelled).every((s) => s === "cancelled"),
+        stages.join(","),
+      ).toBe(true);
       for (const p of info.slice(firstCancelled)) expect(p.chip).toBe("Cancelled");
       for (const p of info.filter((x) => x.stage === "done")) expect(p.naturalWidth).toBe(512);
-      await expect.poll(() => page.textContent("#progress-text")).toMatch(/^Stopped: \d of 6 done · \d cancelled$/);
+      await expect
+        .poll(() => page.textContent("#progress-text"))
+        .toMatch(/^Stopped: \d of 6 done · \d cancelled$/);
       expect(await page.isDisabled("#stop")).toBe(true);
 
       // The session still works after a stop.
@@ -231,7 +277,12 @@ describe("web storyboard demo", { timeout: 60_000 }, () => {
     try {
       const mark = wsFrames.length;
       // Nine scenes: the page feeds three at a time, so several are still to come when the change lands.
-      const story = [...STORY, "Morning comes and Pip waves to the whale", "The paper boat dries on the windowsill", "The end, written in the sand"];
+      const story = [
+        ...STORY,
+        "Morning comes and Pip waves to the whale",
+        "The paper boat dries on the windowsill",
+        "The end, written in the sand",
+      ];
       await writeStory(page, story);
       await page.selectOption("#size", "square");
       // The user picks another size as soon as the first panel is in.
@@ -248,10 +299,19 @@ describe("web storyboard demo", { timeout: 60_000 }, () => {
       expect(sizes[8]).toBe("1024x576");
       // Once the new size starts, it stays.
       const switchAt = sizes.indexOf("1024x576");
-      expect(sizes.slice(0, switchAt).every((s) => s === "512x512"), sizes.join(",")).toBe(true);
-      expect(sizes.slice(switchAt).every((s) => s === "1024x576"), sizes.join(",")).toBe(true);
+      expect(
+        sizes.slice(0, switchAt).every((s) => s === "512x512"),
+        sizes.join(","),
+      ).toBe(true);
+      expect(
+        sizes.slice(switchAt).every((s) => s === "1024x576"),
+        sizes.join(","),
+      ).toBe(true);
       // The server said from which panel on the change applies.
-      const notice = wsFrames.slice(mark).map((f) => JSON.parse(f) as { type: string; appliesFrom?: number }).find((m) => m.type === "settings" && m.appliesFrom !== undefined);
+      const notice = wsFrames
+        .slice(mark)
+        .map((f) => JSON.parse(f) as { type: string; appliesFrom?: number })
+        .find((m) => m.type === "settings" && m.appliesFrom !== undefined);
       expect(notice?.appliesFrom).toBe(switchAt);
       expect(imageMessages(mark).map((m) => m.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
     } finally {
@@ -266,7 +326,9 @@ describe("web storyboard demo", { timeout: 60_000 }, () => {
       await page.selectOption("#size", "square");
       await page.click("#generate");
       await waitForRunEnd(page, 2);
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      const overflow = await page.evaluate(
+        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      );
       expect(overflow).toBeLessThanOrEqual(0);
       await page.screenshot({ path: `${OUTPUT}demo-mobile.png`, fullPage: true });
 
@@ -291,7 +353,9 @@ describe("web storyboard demo", { timeout: 60_000 }, () => {
     }
     // A WebSocket from another origin (another site in the user's browser) is refused.
     const status = await new Promise<number | string>((resolve) => {
-      const ws = new WebSocket(`${demo.url.replace("http", "ws")}/ws`, { origin: "http://evil.example" });
+      const ws = new WebSocket(`${demo.url.replace("http", "ws")}/ws`, {
+        origin: "http://evil.example",
+      });
       ws.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
       ws.on("open", () => {
         ws.close();

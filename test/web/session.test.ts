@@ -22,12 +22,18 @@ afterAll(async () => {
 type Message = Record<string, unknown> & { type: string };
 
 /** Opens a session; `until` decides when the exchange is over. */
-async function exchange(send: Array<Record<string, unknown>>, until: (m: Message, all: Message[]) => boolean): Promise<{ messages: Message[]; raw: string[] }> {
+async function exchange(
+  send: Array<Record<string, unknown>>,
+  until: (m: Message, all: Message[]) => boolean,
+): Promise<{ messages: Message[]; raw: string[] }> {
   const ws = new WebSocket(`${demo.url.replace("http", "ws")}/ws`, { origin: demo.url });
   const messages: Message[] = [];
   const raw: string[] = [];
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out; got ${JSON.stringify(messages.map((m) => m.type))}`)), 10_000);
+    const timer = setTimeout(
+      () => reject(new Error(`timed out; got ${JSON.stringify(messages.map((m) => m.type))}`)),
+      10_000,
+    );
     ws.on("message", (data) => {
       raw.push(data.toString());
       const m = JSON.parse(data.toString()) as Message;
@@ -46,20 +52,44 @@ async function exchange(send: Array<Record<string, unknown>>, until: (m: Message
 
 describe("storyboard WebSocket session", () => {
   it("generates panels in order and finishes with done", async () => {
-    const { messages, raw } = await exchange([{ type: "start", prompts: ["a fox", "a hen", "a boat"], settings: { imageSize: "square", seed: 5 } }], (m) => m.type === "done");
+    const { messages, raw } = await exchange(
+      [
+        {
+          type: "start",
+          prompts: ["a fox", "a hen", "a boat"],
+          settings: { imageSize: "square", seed: 5 },
+        },
+      ],
+      (m) => m.type === "done",
+    );
     const images = messages.filter((m) => m.type === "image");
     expect(images.map((m) => m.index)).toEqual([0, 1, 2]);
-    expect(images[0]).toMatchObject({ width: 512, height: 512, prompt: "a fox", seed: 5, model: "fal-ai/fast-sdxl" });
+    expect(images[0]).toMatchObject({
+      width: 512,
+      height: 512,
+      prompt: "a fox",
+      seed: 5,
+      model: "fal-ai/fast-sdxl",
+    });
     expect(String(images[0]?.url)).toMatch(/^\/images\/[0-9a-f]{32}\.png$/);
     const image = await fetch(`${demo.url}${String(images[0]?.url)}`);
     expect(image.headers.get("content-type")).toBe("image/png");
-    expect(messages.at(-1)).toMatchObject({ type: "done", images: 3, errors: 0, cancelled: 0, stopped: false });
+    expect(messages.at(-1)).toMatchObject({
+      type: "done",
+      images: 3,
+      errors: 0,
+      cancelled: 0,
+      stopped: false,
+    });
     for (const r of raw) expect(r).not.toContain(KEY);
     expect(raw.join("")).not.toContain(fal.url); // no fal URLs reach the page
   });
 
   it("an unknown model fails every panel with a clear message", async () => {
-    const { messages } = await exchange([{ type: "start", prompts: ["x", "y"], settings: { model: "fal-ai/not-here" } }], (m) => m.type === "done");
+    const { messages } = await exchange(
+      [{ type: "start", prompts: ["x", "y"], settings: { model: "fal-ai/not-here" } }],
+      (m) => m.type === "done",
+    );
     const errors = messages.filter((m) => m.type === "error");
     expect(errors.map((m) => m.index)).toEqual([0, 1]);
     expect(String(errors[0]?.message)).toMatch(/Unknown model "fal-ai\/not-here".*404/);
@@ -69,14 +99,26 @@ describe("storyboard WebSocket session", () => {
   it("rejects bad input with a form-level error and starts nothing", async () => {
     const cases: Array<[Record<string, unknown>, RegExp]> = [
       [{ type: "start", prompts: [] }, /at least one scene/],
-      [{ type: "start", prompts: ["a"], settings: { imageSize: "huge" } }, /Size "huge" is not valid/],
+      [
+        { type: "start", prompts: ["a"], settings: { imageSize: "huge" } },
+        /Size "huge" is not valid/,
+      ],
       [{ type: "start", prompts: ["a"], settings: { seed: "abc" } }, /Seed .* is not valid/],
-      [{ type: "start", prompts: ["a"], settings: { model: "no spaces allowed" } }, /Model "no spaces allowed" is not valid/],
-      [{ type: "start", prompts: Array.from({ length: 30 }, (_, i) => `p${i}`) }, /At most 24 scenes/],
+      [
+        { type: "start", prompts: ["a"], settings: { model: "no spaces allowed" } },
+        /Model "no spaces allowed" is not valid/,
+      ],
+      [
+        { type: "start", prompts: Array.from({ length: 30 }, (_, i) => `p${i}`) },
+        /At most 24 scenes/,
+      ],
       [{ type: "nope" }, /Unknown message type/],
     ];
     for (const [message, pattern] of cases) {
-      const { messages } = await exchange([message], (m) => m.type === "error" || m.type === "done");
+      const { messages } = await exchange(
+        [message],
+        (m) => m.type === "error" || m.type === "done",
+      );
       const last = messages.at(-1) as Message;
       expect(last.type, JSON.stringify(message)).toBe("error");
       expect(last.index).toBe(-1);
@@ -91,7 +133,9 @@ describe("storyboard WebSocket session", () => {
 
   it("refuses WebSockets from another origin", async () => {
     const status = await new Promise<number | string>((resolve) => {
-      const ws = new WebSocket(`${demo.url.replace("http", "ws")}/ws`, { origin: "https://elsewhere.example" });
+      const ws = new WebSocket(`${demo.url.replace("http", "ws")}/ws`, {
+        origin: "https://elsewhere.example",
+      });
       ws.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
       ws.on("open", () => resolve("open"));
       ws.on("error", () => undefined);
@@ -100,7 +144,13 @@ describe("storyboard WebSocket session", () => {
   });
 
   it("parses the page's settings", () => {
-    expect(settingsFromMessage({ model: "fal-ai/flux/schnell", imageSize: "1024x576", seed: "" }).givenFields()).toEqual({
+    expect(
+      settingsFromMessage({
+        model: "fal-ai/flux/schnell",
+        imageSize: "1024x576",
+        seed: "",
+      }).givenFields(),
+    ).toEqual({
       model: "fal-ai/flux/schnell",
       imageSize: { width: 1024, height: 576 },
       seed: null,

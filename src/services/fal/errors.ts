@@ -35,7 +35,9 @@ export class FalApiError extends PipecatError {
 
   constructor(init: FalApiErrorInit) {
     const fieldErrors = toFieldErrors(init.detail);
-    super(describeFailure(init, fieldErrors), { category: init.userTimeout ? "timeout" : categoryForHttpStatus(init.status) });
+    super(describeFailure(init, fieldErrors), {
+      category: init.userTimeout ? "timeout" : categoryForHttpStatus(init.status),
+    });
     this.status = init.status;
     this.detail = init.detail;
     this.requestId = init.requestId;
@@ -57,7 +59,10 @@ export class FalResponseError extends PipecatError {
 export class ImageDownloadError extends PipecatError {
   readonly url: string;
   readonly status: number | undefined;
-  constructor(message: string, init: { url: string; status?: number; category?: ErrorCategory; cause?: unknown }) {
+  constructor(
+    message: string,
+    init: { url: string; status?: number; category?: ErrorCategory; cause?: unknown },
+  ) {
     super(message, { category: init.category ?? "server", cause: init.cause });
     this.url = init.url;
     this.status = init.status;
@@ -88,7 +93,9 @@ function toFieldErrors(detail: unknown): FalFieldError[] {
   return detail
     .filter((d): d is Record<string, unknown> => typeof d === "object" && d !== null)
     .map((d) => ({
-      loc: Array.isArray(d.loc) ? d.loc.filter((x): x is string | number => typeof x === "string" || typeof x === "number") : [],
+      loc: Array.isArray(d.loc)
+        ? d.loc.filter((x): x is string | number => typeof x === "string" || typeof x === "number")
+        : [],
       msg: typeof d.msg === "string" ? d.msg : "invalid",
       type: typeof d.type === "string" ? d.type : "value_error",
       ...(d.input !== undefined ? { input: d.input } : {}),
@@ -104,8 +111,10 @@ function describeFailure(init: FalApiErrorInit, fieldErrors: FalFieldError[]): s
     });
     return `${head}: invalid input (${fields.join("; ")})`;
   }
-  if (typeof init.detail === "string" && init.detail.length > 0) return `${head}: ${truncate(init.detail)}`;
-  if (init.detail !== undefined && init.detail !== null) return `${head}: ${truncate(JSON.stringify(init.detail))}`;
+  if (typeof init.detail === "string" && init.detail.length > 0)
+    return `${head}: ${truncate(init.detail)}`;
+  if (init.detail !== undefined && init.detail !== null)
+    return `${head}: ${truncate(JSON.stringify(init.detail))}`;
   return head;
 }
 

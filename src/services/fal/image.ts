@@ -93,7 +93,8 @@ export class FalImageGenService extends ImageGenService<FalImageGenSettings> {
       endpoints: falEndpoints(options.baseUrl ?? process.env.FAL_BASE_URL),
       retry: options.retry,
       httpTimeoutMs: options.httpTimeoutMs,
-      onRetry: ({ operation, attempt, delayMs }) => logger.warn(`${this.name}: fal ${operation} retry ${attempt} in ${delayMs} ms`),
+      onRetry: ({ operation, attempt, delayMs }) =>
+        logger.warn(`${this.name}: fal ${operation} retry ${attempt} in ${delayMs} ms`),
     });
     if (options.cache) this.#cache = new ImageCache(options.cache === true ? {} : options.cache);
   }
@@ -117,18 +118,39 @@ export class FalImageGenService extends ImageGenService<FalImageGenSettings> {
     validateSettingsForModel(settings);
   }
 
-  protected override async *generate(prompt: string, context: ImageGenContext<FalImageGenSettings>): AsyncGenerator<URLImageRawFrame> {
+  protected override async *generate(
+    prompt: string,
+    context: ImageGenContext<FalImageGenSettings>,
+  ): AsyncGenerator<URLImageRawFrame> {
     const { settings } = context;
     const model = String(settings.model);
     const body = buildFalArguments(model, settings, prompt);
     if (this.#options.syncMode && !("sync_mode" in body)) body.sync_mode = true;
 
-    const cacheKey = this.#cache && typeof body.seed === "number" ? cacheKeyFor(model, body) : undefined;
+    const cacheKey =
+      this.#cache && typeof body.seed === "number" ? cacheKeyFor(model, body) : undefined;
     const cached = cacheKey ? this.#cache?.get(cacheKey) : undefined;
     if (cached) {
-      context.report({ model, requestId: cached.requestId, timings: cached.timings, seed: cached.seed, imageCount: cached.images.length, bytes: totalBytes(cached), cached: true, attempts: 0 });
+      context.report({
+        model,
+        requestId: cached.requestId,
+        timings: cached.timings,
+        seed: cached.seed,
+        imageCount: cached.images.length,
+        bytes: totalBytes(cached),
+        cached: true,
+        attempts: 0,
+      });
       for (const [index, image] of cached.images.entries()) {
-        yield await this.#frame(prompt, index, image.url, { bytes: image.bytes, mimeType: image.mimeType }, image, context.signal, cached);
+        yield await this.#frame(
+          prompt,
+          index,
+          image.url,
+          { bytes: image.bytes, mimeType: image.mimeType },
+          image,
+          context.signal,
+          cached,
+        );
       }
       return;
     }
@@ -137,15 +159,26 @@ export class FalImageGenService extends ImageGenService<FalImageGenSettings> {
     // Aborts on interruption/cancel (context.signal), when this prompt's deadline passes, or when
     // the generation ends early (a failed image, a consumer that stops): no download outlives it.
     const ended = new AbortController();
-    const linked = new LinkedAbort([context.signal, ended.signal], { timeoutMs, timeoutReason: () => new FalTimeoutError("Image generation", timeoutMs) });
+    const linked = new LinkedAbort([context.signal, ended.signal], {
+      timeoutMs,
+      timeoutReason: () => new FalTimeoutError("Image generation", timeoutMs),
+    });
     const signal = linked.signal;
     try {
-      const response = this.mode === "queue" ? await this.#viaQueue(model, body, signal, context) : await this.#viaRun(model, body, signal, context);
+      const response =
+        this.mode === "queue"
+          ? await this.#viaQueue(model, body, signal, context)
+          : await this.#viaRun(model, body, signal, context);
       const output = parseImageGenOutput(response.data);
       context.progress({ stage: "downloading", requestId: response.requestId });
       // Start every download at once; hand frames out in image order as each one is ready.
       const downloads = output.images.map((image) =>
-        downloadImage(image.url, { fetch: this.#fetch, signal, maxBytes: this.#options.download?.maxBytes, timeoutMs: this.#options.download?.timeoutMs }),
+        downloadImage(image.url, {
+          fetch: this.#fetch,
+          signal,
+          maxBytes: this.#options.download?.maxBytes,
+          timeoutMs: this.#options.download?.timeoutMs,
+        }),
       );
       for (const pending of downloads) pending.catch(() => undefined); // a later failure must not go unhandled while we await an earlier one
       const files: DownloadedImage[] = [];
@@ -153,9 +186,22 @@ export class FalImageGenService extends ImageGenService<FalImageGenSettings> {
         const file = await downloads[index];
         if (!file) throw new FalResponseError(`fal image ${index} was not downloaded`);
         files.push(file);
-        yield await this.#frame(prompt, index, image.url, file, image, signal, { requestId: response.requestId, seed: output.seed, timings: output.timings });
+        yield await this.#frame(prompt, index, image.url, file, image, signal, {
+          requestId: response.requestId,
+          seed: output.seed,
+          timings: output.timings,
+        });
       }
-      const facts = { model, requestId: response.requestId, timings: output.timings, seed: output.seed, imageCount: files.length, bytes: files.reduce((s, f) => s + f.bytes.byteLength, 0), cached: false, attempts: response.attempts };
+      const facts = {
+        model,
+        requestId: response.requestId,
+        timings: output.timings,
+        seed: output.seed,
+        imageCount: files.length,
+        bytes: files.reduce((s, f) => s + f.bytes.byteLength, 0),
+        cached: false,
+        attempts: response.attempts,
+      };
       context.report(facts);
       if (cacheKey) this.#remember(cacheKey, output, files, response.requestId);
     } catch (error) {
@@ -168,12 +214,22 @@ export class FalImageGenService extends ImageGenService<FalImageGenSettings> {
     }
   }
 
-  async #viaRun(model: string, body: Record<string, unknown>, signal: AbortSignal, context: ImageGenContext<FalImageGenSettings>): Promise<FalResponse> {
+  async #viaRun(
+    model: string,
+    body: Record<string, unknown>,
+    signal: AbortSignal,
+    context: ImageGenContext<FalImageGenSettings>,
+  ): Promise<FalResponse> {
     context.progress({ stage: "submitted" });
     return this.#transport.run(model, body, { signal });
   }
 
-  async #viaQueue(model: string, body: Record<string, unknown>, signal: AbortSignal, context: ImageGenContext<FalImageGenSettings>): Promise<FalResponse> {
+  async #viaQueue(
+    model: string,
+    body: Record<string, unknown>,
+    signal: AbortSignal,
+    context: ImageGenContext<FalImageGenSettings>,
+  ): Promise<FalResponse> {
     const submitted = await this.#transport.submit(model, body, {
       signal,
       webhookUrl: this.#options.webhookUrl,
@@ -186,7 +242,11 @@ export class FalImageGenService extends ImageGenService<FalImageGenSettings> {
       if (!completed) await this.#followStatus(model, requestId, signal, context);
       completed = true;
       const result = await this.#transport.result(model, requestId, { signal });
-      return { ...result, attempts: submitted.attempts + result.attempts - 1, requestId: result.requestId ?? requestId };
+      return {
+        ...result,
+        attempts: submitted.attempts + result.attempts - 1,
+        requestId: result.requestId ?? requestId,
+      };
     } finally {
       // Interrupted, timed out or failed before fal finished: tell fal to stop (and stop billing).
       if (!completed) void this.#transport.cancel(model, requestId);
@@ -194,7 +254,12 @@ export class FalImageGenService extends ImageGenService<FalImageGenSettings> {
   }
 
   /** Follows a queued request until COMPLETED: over SSE when possible, else by polling. */
-  async #followStatus(model: string, requestId: string, signal: AbortSignal, context: ImageGenContext<FalImageGenSettings>): Promise<void> {
+  async #followStatus(
+    model: string,
+    requestId: string,
+    signal: AbortSignal,
+    context: ImageGenContext<FalImageGenSettings>,
+  ): Promise<void> {
     const seenLogs = new Set<string>();
     const report = (status: FalQueueStatus): void => {
       const logs = status.logs.filter((log) => {
@@ -203,19 +268,31 @@ export class FalImageGenService extends ImageGenService<FalImageGenSettings> {
         seenLogs.add(key);
         return true;
       });
-      if (status.status === "IN_QUEUE") context.progress({ stage: "in_queue", requestId, queuePosition: status.queuePosition, logs });
-      else if (status.status === "IN_PROGRESS") context.progress({ stage: "in_progress", requestId, logs });
+      if (status.status === "IN_QUEUE")
+        context.progress({
+          stage: "in_queue",
+          requestId,
+          queuePosition: status.queuePosition,
+          logs,
+        });
+      else if (status.status === "IN_PROGRESS")
+        context.progress({ stage: "in_progress", requestId, logs });
       else if (logs.length > 0) context.progress({ stage: "in_progress", requestId, logs });
     };
     if ((this.#options.statusMode ?? "stream") === "stream") {
       try {
-        for await (const status of this.#transport.streamStatus(model, requestId, { signal, logs: true })) {
+        for await (const status of this.#transport.streamStatus(model, requestId, {
+          signal,
+          logs: true,
+        })) {
           report(status);
           if (status.status === "COMPLETED") return;
         }
       } catch (error) {
         if (signal.aborted) throw error;
-        logger.info(`${this.name}: status stream unavailable (${error instanceof Error ? error.message : String(error)}); polling instead`);
+        logger.info(
+          `${this.name}: status stream unavailable (${error instanceof Error ? error.message : String(error)}); polling instead`,
+        );
       }
     }
     const interval = this.#options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
@@ -239,25 +316,62 @@ export class FalImageGenService extends ImageGenService<FalImageGenSettings> {
     // Nothing is decoded for a prompt that was already interrupted.
     if (signal.aborted) throw signal.reason;
     const bytes = file.bytes;
-    const metadata = { requestId: request.requestId, seed: request.seed, timings: request.timings, reportedSize: reported.width && reported.height ? { width: reported.width, height: reported.height } : undefined };
+    const metadata = {
+      requestId: request.requestId,
+      seed: request.seed,
+      timings: request.timings,
+      reportedSize:
+        reported.width && reported.height
+          ? { width: reported.width, height: reported.height }
+          : undefined,
+    };
     let frame: URLImageRawFrame;
     if (this.decodeMode === "deferred") {
       const header = await readImageHeader(bytes);
-      frame = new URLImageRawFrame({ url, size: header.size, format: header.format, encoded: bytes, mimeType: file.mimeType, prompt, imageIndex: index, decode: (): Promise<DecodedImage> => decodeToPixels(bytes) });
+      frame = new URLImageRawFrame({
+        url,
+        size: header.size,
+        format: header.format,
+        encoded: bytes,
+        mimeType: file.mimeType,
+        prompt,
+        imageIndex: index,
+        decode: (): Promise<DecodedImage> => decodeToPixels(bytes),
+      });
     } else {
       const decoded = await decodeToPixels(bytes);
-      frame = new URLImageRawFrame({ url, image: decoded.pixels, size: decoded.size, format: decoded.format, encoded: bytes, mimeType: file.mimeType, prompt, imageIndex: index });
+      frame = new URLImageRawFrame({
+        url,
+        image: decoded.pixels,
+        size: decoded.size,
+        format: decoded.format,
+        encoded: bytes,
+        mimeType: file.mimeType,
+        prompt,
+        imageIndex: index,
+      });
     }
     frame.metadata = { fal: metadata };
     return frame;
   }
 
-  #remember(cacheKey: string, output: FalImageGenOutput, files: DownloadedImage[], requestId: string | undefined): void {
+  #remember(
+    cacheKey: string,
+    output: FalImageGenOutput,
+    files: DownloadedImage[],
+    requestId: string | undefined,
+  ): void {
     this.#cache?.set(cacheKey, {
       requestId,
       seed: output.seed,
       timings: output.timings,
-      images: files.map((file, index) => ({ bytes: file.bytes, mimeType: file.mimeType, url: output.images[index]?.url ?? "", width: output.images[index]?.width, height: output.images[index]?.height })),
+      images: files.map((file, index) => ({
+        bytes: file.bytes,
+        mimeType: file.mimeType,
+        url: output.images[index]?.url ?? "",
+        width: output.images[index]?.width,
+        height: output.images[index]?.height,
+      })),
     });
   }
 
@@ -286,17 +400,29 @@ export class FalImageGenService extends ImageGenService<FalImageGenSettings> {
 
 function validateOptions(options: FalImageGenServiceOptions): void {
   const positive = (field: string, value: number | undefined): void => {
-    if (value !== undefined && (!Number.isFinite(value) || value <= 0)) throw new SettingsValidationError(field, value, "a positive number");
+    if (value !== undefined && (!Number.isFinite(value) || value <= 0))
+      throw new SettingsValidationError(field, value, "a positive number");
   };
   positive("timeoutMs", options.timeoutMs);
   positive("httpTimeoutMs", options.httpTimeoutMs);
   positive("pollIntervalMs", options.pollIntervalMs);
   if (options.startTimeoutSeconds !== undefined && !(options.startTimeoutSeconds > 1)) {
-    throw new SettingsValidationError("startTimeoutSeconds", options.startTimeoutSeconds, "a number of seconds greater than 1");
+    throw new SettingsValidationError(
+      "startTimeoutSeconds",
+      options.startTimeoutSeconds,
+      "a number of seconds greater than 1",
+    );
   }
-  if (options.mode !== undefined && options.mode !== "sync" && options.mode !== "queue") throw new SettingsValidationError("mode", options.mode, '"sync" or "queue"');
-  if (options.statusMode !== undefined && options.statusMode !== "stream" && options.statusMode !== "poll") throw new SettingsValidationError("statusMode", options.statusMode, '"stream" or "poll"');
-  if (options.decode !== undefined && options.decode !== "raw" && options.decode !== "deferred") throw new SettingsValidationError("decode", options.decode, '"raw" or "deferred"');
+  if (options.mode !== undefined && options.mode !== "sync" && options.mode !== "queue")
+    throw new SettingsValidationError("mode", options.mode, '"sync" or "queue"');
+  if (
+    options.statusMode !== undefined &&
+    options.statusMode !== "stream" &&
+    options.statusMode !== "poll"
+  )
+    throw new SettingsValidationError("statusMode", options.statusMode, '"stream" or "poll"');
+  if (options.decode !== undefined && options.decode !== "raw" && options.decode !== "deferred")
+    throw new SettingsValidationError("decode", options.decode, '"raw" or "deferred"');
   if (options.baseUrl !== undefined) {
     try {
       const url = new URL(options.baseUrl);

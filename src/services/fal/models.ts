@@ -15,7 +15,13 @@
 //   The one exception is `prompt`, which always comes from the text frame: an extra `prompt`
 //   key is rejected.
 import { SettingsValidationError } from "../../utils/errors.js";
-import { cloneSettingsValue, isGiven, isNotGiven, isPlainObject, toSnakeCase } from "../settings.js";
+import {
+  cloneSettingsValue,
+  isGiven,
+  isNotGiven,
+  isPlainObject,
+  toSnakeCase,
+} from "../settings.js";
 import { FAL_DEFAULTS, type FalImageGenSettings } from "./settings.js";
 
 export interface FalModelSpec {
@@ -47,7 +53,9 @@ function spec(s: FalModelSpec): FalModelSpec {
     ...s,
     modelDefaults: Object.freeze({ ...s.modelDefaults }),
     supports: Object.freeze({ ...s.supports }),
-    ...(s.stepsAsString === undefined ? {} : { stepsAsString: Object.freeze([...s.stepsAsString]) }),
+    ...(s.stepsAsString === undefined
+      ? {}
+      : { stepsAsString: Object.freeze([...s.stepsAsString]) }),
   });
 }
 
@@ -59,7 +67,12 @@ export const FAL_MODELS: Readonly<Record<string, FalModelSpec>> = Object.freeze(
     maxSteps: 50, // fal's range is unconfirmed; 50 is our settings' own cap
     maxImages: 8,
     modelDefaults: { numInferenceSteps: 25, imageSize: "square_hd", format: "jpeg" },
-    supports: { expandPrompt: true, enableSafetyChecker: true, guidanceScale: true, negativePrompt: true },
+    supports: {
+      expandPrompt: true,
+      enableSafetyChecker: true,
+      guidanceScale: true,
+      negativePrompt: true,
+    },
   }),
   "fal-ai/fast-lightning-sdxl": spec({
     id: "fal-ai/fast-lightning-sdxl",
@@ -68,7 +81,12 @@ export const FAL_MODELS: Readonly<Record<string, FalModelSpec>> = Object.freeze(
     maxSteps: 8,
     maxImages: 8,
     modelDefaults: { numInferenceSteps: "4", imageSize: "square_hd", format: "jpeg" },
-    supports: { expandPrompt: true, enableSafetyChecker: true, guidanceScale: false, negativePrompt: false },
+    supports: {
+      expandPrompt: true,
+      enableSafetyChecker: true,
+      guidanceScale: false,
+      negativePrompt: false,
+    },
   }),
   "fal-ai/flux/dev": spec({
     id: "fal-ai/flux/dev",
@@ -76,7 +94,12 @@ export const FAL_MODELS: Readonly<Record<string, FalModelSpec>> = Object.freeze(
     maxSteps: 50,
     maxImages: 4,
     modelDefaults: { numInferenceSteps: 28, imageSize: "landscape_4_3", format: "jpeg" },
-    supports: { expandPrompt: false, enableSafetyChecker: true, guidanceScale: true, negativePrompt: false },
+    supports: {
+      expandPrompt: false,
+      enableSafetyChecker: true,
+      guidanceScale: true,
+      negativePrompt: false,
+    },
   }),
   "fal-ai/flux/schnell": spec({
     id: "fal-ai/flux/schnell",
@@ -84,7 +107,12 @@ export const FAL_MODELS: Readonly<Record<string, FalModelSpec>> = Object.freeze(
     maxSteps: 12,
     maxImages: 4,
     modelDefaults: { numInferenceSteps: 4, imageSize: "landscape_4_3", format: "jpeg" },
-    supports: { expandPrompt: false, enableSafetyChecker: true, guidanceScale: true, negativePrompt: false },
+    supports: {
+      expandPrompt: false,
+      enableSafetyChecker: true,
+      guidanceScale: true,
+      negativePrompt: false,
+    },
   }),
 });
 
@@ -106,7 +134,11 @@ function mapSteps(modelSpec: FalModelSpec, steps: number): number | string {
     return asString;
   }
   if (steps > modelSpec.maxSteps) {
-    throw new SettingsValidationError("numInferenceSteps", steps, `an integer 1..${modelSpec.maxSteps} for ${modelSpec.id}`);
+    throw new SettingsValidationError(
+      "numInferenceSteps",
+      steps,
+      `an integer 1..${modelSpec.maxSteps} for ${modelSpec.id}`,
+    );
   }
   return steps;
 }
@@ -119,7 +151,11 @@ function mapSteps(modelSpec: FalModelSpec, steps: number): number | string {
  * SettingsValidationError for an invalid setting, a setting the model cannot take, or an extra
  * `prompt` key.
  */
-export function buildFalArguments(model: string, settings: FalImageGenSettings, prompt: string): Record<string, unknown> {
+export function buildFalArguments(
+  model: string,
+  settings: FalImageGenSettings,
+  prompt: string,
+): Record<string, unknown> {
   if (typeof prompt !== "string") throw new SettingsValidationError("prompt", prompt, "a string");
   settings.validate();
   const body: Record<string, unknown> = { prompt };
@@ -139,7 +175,11 @@ export function buildFalArguments(model: string, settings: FalImageGenSettings, 
     }
     if (isGiven(settings.numImages)) {
       if (settings.numImages > modelSpec.maxImages) {
-        throw new SettingsValidationError("numImages", settings.numImages, `an integer 1..${modelSpec.maxImages} for ${modelSpec.id}`);
+        throw new SettingsValidationError(
+          "numImages",
+          settings.numImages,
+          `an integer 1..${modelSpec.maxImages} for ${modelSpec.id}`,
+        );
       }
       body.num_images = settings.numImages;
     }
@@ -147,7 +187,11 @@ export function buildFalArguments(model: string, settings: FalImageGenSettings, 
     if (isGiven(settings.expandPrompt)) {
       if (modelSpec.supports.expandPrompt) body.expand_prompt = settings.expandPrompt;
       else if (settings.expandPrompt) {
-        throw new SettingsValidationError("expandPrompt", true, `false (${modelSpec.id} has no prompt expansion)`);
+        throw new SettingsValidationError(
+          "expandPrompt",
+          true,
+          `false (${modelSpec.id} has no prompt expansion)`,
+        );
       }
     }
     if (isGiven(settings.enableSafetyChecker) && modelSpec.supports.enableSafetyChecker) {
@@ -160,7 +204,11 @@ export function buildFalArguments(model: string, settings: FalImageGenSettings, 
   for (const [key, value] of Object.entries(settings.extra)) {
     if (isNotGiven(value) || value === undefined) continue;
     if (key === "prompt") {
-      throw new SettingsValidationError("extra.prompt", value, "no `prompt` key in extra (the prompt comes from the text frame)");
+      throw new SettingsValidationError(
+        "extra.prompt",
+        value,
+        "no `prompt` key in extra (the prompt comes from the text frame)",
+      );
     }
     body[key] = cloneSettingsValue(value);
   }
@@ -222,7 +270,8 @@ const MODEL_ID_ALLOWED =
  * rejected with a SettingsValidationError on field `model`.
  */
 export function parseModelId(id: string): FalModelId {
-  const invalid = (): SettingsValidationError => new SettingsValidationError("model", id, MODEL_ID_ALLOWED);
+  const invalid = (): SettingsValidationError =>
+    new SettingsValidationError("model", id, MODEL_ID_ALLOWED);
   if (typeof id !== "string" || id === "" || /[\s?#%\\]/.test(id)) throw invalid();
   let parts = id.split("/");
   if (parts.length === 1) {
@@ -232,7 +281,9 @@ export function parseModelId(id: string): FalModelId {
   }
   if (parts.some((p) => p === "" || p === "." || p === "..")) throw invalid();
   const first = parts[0] as string;
-  const namespace = (FAL_NAMESPACES as readonly string[]).includes(first) ? (first as FalNamespace) : undefined;
+  const namespace = (FAL_NAMESPACES as readonly string[]).includes(first)
+    ? (first as FalNamespace)
+    : undefined;
   const rest = namespace === undefined ? parts : parts.slice(1);
   if (rest.length < 2) throw invalid();
   const [owner, alias, ...pathParts] = rest as [string, string, ...string[]];
@@ -246,4 +297,3 @@ export function parseModelId(id: string): FalModelId {
     requestsPrefix: `${prefix}${owner}/${alias}`,
   };
 }
-

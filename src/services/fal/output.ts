@@ -42,7 +42,9 @@ export function parseImageGenOutput(data: unknown): FalImageGenOutput {
     images,
     seed: typeof record.seed === "number" ? record.seed : undefined,
     timings: Object.keys(timings).length > 0 ? timings : undefined,
-    hasNsfwConcepts: Array.isArray(record.has_nsfw_concepts) ? record.has_nsfw_concepts.map(Boolean) : [],
+    hasNsfwConcepts: Array.isArray(record.has_nsfw_concepts)
+      ? record.has_nsfw_concepts.map(Boolean)
+      : [],
   };
 }
 

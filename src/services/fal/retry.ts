@@ -40,7 +40,12 @@ export interface RetryContext {
  * Never retries validation/auth errors, fal's own start-timeout 504, or (for non-idempotent calls)
  * a network failure or attempt timeout after the request may have reached the server.
  */
-export function retryDelay(error: unknown, attempt: number, policy: RetryPolicy, ctx: Pick<RetryContext, "idempotent" | "random">): number | undefined {
+export function retryDelay(
+  error: unknown,
+  attempt: number,
+  policy: RetryPolicy,
+  ctx: Pick<RetryContext, "idempotent" | "random">,
+): number | undefined {
   if (error instanceof FalApiError) {
     if (error.userTimeout || !policy.retryableStatuses.includes(error.status)) return undefined;
     if (error.retryAfterMs !== undefined) {
@@ -59,7 +64,11 @@ export function retryDelay(error: unknown, attempt: number, policy: RetryPolicy,
 }
 
 /** Runs `call` until it succeeds, fails for good, or the signal aborts. `call` gets the attempt number (0-based). */
-export async function withRetries<T>(call: (attempt: number) => Promise<T>, policy: RetryPolicy, ctx: RetryContext): Promise<{ value: T; attempts: number }> {
+export async function withRetries<T>(
+  call: (attempt: number) => Promise<T>,
+  policy: RetryPolicy,
+  ctx: RetryContext,
+): Promise<{ value: T; attempts: number }> {
   const wait = ctx.sleep ?? sleep;
   for (let attempt = 0; ; attempt++) {
     try {

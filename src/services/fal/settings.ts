@@ -94,22 +94,36 @@ export class FalImageGenSettings extends ImageGenSettings {
     super.validate();
     const model: unknown = this.model;
     if (isGiven(model) && (typeof model !== "string" || model.trim() === "")) {
-      throw new SettingsValidationError("model", model, 'a non-empty fal model id string (e.g. "fal-ai/fast-sdxl")');
+      throw new SettingsValidationError(
+        "model",
+        model,
+        'a non-empty fal model id string (e.g. "fal-ai/fast-sdxl")',
+      );
     }
     const seed: unknown = this.seed;
     if (isGiven(seed) && seed !== null) {
       if (typeof seed !== "number" || !Number.isSafeInteger(seed) || seed < 0) {
-        throw new SettingsValidationError("seed", seed, `an integer 0..${Number.MAX_SAFE_INTEGER}, or null for a random seed`);
+        throw new SettingsValidationError(
+          "seed",
+          seed,
+          `an integer 0..${Number.MAX_SAFE_INTEGER}, or null for a random seed`,
+        );
       }
     }
-    if (isGiven(this.numInferenceSteps)) checkInteger("numInferenceSteps", this.numInferenceSteps, 1, FAL_MAX_INFERENCE_STEPS);
+    if (isGiven(this.numInferenceSteps))
+      checkInteger("numInferenceSteps", this.numInferenceSteps, 1, FAL_MAX_INFERENCE_STEPS);
     if (isGiven(this.numImages)) checkInteger("numImages", this.numImages, 1, FAL_MAX_NUM_IMAGES);
     if (isGiven(this.imageSize)) validateImageSize("imageSize", this.imageSize);
     if (isGiven(this.expandPrompt)) checkBoolean("expandPrompt", this.expandPrompt);
-    if (isGiven(this.enableSafetyChecker)) checkBoolean("enableSafetyChecker", this.enableSafetyChecker);
+    if (isGiven(this.enableSafetyChecker))
+      checkBoolean("enableSafetyChecker", this.enableSafetyChecker);
     const format: unknown = this.format;
     if (isGiven(format) && !FAL_IMAGE_FORMATS.includes(format as FalImageFormat)) {
-      throw new SettingsValidationError("format", format, FAL_IMAGE_FORMATS.map((f) => `"${f}"`).join(" or "));
+      throw new SettingsValidationError(
+        "format",
+        format,
+        FAL_IMAGE_FORMATS.map((f) => `"${f}"`).join(" or "),
+      );
     }
   }
 }

@@ -1,7 +1,9 @@
 // A minimal Server-Sent Events reader: yields the `data` of each event, skips comments.
 
 /** Yields each event's data (multi-line data joined with "\n"). Ends when the stream ends. */
-export async function* readServerSentEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+export async function* readServerSentEvents(
+  body: ReadableStream<Uint8Array>,
+): AsyncGenerator<string> {
   const decoder = new TextDecoder();
   const reader = body.getReader();
   let buffer = "";

@@ -104,7 +104,11 @@ export class FalTransport {
   }
 
   /** `POST {run}/{model}`: the model output in one call. */
-  async run(model: string, input: Record<string, unknown>, options: CallOptions = {}): Promise<FalResponse> {
+  async run(
+    model: string,
+    input: Record<string, unknown>,
+    options: CallOptions = {},
+  ): Promise<FalResponse> {
     const url = `${this.#endpoints.runUrl}/${parseModelId(model).submitPath}`;
     // Re-sent on 429/5xx answers, but not after a reset or timeout: fal may be running it already.
     const { value, attempts } = await this.#retrying("run", false, options.signal, () =>
@@ -117,14 +121,29 @@ export class FalTransport {
   async submit(
     model: string,
     input: Record<string, unknown>,
-    options: CallOptions & { webhookUrl?: string; startTimeoutSeconds?: number; headers?: Record<string, string> } = {},
+    options: CallOptions & {
+      webhookUrl?: string;
+      startTimeoutSeconds?: number;
+      headers?: Record<string, string>;
+    } = {},
   ): Promise<FalSubmitted> {
-    const query = options.webhookUrl ? `?fal_webhook=${encodeURIComponent(options.webhookUrl)}` : "";
+    const query = options.webhookUrl
+      ? `?fal_webhook=${encodeURIComponent(options.webhookUrl)}`
+      : "";
     const url = `${this.#endpoints.queueUrl}/${parseModelId(model).submitPath}${query}`;
-    const headers: Record<string, string> = { "x-fal-queue-priority": "normal", ...options.headers };
-    if (options.startTimeoutSeconds !== undefined) headers["x-fal-request-timeout"] = String(options.startTimeoutSeconds);
+    const headers: Record<string, string> = {
+      "x-fal-queue-priority": "normal",
+      ...options.headers,
+    };
+    if (options.startTimeoutSeconds !== undefined)
+      headers["x-fal-request-timeout"] = String(options.startTimeoutSeconds);
     const { value, attempts } = await this.#retrying("submit", false, options.signal, () =>
-      this.#json("submit", url, { method: "POST", body: JSON.stringify(input), headers }, options.signal),
+      this.#json(
+        "submit",
+        url,
+        { method: "POST", body: JSON.stringify(input), headers },
+        options.signal,
+      ),
     );
     const body = asRecord(value.data);
     const requestId = typeof body?.request_id === "string" ? body.request_id : value.requestId;
@@ -138,9 +157,15 @@ export class FalTransport {
   }
 
   /** `GET .../requests/{id}/status`. */
-  async status(model: string, requestId: string, options: CallOptions & { logs?: boolean } = {}): Promise<FalQueueStatus> {
+  async status(
+    model: string,
+    requestId: string,
+    options: CallOptions & { logs?: boolean } = {},
+  ): Promise<FalQueueStatus> {
     const url = `${this.#requestUrl(model, requestId)}/status?logs=${options.logs ? 1 : 0}`;
-    const { value } = await this.#retrying("status", true, options.signal, () => this.#json("status", url, { method: "GET" }, options.signal));
+    const { value } = await this.#retrying("status", true, options.signal, () =>
+      this.#json("status", url, { method: "GET" }, options.signal),
+    );
     return parseStatus(value.data, requestId);
   }
 
@@ -148,15 +173,27 @@ export class FalTransport {
    * `GET .../requests/{id}/status/stream`: yields each status until COMPLETED. Throws FalResponseError
    * when the server does not speak SSE there, so the caller can fall back to polling.
    */
-  async *streamStatus(model: string, requestId: string, options: CallOptions & { logs?: boolean } = {}): AsyncGenerator<FalQueueStatus> {
+  async *streamStatus(
+    model: string,
+    requestId: string,
+    options: CallOptions & { logs?: boolean } = {},
+  ): AsyncGenerator<FalQueueStatus> {
     const url = `${this.#requestUrl(model, requestId)}/status/stream?logs=${options.logs ? 1 : 0}`;
     // No per-attempt timeout here: the stream lives as long as the request; the caller's signal bounds it.
-    const response = await this.#send("stream", url, { method: "GET", headers: { accept: "text/event-stream" } }, options.signal, options.signal);
+    const response = await this.#send(
+      "stream",
+      url,
+      { method: "GET", headers: { accept: "text/event-stream" } },
+      options.signal,
+      options.signal,
+    );
     if (!response.ok) throw await this.#apiError("stream", response);
     const type = response.headers.get("content-type") ?? "";
     if (!type.includes("text/event-stream") || !response.body) {
       await response.body?.cancel().catch(() => undefined);
-      throw new FalResponseError(`fal status stream answered with content-type "${type}", not text/event-stream`);
+      throw new FalResponseError(
+        `fal status stream answered with content-type "${type}", not text/event-stream`,
+      );
     }
     for await (const data of readServerSentEvents(response.body)) {
       let parsed: unknown;
@@ -174,22 +211,31 @@ export class FalTransport {
   /** `GET .../requests/{id}`: the output, or the model's error replayed. */
   async result(model: string, requestId: string, options: CallOptions = {}): Promise<FalResponse> {
     const url = this.#requestUrl(model, requestId);
-    const { value, attempts } = await this.#retrying("result", true, options.signal, () => this.#json("result", url, { method: "GET" }, options.signal));
+    const { value, attempts } = await this.#retrying("result", true, options.signal, () =>
+      this.#json("result", url, { method: "GET" }, options.signal),
+    );
     return { ...value, attempts };
   }
 
   /** `PUT .../requests/{id}/cancel`. Best effort: resolves to whether fal accepted it; never throws. */
-  async cancel(model: string, requestId: string, options: { timeoutMs?: number } = {}): Promise<boolean> {
+  async cancel(
+    model: string,
+    requestId: string,
+    options: { timeoutMs?: number } = {},
+  ): Promise<boolean> {
     const url = `${this.#requestUrl(model, requestId)}/cancel`;
     const linked = new LinkedAbort([], { timeoutMs: options.timeoutMs ?? CANCEL_TIMEOUT_MS });
     try {
       const response = await this.#send("cancel", url, { method: "PUT" }, undefined, linked.signal);
       await response.body?.cancel().catch(() => undefined);
-      if (!response.ok) logger.info(`fal cancel of request ${requestId} answered HTTP ${response.status}`);
+      if (!response.ok)
+        logger.info(`fal cancel of request ${requestId} answered HTTP ${response.status}`);
       return response.ok;
     } catch (error) {
       // Best effort: the caller has already given up on this request; say why fal was not told.
-      logger.info(`fal cancel of request ${requestId} failed: ${error instanceof Error ? error.message : String(error)}`);
+      logger.info(
+        `fal cancel of request ${requestId} failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
       return false;
     } finally {
       linked.dispose();
@@ -200,11 +246,23 @@ export class FalTransport {
     return `${this.#endpoints.queueUrl}/${parseModelId(model).requestsPrefix}/requests/${encodeURIComponent(requestId)}`;
   }
 
-  #retrying<T>(operation: string, idempotent: boolean, signal: AbortSignal | undefined, call: () => Promise<T>): Promise<{ value: T; attempts: number }> {
+  #retrying<T>(
+    operation: string,
+    idempotent: boolean,
+    signal: AbortSignal | undefined,
+    call: () => Promise<T>,
+  ): Promise<{ value: T; attempts: number }> {
     // A queue submit answered 502/504 may have been forwarded and queued by fal behind the gateway:
     // only answers that certainly mean "not accepted" (429, 503) are worth sending it again for.
     const policy =
-      operation === "submit" ? { ...this.#policy, retryableStatuses: this.#policy.retryableStatuses.filter((s) => SUBMIT_RETRYABLE_STATUSES.includes(s)) } : this.#policy;
+      operation === "submit"
+        ? {
+            ...this.#policy,
+            retryableStatuses: this.#policy.retryableStatuses.filter((s) =>
+              SUBMIT_RETRYABLE_STATUSES.includes(s),
+            ),
+          }
+        : this.#policy;
     return withRetries(call, policy, {
       idempotent,
       signal,
@@ -213,7 +271,12 @@ export class FalTransport {
   }
 
   /** One attempt: send, then read the JSON body, all within the per-attempt timeout. */
-  async #json(operation: string, url: string, init: RequestInit, signal: AbortSignal | undefined): Promise<{ data: unknown; requestId: string | undefined }> {
+  async #json(
+    operation: string,
+    url: string,
+    init: RequestInit,
+    signal: AbortSignal | undefined,
+  ): Promise<{ data: unknown; requestId: string | undefined }> {
     const attempt = new LinkedAbort([signal], {
       timeoutMs: this.#httpTimeoutMs,
       timeoutReason: () => new FalTimeoutError(`fal ${operation}`, this.#httpTimeoutMs),
@@ -231,7 +294,10 @@ export class FalTransport {
       try {
         return { data: JSON.parse(text) as unknown, requestId };
       } catch (cause) {
-        throw new FalResponseError(`fal ${operation} answered HTTP ${response.status} with a body that is not JSON`, { cause });
+        throw new FalResponseError(
+          `fal ${operation} answered HTTP ${response.status} with a body that is not JSON`,
+          { cause },
+        );
       }
     } finally {
       attempt.dispose();
@@ -239,7 +305,13 @@ export class FalTransport {
   }
 
   /** Sends with fal's headers. `callerSignal` is the caller's own (for telling its abort apart); `signal` may add a deadline. */
-  async #send(operation: string, url: string, init: RequestInit, callerSignal: AbortSignal | undefined, signal: AbortSignal | undefined): Promise<Response> {
+  async #send(
+    operation: string,
+    url: string,
+    init: RequestInit,
+    callerSignal: AbortSignal | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Response> {
     const headers: Record<string, string> = {
       accept: "application/json",
       "content-type": "application/json",
@@ -271,20 +343,32 @@ export class FalTransport {
       detail: redactValue(detail, [this.#credentials()]),
       requestId: response.headers.get("x-fal-request-id") ?? undefined,
       retryAfterMs: parseRetryAfter(response.headers.get("retry-after")),
-      userTimeout: response.status === 504 && response.headers.get("x-fal-request-timeout-type") === "user",
+      userTimeout:
+        response.status === 504 && response.headers.get("x-fal-request-timeout-type") === "user",
       operation,
     });
   }
 }
 
 /** Maps what fetch throws to our typed errors. The caller's own abort is re-thrown as is. */
-function translateFetchError(operation: string, cause: unknown, callerSignal: AbortSignal | undefined, timeoutMs: number, beforeResponse: boolean): unknown {
+function translateFetchError(
+  operation: string,
+  cause: unknown,
+  callerSignal: AbortSignal | undefined,
+  timeoutMs: number,
+  beforeResponse: boolean,
+): unknown {
   if (callerSignal?.aborted) return callerSignal.reason ?? cause;
   // Our own per-attempt deadline aborts with a FalTimeoutError as its reason.
   if (cause instanceof PipecatError) return cause;
   if (isAbortError(cause)) return new FalTimeoutError(`fal ${operation}`, timeoutMs);
   const code = networkErrorCode(cause);
-  const notSent = beforeResponse && (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "UND_ERR_CONNECT_TIMEOUT");
+  const notSent =
+    beforeResponse &&
+    (code === "ECONNREFUSED" ||
+      code === "ENOTFOUND" ||
+      code === "EAI_AGAIN" ||
+      code === "UND_ERR_CONNECT_TIMEOUT");
   const reason = code ? ` (${code})` : "";
   return new FalNetworkError(`fal ${operation} failed: network error${reason}`, { cause, notSent });
 }
@@ -300,21 +384,28 @@ function networkErrorCode(error: unknown): string | undefined {
 }
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return value && typeof value === "object" && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }
 
 function parseState(value: unknown): FalQueueState | undefined {
-  return value === "IN_QUEUE" || value === "IN_PROGRESS" || value === "COMPLETED" ? value : undefined;
+  return value === "IN_QUEUE" || value === "IN_PROGRESS" || value === "COMPLETED"
+    ? value
+    : undefined;
 }
 
 function parseStatus(body: unknown, requestId: string): FalQueueStatus {
   const record = asRecord(body);
   const status = parseState(record?.status);
-  if (!record || !status) throw new FalResponseError(`fal status for request ${requestId} is not a known status`);
+  if (!record || !status)
+    throw new FalResponseError(`fal status for request ${requestId} is not a known status`);
   const logs = Array.isArray(record.logs)
     ? record.logs
         .map(asRecord)
-        .filter((l): l is Record<string, unknown> => l !== undefined && typeof l.message === "string")
+        .filter(
+          (l): l is Record<string, unknown> => l !== undefined && typeof l.message === "string",
+        )
         .map((l) => ({
           message: l.message as string,
           ...(typeof l.level === "string" ? { level: l.level } : {}),

@@ -27,14 +27,19 @@ export function pixelFormatForChannels(channels: number): string {
 
 export async function decodeToPixels(bytes: Uint8Array): Promise<DecodedImage> {
   try {
-    const { data, info } = await (await sharpFor(bytes)).raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await (await sharpFor(bytes))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     return {
       pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
       size: { width: info.width, height: info.height },
       format: pixelFormatForChannels(info.channels),
     };
   } catch (cause) {
-    throw new ImageDecodeError(`Could not decode image: ${cause instanceof Error ? cause.message : String(cause)}`, cause);
+    throw new ImageDecodeError(
+      `Could not decode image: ${cause instanceof Error ? cause.message : String(cause)}`,
+      cause,
+    );
   }
 }
 
@@ -48,8 +53,14 @@ export async function readImageHeader(bytes: Uint8Array): Promise<ImageHeader> {
   try {
     const meta = await (await sharpFor(bytes)).metadata();
     if (!meta.width || !meta.height) throw new Error("no dimensions in image header");
-    return { size: { width: meta.width, height: meta.height }, format: pixelFormatForChannels(meta.channels ?? 3) };
+    return {
+      size: { width: meta.width, height: meta.height },
+      format: pixelFormatForChannels(meta.channels ?? 3),
+    };
   } catch (cause) {
-    throw new ImageDecodeError(`Could not read image header: ${cause instanceof Error ? cause.message : String(cause)}`, cause);
+    throw new ImageDecodeError(
+      `Could not read image header: ${cause instanceof Error ? cause.message : String(cause)}`,
+      cause,
+    );
   }
 }

@@ -23,16 +23,21 @@ export interface DownloadedImage {
 export const DEFAULT_MAX_IMAGE_BYTES = 50 * 1024 * 1024;
 export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 30_000;
 
-export async function downloadImage(url: string, options: DownloadOptions = {}): Promise<DownloadedImage> {
+export async function downloadImage(
+  url: string,
+  options: DownloadOptions = {},
+): Promise<DownloadedImage> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_IMAGE_BYTES;
   if (url.startsWith("data:")) return decodeDataUri(url, maxBytes);
   const shownUrl = describeUrl(url);
   const timeoutMs = options.timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
   // Negative or non-finite timeouts are a RangeError, 0 times out at once (as AbortSignal.timeout).
-  if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new RangeError(`Image download timeoutMs must be a finite number >= 0, got ${timeoutMs}`);
+  if (!Number.isFinite(timeoutMs) || timeoutMs < 0)
+    throw new RangeError(`Image download timeoutMs must be a finite number >= 0, got ${timeoutMs}`);
   const linked = new LinkedAbort([options.signal], {
     timeoutMs,
-    timeoutReason: () => new DOMException(`Image download timed out after ${timeoutMs} ms`, "TimeoutError"),
+    timeoutReason: () =>
+      new DOMException(`Image download timed out after ${timeoutMs} ms`, "TimeoutError"),
   });
   try {
     return await download(url, shownUrl, linked.signal, maxBytes, timeoutMs, options);
@@ -41,7 +46,14 @@ export async function downloadImage(url: string, options: DownloadOptions = {}):
   }
 }
 
-async function download(url: string, shownUrl: string, signal: AbortSignal, maxBytes: number, timeoutMs: number, options: DownloadOptions): Promise<DownloadedImage> {
+async function download(
+  url: string,
+  shownUrl: string,
+  signal: AbortSignal,
+  maxBytes: number,
+  timeoutMs: number,
+  options: DownloadOptions,
+): Promise<DownloadedImage> {
   const doFetch = options.fetch ?? globalThis.fetch;
   let response: Response;
   try {
@@ -51,16 +63,27 @@ async function download(url: string, shownUrl: string, signal: AbortSignal, maxB
   }
   if (!response.ok) {
     await response.body?.cancel().catch(() => undefined);
-    throw new ImageDownloadError(`Image download failed with HTTP ${response.status} (${shownUrl})`, {
-      url: shownUrl,
-      status: response.status,
-      category: categoryForHttpStatus(response.status),
-    });
+    throw new ImageDownloadError(
+      `Image download failed with HTTP ${response.status} (${shownUrl})`,
+      {
+        url: shownUrl,
+        status: response.status,
+        category: categoryForHttpStatus(response.status),
+      },
+    );
   }
-  const declaredType = (response.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
-  if (declaredType && !declaredType.startsWith("image/") && declaredType !== "application/octet-stream") {
+  const declaredType =
+    (response.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  if (
+    declaredType &&
+    !declaredType.startsWith("image/") &&
+    declaredType !== "application/octet-stream"
+  ) {
     await response.body?.cancel().catch(() => undefined);
-    throw new ImageDownloadError(`Image download returned content-type "${declaredType}", not an image (${shownUrl})`, { url: shownUrl });
+    throw new ImageDownloadError(
+      `Image download returned content-type "${declaredType}", not an image (${shownUrl})`,
+      { url: shownUrl },
+    );
   }
   const declaredLength = Number(response.headers.get("content-length") ?? NaN);
   if (Number.isFinite(declaredLength) && declaredLength > maxBytes) {
@@ -77,7 +100,11 @@ async function download(url: string, shownUrl: string, signal: AbortSignal, maxB
   return { bytes, mimeType: checkedType(bytes, shownUrl) };
 }
 
-async function readCapped(response: Response, maxBytes: number, shownUrl: string): Promise<Uint8Array> {
+async function readCapped(
+  response: Response,
+  maxBytes: number,
+  shownUrl: string,
+): Promise<Uint8Array> {
   if (!response.body) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -109,7 +136,8 @@ function decodeDataUri(uri: string, maxBytes: number): DownloadedImage {
     throw new ImageDownloadError("Image data URI is not base64-encoded", { url: "data URI" });
   }
   // Base64 expands 3 bytes to 4 characters: check the cap before decoding.
-  if (((uri.length - comma - 1) * 3) / 4 > maxBytes + 3) throw tooLarge("data URI", Math.floor(((uri.length - comma - 1) * 3) / 4), maxBytes);
+  if (((uri.length - comma - 1) * 3) / 4 > maxBytes + 3)
+    throw tooLarge("data URI", Math.floor(((uri.length - comma - 1) * 3) / 4), maxBytes);
   const buffer = Buffer.from(uri.slice(comma + 1), "base64");
   const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   return { bytes, mimeType: checkedType(bytes, "data URI") };
@@ -117,18 +145,39 @@ function decodeDataUri(uri: string, maxBytes: number): DownloadedImage {
 
 function checkedType(bytes: Uint8Array, shownUrl: string): string {
   const sniffed = sniffImageType(bytes);
-  if (!sniffed) throw new ImageDownloadError(`Downloaded file is not an image (${bytes.byteLength} bytes, ${shownUrl})`, { url: shownUrl });
+  if (!sniffed)
+    throw new ImageDownloadError(
+      `Downloaded file is not an image (${bytes.byteLength} bytes, ${shownUrl})`,
+      { url: shownUrl },
+    );
   return sniffed;
 }
 
 function tooLarge(shownUrl: string, size: number, maxBytes: number): ImageDownloadError {
-  return new ImageDownloadError(`Image is larger than the ${maxBytes}-byte limit (${size} bytes, ${shownUrl})`, { url: shownUrl, category: "validation" });
+  return new ImageDownloadError(
+    `Image is larger than the ${maxBytes}-byte limit (${size} bytes, ${shownUrl})`,
+    { url: shownUrl, category: "validation" },
+  );
 }
 
-function failure(cause: unknown, callerSignal: AbortSignal | undefined, shownUrl: string, timeoutMs: number): unknown {
+function failure(
+  cause: unknown,
+  callerSignal: AbortSignal | undefined,
+  shownUrl: string,
+  timeoutMs: number,
+): unknown {
   if (callerSignal?.aborted) return callerSignal.reason ?? cause;
-  if (isAbortError(cause)) return new ImageDownloadError(`Image download timed out after ${timeoutMs} ms (${shownUrl})`, { url: shownUrl, category: "timeout", cause });
-  return new ImageDownloadError(`Image download failed: network error (${shownUrl})`, { url: shownUrl, category: "network", cause });
+  if (isAbortError(cause))
+    return new ImageDownloadError(`Image download timed out after ${timeoutMs} ms (${shownUrl})`, {
+      url: shownUrl,
+      category: "timeout",
+      cause,
+    });
+  return new ImageDownloadError(`Image download failed: network error (${shownUrl})`, {
+    url: shownUrl,
+    category: "network",
+    cause,
+  });
 }
 
 /** URLs in messages lose their query string (signed URLs carry tokens). */

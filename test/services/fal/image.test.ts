@@ -5,12 +5,22 @@ import { ErrorFrame } from "../../../src/frames/error.js";
 import { ImageGenProgressFrame } from "../../../src/frames/progress.js";
 import { URLImageRawFrame } from "../../../src/frames/image.js";
 import { ImageGenUpdateSettingsFrame } from "../../../src/frames/settings.js";
-import { InterimTranscriptionFrame, LLMFullResponseEndFrame, LLMFullResponseStartFrame, TextFrame } from "../../../src/frames/text.js";
+import {
+  InterimTranscriptionFrame,
+  LLMFullResponseEndFrame,
+  LLMFullResponseStartFrame,
+  TextFrame,
+} from "../../../src/frames/text.js";
 import { FalImageGenService } from "../../../src/services/fal/image.js";
 import { FalImageGenSettings, FalInputParams } from "../../../src/services/fal/settings.js";
 import { resetDeprecationWarnings } from "../../../src/utils/deprecation.js";
 import { SettingsValidationError } from "../../../src/utils/errors.js";
-import { startFakeFal, type FakeFal, type FakeReply, type RecordedRequest } from "../../helpers/fake-fal.js";
+import {
+  startFakeFal,
+  type FakeFal,
+  type FakeReply,
+  type RecordedRequest,
+} from "../../helpers/fake-fal.js";
 import { runTest } from "../../helpers/run-test.js";
 
 const KEY = "test-key-0123456789";
@@ -32,14 +42,19 @@ afterEach(() => {
   else process.env.FAL_KEY = savedKey;
 });
 
-function service(options: ConstructorParameters<typeof FalImageGenService>[0] = {}): FalImageGenService {
+function service(
+  options: ConstructorParameters<typeof FalImageGenService>[0] = {},
+): FalImageGenService {
   return new FalImageGenService({ key: KEY, baseUrl: fake.url, ...options });
 }
 
 const posts = (): typeof fake.requests => fake.requests.filter((r) => r.method === "POST");
-const images = (frames: unknown[]): URLImageRawFrame[] => frames.filter((f): f is URLImageRawFrame => f instanceof URLImageRawFrame);
-const withoutProgress = (frames: Frame[]): Frame[] => frames.filter((f) => !(f instanceof ImageGenProgressFrame));
-const errors = (frames: unknown[]): ErrorFrame[] => frames.filter((f): f is ErrorFrame => f instanceof ErrorFrame);
+const images = (frames: unknown[]): URLImageRawFrame[] =>
+  frames.filter((f): f is URLImageRawFrame => f instanceof URLImageRawFrame);
+const withoutProgress = (frames: Frame[]): Frame[] =>
+  frames.filter((f) => !(f instanceof ImageGenProgressFrame));
+const errors = (frames: unknown[]): ErrorFrame[] =>
+  frames.filter((f): f is ErrorFrame => f instanceof ErrorFrame);
 
 describe("requests", () => {
   it("sends Pipecat's default request when no settings are given", async () => {
@@ -60,9 +75,19 @@ describe("requests", () => {
   });
 
   it("sends the seed and custom size only when set, and forwards extra keys", async () => {
-    const settings = FalImageGenSettings.fromMapping({ image_size: { width: 1024, height: 768 }, num_inference_steps: 12, seed: 42, guidance_scale: 6 });
+    const settings = FalImageGenSettings.fromMapping({
+      image_size: { width: 1024, height: 768 },
+      num_inference_steps: 12,
+      seed: 42,
+      guidance_scale: 6,
+    });
     await runTest(service({ settings }), { framesToSend: [new TextFrame("x")] });
-    expect(posts()[0]?.body).toMatchObject({ seed: 42, image_size: { width: 1024, height: 768 }, num_inference_steps: 12, guidance_scale: 6 });
+    expect(posts()[0]?.body).toMatchObject({
+      seed: 42,
+      image_size: { width: 1024, height: 768 },
+      num_inference_steps: 12,
+      guidance_scale: 6,
+    });
   });
 
   it("uses the injected fetch for the fal call and the download", async () => {
@@ -96,14 +121,19 @@ describe("requests", () => {
     const saved = process.env.FAL_BASE_URL;
     delete process.env.FAL_BASE_URL;
     try {
-      expect(new FalImageGenService().endpoints).toEqual({ runUrl: "https://fal.run", queueUrl: "https://queue.fal.run" });
+      expect(new FalImageGenService().endpoints).toEqual({
+        runUrl: "https://fal.run",
+        queueUrl: "https://queue.fal.run",
+      });
     } finally {
       if (saved !== undefined) process.env.FAL_BASE_URL = saved;
     }
   });
 
   it("rejects a baseUrl that is not http(s)", () => {
-    expect(() => new FalImageGenService({ baseUrl: "ftp://x" })).toThrow(/baseUrl.*ftp:\/\/x.*http/);
+    expect(() => new FalImageGenService({ baseUrl: "ftp://x" })).toThrow(
+      /baseUrl.*ftp:\/\/x.*http/,
+    );
   });
 
   it("sets FAL_KEY when a key is given, and uses FAL_KEY when none is", async () => {
@@ -111,7 +141,9 @@ describe("requests", () => {
     service({ key: "from-option-key" });
     expect(process.env.FAL_KEY).toBe("from-option-key");
     process.env.FAL_KEY = "from-env-key";
-    await runTest(new FalImageGenService({ baseUrl: fake.url }), { framesToSend: [new TextFrame("x")] });
+    await runTest(new FalImageGenService({ baseUrl: fake.url }), {
+      framesToSend: [new TextFrame("x")],
+    });
     expect(posts()[0]?.headers.authorization).toBe("Key from-env-key");
   });
 });
@@ -119,9 +151,16 @@ describe("requests", () => {
 describe("frames", () => {
   it("emits every image, in order, after its TextFrame, with pixels and the encoded original", async () => {
     fake.respond((_req, f) => f.imagesReply(3, { width: 40, height: 30 }));
-    const { down } = await runTest(service({ settings: new FalImageGenSettings({ numImages: 3 }) }), {
-      framesToSend: [new LLMFullResponseStartFrame(), new TextFrame("three cats"), new LLMFullResponseEndFrame()],
-    });
+    const { down } = await runTest(
+      service({ settings: new FalImageGenSettings({ numImages: 3 }) }),
+      {
+        framesToSend: [
+          new LLMFullResponseStartFrame(),
+          new TextFrame("three cats"),
+          new LLMFullResponseEndFrame(),
+        ],
+      },
+    );
     expect(withoutProgress(down).map((f) => f.constructor.name)).toEqual([
       "LLMFullResponseStartFrame",
       "TextFrame",
@@ -157,21 +196,32 @@ describe("frames", () => {
   });
 
   it("generates from upstream TextFrames too, passing the text on upstream first", async () => {
-    const { down, up } = await runTest(service(), { framesToSend: [], framesToSendUpstream: [new TextFrame("from below")] });
+    const { down, up } = await runTest(service(), {
+      framesToSend: [],
+      framesToSendUpstream: [new TextFrame("from below")],
+    });
     expect(up.some((f) => f instanceof TextFrame && f.text === "from below")).toBe(true);
     expect(images(down)).toHaveLength(1);
   });
 
   it("does not generate from interim transcriptions or blank text, but forwards them", async () => {
-    const { down } = await runTest(service(), { framesToSend: [new InterimTranscriptionFrame("a cat"), new TextFrame("   ")] });
-    expect(withoutProgress(down).map((f) => f.constructor.name)).toEqual(["InterimTranscriptionFrame", "TextFrame"]);
+    const { down } = await runTest(service(), {
+      framesToSend: [new InterimTranscriptionFrame("a cat"), new TextFrame("   ")],
+    });
+    expect(withoutProgress(down).map((f) => f.constructor.name)).toEqual([
+      "InterimTranscriptionFrame",
+      "TextFrame",
+    ]);
     expect(posts()).toHaveLength(0);
   });
 
   it("runImageGen works without a pipeline", async () => {
     fake.respond((_req, f) => f.imagesReply(2));
     const out = [];
-    for await (const frame of service({ settings: new FalImageGenSettings({ numImages: 2 }) }).runImageGen("standalone")) out.push(frame);
+    for await (const frame of service({
+      settings: new FalImageGenSettings({ numImages: 2 }),
+    }).runImageGen("standalone"))
+      out.push(frame);
     expect(out.map((f) => f.constructor.name)).toEqual(["URLImageRawFrame", "URLImageRawFrame"]);
   });
 
@@ -182,14 +232,24 @@ describe("frames", () => {
       const signal = init?.signal;
       if (!String(input).includes("/hang/") || !signal) return globalThis.fetch(input, init);
       hung.push(signal);
-      return new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason as Error), { once: true }));
+      return new Promise((_resolve, reject) =>
+        signal.addEventListener("abort", () => reject(signal.reason as Error), { once: true }),
+      );
     };
     const hangs = [`${fake.url}/hang/1.png`, `${fake.url}/hang/2.png`];
 
     // Image 0 fails (404) while images 1 and 2 are still downloading.
-    fake.respond(() => ({ body: { images: [{ url: `${fake.url}/files/missing.png` }, ...hangs.map((url) => ({ url }))] } }));
+    fake.respond(() => ({
+      body: {
+        images: [{ url: `${fake.url}/files/missing.png` }, ...hangs.map((url) => ({ url }))],
+      },
+    }));
     const out = [];
-    for await (const frame of service({ fetch: fetchFn, settings: new FalImageGenSettings({ numImages: 3 }) }).runImageGen("x")) out.push(frame);
+    for await (const frame of service({
+      fetch: fetchFn,
+      settings: new FalImageGenSettings({ numImages: 3 }),
+    }).runImageGen("x"))
+      out.push(frame);
     expect(out.map((f) => f.constructor.name)).toEqual(["ErrorFrame"]);
     expect(hung).toHaveLength(2);
     expect(hung.every((signal) => signal.aborted)).toBe(true);
@@ -201,7 +261,10 @@ describe("frames", () => {
       const body = reply.body as { images: { url: string }[] };
       return { body: { ...body, images: [...body.images, ...hangs.map((url) => ({ url }))] } };
     });
-    for await (const frame of service({ fetch: fetchFn, settings: new FalImageGenSettings({ numImages: 3 }) }).runImageGen("y")) {
+    for await (const frame of service({
+      fetch: fetchFn,
+      settings: new FalImageGenSettings({ numImages: 3 }),
+    }).runImageGen("y")) {
       expect(frame).toBeInstanceOf(URLImageRawFrame);
       break;
     }
@@ -212,7 +275,8 @@ describe("frames", () => {
   it("runImageGen yields an ErrorFrame on failure", async () => {
     fake.respond(() => ({ status: 500, body: { detail: "boom" } }));
     const out = [];
-    for await (const frame of service({ retry: { maxRetries: 0 } }).runImageGen("x")) out.push(frame);
+    for await (const frame of service({ retry: { maxRetries: 0 } }).runImageGen("x"))
+      out.push(frame);
     expect(out).toHaveLength(1);
     expect(out[0]).toBeInstanceOf(ErrorFrame);
     expect((out[0] as ErrorFrame).error).toContain("boom");
@@ -223,7 +287,10 @@ describe("settings", () => {
   it("honours the deprecated model and params options with a one-time DeprecationWarning", async () => {
     resetDeprecationWarnings();
     const warn = vi.spyOn(process, "emitWarning").mockImplementation(() => undefined);
-    const s1 = service({ model: "fal-ai/fast-lightning-sdxl", params: new FalInputParams({ numImages: 2, numInferenceSteps: 4 }) });
+    const s1 = service({
+      model: "fal-ai/fast-lightning-sdxl",
+      params: new FalInputParams({ numImages: 2, numInferenceSteps: 4 }),
+    });
     service({ model: "fal-ai/fast-sdxl" });
     const messages = warn.mock.calls.map((c) => String(c[0]));
     warn.mockRestore();
@@ -231,12 +298,18 @@ describe("settings", () => {
     expect(s1.settings.numImages).toBe(2);
     expect(s1.settings.numInferenceSteps).toBe(4);
     expect(messages.filter((m) => m.includes("`model`"))).toHaveLength(1);
-    expect(messages.some((m) => m.includes("`params`") && m.includes("FalImageGenService.Settings"))).toBe(true);
+    expect(
+      messages.some((m) => m.includes("`params`") && m.includes("FalImageGenService.Settings")),
+    ).toBe(true);
   });
 
   it("ignores params entirely when settings are also given, and settings beat model", () => {
     const warn = vi.spyOn(process, "emitWarning").mockImplementation(() => undefined);
-    const s = service({ model: "m1/a", params: new FalInputParams({ numInferenceSteps: 4 }), settings: new FalImageGenSettings({ numImages: 3, model: "fal-ai/fast-sdxl" }) });
+    const s = service({
+      model: "m1/a",
+      params: new FalInputParams({ numInferenceSteps: 4 }),
+      settings: new FalImageGenSettings({ numImages: 3, model: "fal-ai/fast-sdxl" }),
+    });
     warn.mockRestore();
     expect(s.settings.numImages).toBe(3);
     expect(s.settings.numInferenceSteps).toBe(8);
@@ -248,35 +321,48 @@ describe("settings", () => {
     ["numImages", { numImages: 0 }],
     ["numInferenceSteps", { numInferenceSteps: 2.5 }],
     ["format", { format: "gif" }],
-  ])("rejects a bad %s at construction, naming the field, the value and what is allowed", (field, bad) => {
-    let error: unknown;
-    try {
-      service({ settings: new FalImageGenSettings(bad as never) });
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(SettingsValidationError);
-    const e = error as SettingsValidationError;
-    expect(e.field).toBe(field);
-    expect(e.message).toContain(field);
-    expect(e.message).toContain(String(Object.values(bad)[0]));
-    expect(e.message).toContain("Allowed");
-  });
+  ])(
+    "rejects a bad %s at construction, naming the field, the value and what is allowed",
+    (field, bad) => {
+      let error: unknown;
+      try {
+        service({ settings: new FalImageGenSettings(bad as never) });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(SettingsValidationError);
+      const e = error as SettingsValidationError;
+      expect(e.field).toBe(field);
+      expect(e.message).toContain(field);
+      expect(e.message).toContain(String(Object.values(bad)[0]));
+      expect(e.message).toContain("Allowed");
+    },
+  );
 
   it("rejects a bad update and keeps the old settings", async () => {
     const s = service();
-    await expect(s.updateSettings(new FalImageGenSettings({ numImages: 2 }))).resolves.toEqual({ numImages: 1 });
+    await expect(s.updateSettings(new FalImageGenSettings({ numImages: 2 }))).resolves.toEqual({
+      numImages: 1,
+    });
     expect(() => FalImageGenSettings.fromMapping({ image_size: "giant" })).toThrow(/imageSize/);
-    await expect(s.updateSettings(new FalImageGenSettings({ model: "fal-ai/flux/dev", numImages: 6 }))).rejects.toThrow(/numImages/);
+    await expect(
+      s.updateSettings(new FalImageGenSettings({ model: "fal-ai/flux/dev", numImages: 6 })),
+    ).rejects.toThrow(/numImages/);
     expect(s.settings.model).toBe("fal-ai/fast-sdxl");
     expect(s.settings.numImages).toBe(2);
   });
 
   it("applies ImageGenUpdateSettingsFrame to the prompts after it, in frame order", async () => {
-    fake.respond((req, f) => f.imagesReply(Number((req.body as { num_images: number }).num_images)));
+    fake.respond((req, f) =>
+      f.imagesReply(Number((req.body as { num_images: number }).num_images)),
+    );
     const s = service({ maxConcurrency: 4 });
     const { down } = await runTest(s, {
-      framesToSend: [new TextFrame("one"), new ImageGenUpdateSettingsFrame(new FalImageGenSettings({ numImages: 2 })), new TextFrame("two")],
+      framesToSend: [
+        new TextFrame("one"),
+        new ImageGenUpdateSettingsFrame(new FalImageGenSettings({ numImages: 2 })),
+        new TextFrame("two"),
+      ],
     });
     expect(posts().map((r) => (r.body as { num_images: number }).num_images)).toEqual([1, 2]);
     expect(images(down).map((f) => f.prompt)).toEqual(["one", "two", "two"]);
@@ -286,7 +372,9 @@ describe("settings", () => {
 
   it("forwards an update aimed at another service untouched", async () => {
     const other = service({ name: "other" });
-    const frame = new ImageGenUpdateSettingsFrame(new FalImageGenSettings({ numImages: 2 }), { service: other });
+    const frame = new ImageGenUpdateSettingsFrame(new FalImageGenSettings({ numImages: 2 }), {
+      service: other,
+    });
     const { down } = await runTest(service(), { framesToSend: [frame, new TextFrame("x")] });
     expect(down[0]).toBe(frame);
     expect((posts()[0]?.body as { num_images: number }).num_images).toBe(1);
@@ -294,10 +382,15 @@ describe("settings", () => {
 
   it("turns an update the model cannot take into an ErrorFrame, keeps the old settings and keeps going", async () => {
     // flux takes at most 4 images: switching a 6-image service to flux is refused as a whole.
-    fake.respond((req, f) => f.imagesReply(Number((req.body as { num_images: number }).num_images)));
+    fake.respond((req, f) =>
+      f.imagesReply(Number((req.body as { num_images: number }).num_images)),
+    );
     const s = service({ settings: new FalImageGenSettings({ numImages: 6 }) });
     const { up, down } = await runTest(s, {
-      framesToSend: [new ImageGenUpdateSettingsFrame(new FalImageGenSettings({ model: "fal-ai/flux/dev" })), new TextFrame("x")],
+      framesToSend: [
+        new ImageGenUpdateSettingsFrame(new FalImageGenSettings({ model: "fal-ai/flux/dev" })),
+        new TextFrame("x"),
+      ],
     });
     expect(errors(up)[0]?.error).toMatch(/numImages/);
     expect(errors(up)[0]?.category).toBe("validation");
@@ -309,7 +402,13 @@ describe("settings", () => {
     const s = service({ settings: new FalImageGenSettings({ format: "jpeg" }) });
     fake.respond((_req, f) => f.imagesReply(1, { format: "jpeg" }));
     await runTest(s, {
-      framesToSend: [new TextFrame("sdxl"), new ImageGenUpdateSettingsFrame(new FalImageGenSettings({ model: "fal-ai/flux/schnell", numInferenceSteps: 4 })), new TextFrame("flux")],
+      framesToSend: [
+        new TextFrame("sdxl"),
+        new ImageGenUpdateSettingsFrame(
+          new FalImageGenSettings({ model: "fal-ai/flux/schnell", numInferenceSteps: 4 }),
+        ),
+        new TextFrame("flux"),
+      ],
     });
     const [sdxl, flux] = posts();
     expect(sdxl?.path).toBe("/run/fal-ai/fast-sdxl");
@@ -324,43 +423,104 @@ describe("settings", () => {
 describe("failures become upstream ErrorFrames and the pipeline keeps running", () => {
   type Failing = (req: RecordedRequest, f: FakeFal) => FakeReply | Promise<FakeReply>;
   const cases: [string, Failing, RegExp, string][] = [
-    ["a 422 with field errors", () => ({ status: 422, body: { detail: [{ loc: ["body", "num_images"], msg: "Input should be less than or equal to 8", type: "less_than_equal" }] } }), /422.*num_images/, "validation"],
-    ["a 401", () => ({ status: 401, body: { detail: "Unauthorized" } }), /401.*Unauthorized/, "authentication"],
+    [
+      "a 422 with field errors",
+      () => ({
+        status: 422,
+        body: {
+          detail: [
+            {
+              loc: ["body", "num_images"],
+              msg: "Input should be less than or equal to 8",
+              type: "less_than_equal",
+            },
+          ],
+        },
+      }),
+      /422.*num_images/,
+      "validation",
+    ],
+    [
+      "a 401",
+      () => ({ status: 401, body: { detail: "Unauthorized" } }),
+      /401.*Unauthorized/,
+      "authentication",
+    ],
     ["a 500", () => ({ status: 500, body: { detail: "Internal Server Error" } }), /500/, "server"],
     ["missing images", () => ({ body: { seed: 1 } }), /no "images"/, "server"],
     ["an empty images list", () => ({ body: { images: [] } }), /no images/, "server"],
     ["invalid JSON", () => ({ body: "{not json" }), /not JSON/, "server"],
-    ["a download that 404s", (_r, f) => ({ body: { images: [{ url: `${f.url}/files/missing.png` }] } }), /HTTP 404/, "validation"],
-    ["a download that is not an image", (_r, f) => ({ body: { images: [{ url: f.addFile("page.html", new TextEncoder().encode("<html>"), "text/html") }] } }), /not an image/, "server"],
-    ["a download labelled as an image that is not one", (_r, f) => ({ body: { images: [{ url: f.addFile("fake.png", new TextEncoder().encode("hello"), "image/png") }] } }), /not an image/, "server"],
+    [
+      "a download that 404s",
+      (_r, f) => ({ body: { images: [{ url: `${f.url}/files/missing.png` }] } }),
+      /HTTP 404/,
+      "validation",
+    ],
+    [
+      "a download that is not an image",
+      (_r, f) => ({
+        body: {
+          images: [
+            { url: f.addFile("page.html", new TextEncoder().encode("<html>"), "text/html") },
+          ],
+        },
+      }),
+      /not an image/,
+      "server",
+    ],
+    [
+      "a download labelled as an image that is not one",
+      (_r, f) => ({
+        body: {
+          images: [{ url: f.addFile("fake.png", new TextEncoder().encode("hello"), "image/png") }],
+        },
+      }),
+      /not an image/,
+      "server",
+    ],
   ];
 
   it.each(cases)("%s", async (_name, failing, message, category) => {
     let postCount = 0;
     // The first prompt fails; the second must still get its image.
     fake.respond((req, f) => (++postCount === 1 ? failing(req, f) : f.imagesReply(1)));
-    const { up, down } = await runTest(service({ retry: { maxRetries: 0 }, maxConcurrency: 1 }), { framesToSend: [new TextFrame("bad"), new TextFrame("good")] });
+    const { up, down } = await runTest(service({ retry: { maxRetries: 0 }, maxConcurrency: 1 }), {
+      framesToSend: [new TextFrame("bad"), new TextFrame("good")],
+    });
     const [error] = errors(up);
     expect(errors(up)).toHaveLength(1);
     expect(error?.error).toMatch(message);
     expect(error?.category).toBe(category);
     expect(error?.prompt).toBe("bad");
-    expect(down.filter((f) => f instanceof TextFrame).map((f) => (f as TextFrame).text)).toEqual(["bad", "good"]);
+    expect(down.filter((f) => f instanceof TextFrame).map((f) => (f as TextFrame).text)).toEqual([
+      "bad",
+      "good",
+    ]);
     expect(images(down).map((f) => f.prompt)).toEqual(["good"]);
   });
 
   it("an ErrorFrame names the TextFrame it answers, so identical prompts are told apart", async () => {
     let postCount = 0;
-    fake.respond(async (_req, f) => (++postCount === 1 ? { ...(await f.imagesReply(1)), delayMs: 100 } : { status: 500, body: { detail: "second one failed" } }));
+    fake.respond(async (_req, f) =>
+      ++postCount === 1
+        ? { ...(await f.imagesReply(1)), delayMs: 100 }
+        : { status: 500, body: { detail: "second one failed" } },
+    );
     const first = new TextFrame("same");
     const second = new TextFrame("same");
-    const { up, down } = await runTest(service({ retry: { maxRetries: 0 }, maxConcurrency: 2 }), { framesToSend: [first, second] });
+    const { up, down } = await runTest(service({ retry: { maxRetries: 0 }, maxConcurrency: 2 }), {
+      framesToSend: [first, second],
+    });
     expect(images(down)).toHaveLength(1);
     expect(errors(up).map((e) => [e.prompt, e.promptId])).toEqual([["same", second.id]]);
   });
 
   it("a network error (nothing listening) becomes a network ErrorFrame", async () => {
-    const s = new FalImageGenService({ key: KEY, baseUrl: "http://127.0.0.1:9", retry: { maxRetries: 0 } });
+    const s = new FalImageGenService({
+      key: KEY,
+      baseUrl: "http://127.0.0.1:9",
+      retry: { maxRetries: 0 },
+    });
     const { up } = await runTest(s, { framesToSend: [new TextFrame("x")] });
     expect(errors(up)[0]?.category).toBe("network");
   });
@@ -375,18 +535,32 @@ describe("failures become upstream ErrorFrames and the pipeline keeps running", 
   });
 
   it("never lets the key reach an ErrorFrame, even when the server echoes it", async () => {
-    fake.respond((req) => ({ status: 400, body: { detail: `bad auth header: ${String(req.headers.authorization)}` } }));
+    fake.respond((req) => ({
+      status: 400,
+      body: { detail: `bad auth header: ${String(req.headers.authorization)}` },
+    }));
     const { up } = await runTest(service(), { framesToSend: [new TextFrame("x")] });
     const [error] = errors(up);
     expect(error?.error).toContain("[REDACTED]");
-    expect(JSON.stringify({ e: error?.error, c: String(error?.cause), d: (error?.cause as { detail?: unknown })?.detail })).not.toContain(KEY);
+    expect(
+      JSON.stringify({
+        e: error?.error,
+        c: String(error?.cause),
+        d: (error?.cause as { detail?: unknown })?.detail,
+      }),
+    ).not.toContain(KEY);
   });
 
   it("never lets the key reach an ErrorFrame when the server echoes it as a JSON object key", async () => {
-    fake.respond((req) => ({ status: 400, body: { detail: { [String(req.headers.authorization)]: "not accepted" } } }));
+    fake.respond((req) => ({
+      status: 400,
+      body: { detail: { [String(req.headers.authorization)]: "not accepted" } },
+    }));
     const { up } = await runTest(service(), { framesToSend: [new TextFrame("x")] });
     const [error] = errors(up);
     expect(error?.error).toContain("[REDACTED]");
-    expect(JSON.stringify({ e: error?.error, d: (error?.cause as { detail?: unknown })?.detail })).not.toContain(KEY);
+    expect(
+      JSON.stringify({ e: error?.error, d: (error?.cause as { detail?: unknown })?.detail }),
+    ).not.toContain(KEY);
   });
 });

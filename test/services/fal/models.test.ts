@@ -37,7 +37,10 @@ describe("FAL_MODELS", () => {
       "fal-ai/flux/schnell",
     ]);
     const summary = Object.fromEntries(
-      Object.values(FAL_MODELS).map((m) => [m.id, [m.formatField, m.maxSteps, m.maxImages, m.stepsAsString, m.supports.expandPrompt]]),
+      Object.values(FAL_MODELS).map((m) => [
+        m.id,
+        [m.formatField, m.maxSteps, m.maxImages, m.stepsAsString, m.supports.expandPrompt],
+      ]),
     );
     expect(summary).toEqual({
       "fal-ai/fast-sdxl": ["format", 50, 8, undefined, true],
@@ -79,7 +82,13 @@ describe("buildFalArguments", () => {
   it("fal-ai/fast-sdxl with a seed and custom size", () => {
     const body = buildFalArguments(
       "fal-ai/fast-sdxl",
-      store({ seed: 42, imageSize: { width: 640, height: 480 }, numImages: 2, format: "jpeg", expandPrompt: true }),
+      store({
+        seed: 42,
+        imageSize: { width: 640, height: 480 },
+        numImages: 2,
+        format: "jpeg",
+        expandPrompt: true,
+      }),
       "a dog",
     );
     expect(body).toEqual({
@@ -106,7 +115,13 @@ describe("buildFalArguments", () => {
   });
 
   it("fal-ai/fast-lightning-sdxl: steps as a string", () => {
-    expect(buildFalArguments("fal-ai/fast-lightning-sdxl", store({ model: "fal-ai/fast-lightning-sdxl" }), "p")).toEqual({
+    expect(
+      buildFalArguments(
+        "fal-ai/fast-lightning-sdxl",
+        store({ model: "fal-ai/fast-lightning-sdxl" }),
+        "p",
+      ),
+    ).toEqual({
       prompt: "p",
       num_inference_steps: "8",
       num_images: 1,
@@ -116,23 +131,31 @@ describe("buildFalArguments", () => {
       format: "png",
     });
     for (const n of [1, 2, 4]) {
-      expect(buildFalArguments("fal-ai/fast-lightning-sdxl", store({ numInferenceSteps: n }), "p").num_inference_steps).toBe(
-        String(n),
-      );
+      expect(
+        buildFalArguments("fal-ai/fast-lightning-sdxl", store({ numInferenceSteps: n }), "p")
+          .num_inference_steps,
+      ).toBe(String(n));
     }
   });
 
-  it.each([3, 5, 12])("fal-ai/fast-lightning-sdxl rejects %d steps, naming the field and listing allowed", (n) => {
-    const e = catchValidation(() => buildFalArguments("fal-ai/fast-lightning-sdxl", store({ numInferenceSteps: n }), "p"));
-    expect(e.field).toBe("numInferenceSteps");
-    expect(e.value).toBe(n);
-    expect(e.message).toContain(`"numInferenceSteps": ${n}.`);
-    expect(e.message).toContain("1, 2, 4, 8");
-    expect(e.message).toContain("fal-ai/fast-lightning-sdxl");
-  });
+  it.each([3, 5, 12])(
+    "fal-ai/fast-lightning-sdxl rejects %d steps, naming the field and listing allowed",
+    (n) => {
+      const e = catchValidation(() =>
+        buildFalArguments("fal-ai/fast-lightning-sdxl", store({ numInferenceSteps: n }), "p"),
+      );
+      expect(e.field).toBe("numInferenceSteps");
+      expect(e.value).toBe(n);
+      expect(e.message).toContain(`"numInferenceSteps": ${n}.`);
+      expect(e.message).toContain("1, 2, 4, 8");
+      expect(e.message).toContain("fal-ai/fast-lightning-sdxl");
+    },
+  );
 
   it("fal-ai/flux/dev: output_format, no expand_prompt", () => {
-    expect(buildFalArguments("fal-ai/flux/dev", store({ model: "fal-ai/flux/dev", seed: 9 }), "p")).toEqual({
+    expect(
+      buildFalArguments("fal-ai/flux/dev", store({ model: "fal-ai/flux/dev", seed: 9 }), "p"),
+    ).toEqual({
       prompt: "p",
       num_inference_steps: 8,
       num_images: 1,
@@ -144,7 +167,13 @@ describe("buildFalArguments", () => {
   });
 
   it("fal-ai/flux/schnell: output_format, no expand_prompt, steps up to 12", () => {
-    expect(buildFalArguments("fal-ai/flux/schnell", store({ numInferenceSteps: 12, format: "jpeg", numImages: 4 }), "p")).toEqual({
+    expect(
+      buildFalArguments(
+        "fal-ai/flux/schnell",
+        store({ numInferenceSteps: 12, format: "jpeg", numImages: 4 }),
+        "p",
+      ),
+    ).toEqual({
       prompt: "p",
       num_inference_steps: 12,
       num_images: 4,
@@ -155,22 +184,32 @@ describe("buildFalArguments", () => {
   });
 
   it("flux/schnell rejects 13 steps; flux/dev accepts 50", () => {
-    const e = catchValidation(() => buildFalArguments("fal-ai/flux/schnell", store({ numInferenceSteps: 13 }), "p"));
+    const e = catchValidation(() =>
+      buildFalArguments("fal-ai/flux/schnell", store({ numInferenceSteps: 13 }), "p"),
+    );
     expect(e.field).toBe("numInferenceSteps");
     expect(e.message).toContain("1..12");
     expect(e.message).toContain("fal-ai/flux/schnell");
-    expect(buildFalArguments("fal-ai/flux/dev", store({ numInferenceSteps: 50 }), "p").num_inference_steps).toBe(50);
+    expect(
+      buildFalArguments("fal-ai/flux/dev", store({ numInferenceSteps: 50 }), "p")
+        .num_inference_steps,
+    ).toBe(50);
   });
 
-  it.each(["fal-ai/flux/dev", "fal-ai/flux/schnell"])("%s rejects 5 images and expandPrompt true", (model) => {
-    const e = catchValidation(() => buildFalArguments(model, store({ numImages: 5 }), "p"));
-    expect(e.field).toBe("numImages");
-    expect(e.value).toBe(5);
-    expect(e.message).toContain("1..4");
-    const e2 = catchValidation(() => buildFalArguments(model, store({ expandPrompt: true }), "p"));
-    expect(e2.field).toBe("expandPrompt");
-    expect(e2.message).toContain(model);
-  });
+  it.each(["fal-ai/flux/dev", "fal-ai/flux/schnell"])(
+    "%s rejects 5 images and expandPrompt true",
+    (model) => {
+      const e = catchValidation(() => buildFalArguments(model, store({ numImages: 5 }), "p"));
+      expect(e.field).toBe("numImages");
+      expect(e.value).toBe(5);
+      expect(e.message).toContain("1..4");
+      const e2 = catchValidation(() =>
+        buildFalArguments(model, store({ expandPrompt: true }), "p"),
+      );
+      expect(e2.field).toBe("expandPrompt");
+      expect(e2.message).toContain(model);
+    },
+  );
 
   it("fast-sdxl accepts 8 images", () => {
     expect(buildFalArguments("fal-ai/fast-sdxl", store({ numImages: 8 }), "p").num_images).toBe(8);
@@ -178,7 +217,10 @@ describe("buildFalArguments", () => {
 
   it("NOT_GIVEN fields are left out for known models", () => {
     const partial = new FalImageGenSettings({ numImages: 2 });
-    expect(buildFalArguments("fal-ai/flux/dev", partial, "p")).toEqual({ prompt: "p", num_images: 2 });
+    expect(buildFalArguments("fal-ai/flux/dev", partial, "p")).toEqual({
+      prompt: "p",
+      num_images: 2,
+    });
   });
 
   it("generic model: given settings in snake_case, format as `format`, no model, no null seed", () => {
@@ -191,7 +233,13 @@ describe("buildFalArguments", () => {
       enable_safety_checker: true,
       format: "png",
     });
-    expect(buildFalArguments("acme/my-model", new FalImageGenSettings({ seed: 5, imageSize: "square" }), "p")).toEqual({
+    expect(
+      buildFalArguments(
+        "acme/my-model",
+        new FalImageGenSettings({ seed: 5, imageSize: "square" }),
+        "p",
+      ),
+    ).toEqual({
       prompt: "p",
       seed: 5,
       image_size: "square",
@@ -199,7 +247,11 @@ describe("buildFalArguments", () => {
   });
 
   it("generic model: no per-model limits (20 steps, 8 images)", () => {
-    const body = buildFalArguments("acme/x", store({ numInferenceSteps: 20, numImages: 8, expandPrompt: true }), "p");
+    const body = buildFalArguments(
+      "acme/x",
+      store({ numInferenceSteps: 20, numImages: 8, expandPrompt: true }),
+      "p",
+    );
     expect(body.num_inference_steps).toBe(20);
     expect(body.num_images).toBe(8);
     expect(body.expand_prompt).toBe(true);
@@ -207,7 +259,13 @@ describe("buildFalArguments", () => {
 
   it("extra is forwarded and merged last (extra wins)", () => {
     const s = store();
-    s.applyUpdate(FalImageGenSettings.fromMapping({ negative_prompt: "blurry", guidance_scale: 5, format: "jpeg" }));
+    s.applyUpdate(
+      FalImageGenSettings.fromMapping({
+        negative_prompt: "blurry",
+        guidance_scale: 5,
+        format: "jpeg",
+      }),
+    );
     s.extra.num_images = 3; // escape hatch overrides the mapped field
     expect(buildFalArguments("fal-ai/fast-sdxl", s, "p")).toEqual({
       prompt: "p",
@@ -220,14 +278,26 @@ describe("buildFalArguments", () => {
       negative_prompt: "blurry",
       guidance_scale: 5,
     });
-    expect(buildFalArguments("acme/x", new FalImageGenSettings({ extra: { acceleration: "high", skip: NOT_GIVEN } }), "p")).toEqual({
+    expect(
+      buildFalArguments(
+        "acme/x",
+        new FalImageGenSettings({ extra: { acceleration: "high", skip: NOT_GIVEN } }),
+        "p",
+      ),
+    ).toEqual({
       prompt: "p",
       acceleration: "high",
     });
   });
 
   it("extra cannot replace the prompt", () => {
-    const e = catchValidation(() => buildFalArguments("fal-ai/fast-sdxl", new FalImageGenSettings({ extra: { prompt: "x" } }), "p"));
+    const e = catchValidation(() =>
+      buildFalArguments(
+        "fal-ai/fast-sdxl",
+        new FalImageGenSettings({ extra: { prompt: "x" } }),
+        "p",
+      ),
+    );
     expect(e.field).toBe("extra.prompt");
   });
 
@@ -255,7 +325,9 @@ describe("validateSettingsForModel", () => {
 
   it("uses the default model when model is NOT_GIVEN", () => {
     // fast-sdxl takes expandPrompt; flux would not.
-    expect(() => validateSettingsForModel(new FalImageGenSettings({ expandPrompt: true }))).not.toThrow();
+    expect(() =>
+      validateSettingsForModel(new FalImageGenSettings({ expandPrompt: true })),
+    ).not.toThrow();
   });
 
   it("rejects an unparseable model id", () => {
@@ -265,14 +337,24 @@ describe("validateSettingsForModel", () => {
   });
 
   it("rejects an extra prompt", () => {
-    expect(() => validateSettingsForModel(new FalImageGenSettings({ extra: { prompt: "x" } }))).toThrow(/extra\.prompt/);
+    expect(() =>
+      validateSettingsForModel(new FalImageGenSettings({ extra: { prompt: "x" } })),
+    ).toThrow(/extra\.prompt/);
   });
 });
 
 describe("cacheKeyFor", () => {
   it("is independent of key order, at every level", () => {
-    const a = cacheKeyFor("fal-ai/fast-sdxl", { prompt: "p", image_size: { width: 1, height: 2 }, num_images: 1 });
-    const b = cacheKeyFor("fal-ai/fast-sdxl", { num_images: 1, image_size: { height: 2, width: 1 }, prompt: "p" });
+    const a = cacheKeyFor("fal-ai/fast-sdxl", {
+      prompt: "p",
+      image_size: { width: 1, height: 2 },
+      num_images: 1,
+    });
+    const b = cacheKeyFor("fal-ai/fast-sdxl", {
+      num_images: 1,
+      image_size: { height: 2, width: 1 },
+      prompt: "p",
+    });
     expect(a).toBe(b);
   });
 
@@ -284,7 +366,9 @@ describe("cacheKeyFor", () => {
   });
 
   it("is JSON with sorted keys", () => {
-    expect(cacheKeyFor("a/b", { z: 1, a: [{ d: 1, c: 2 }] })).toBe('{"body":{"a":[{"c":2,"d":1}],"z":1},"model":"a/b"}');
+    expect(cacheKeyFor("a/b", { z: 1, a: [{ d: 1, c: 2 }] })).toBe(
+      '{"body":{"a":[{"c":2,"d":1}],"z":1},"model":"a/b"}',
+    );
     expect(stableStringify({ b: 1, a: NOT_GIVEN, c: undefined })).toBe('{"b":1}');
   });
 
@@ -299,13 +383,61 @@ describe("cacheKeyFor", () => {
 
 describe("parseModelId", () => {
   it.each([
-    ["fal-ai/fast-sdxl", "fal-ai", "fast-sdxl", undefined, undefined, "fal-ai/fast-sdxl", "fal-ai/fast-sdxl"],
-    ["fal-ai/fast-lightning-sdxl", "fal-ai", "fast-lightning-sdxl", undefined, undefined, "fal-ai/fast-lightning-sdxl", "fal-ai/fast-lightning-sdxl"],
+    [
+      "fal-ai/fast-sdxl",
+      "fal-ai",
+      "fast-sdxl",
+      undefined,
+      undefined,
+      "fal-ai/fast-sdxl",
+      "fal-ai/fast-sdxl",
+    ],
+    [
+      "fal-ai/fast-lightning-sdxl",
+      "fal-ai",
+      "fast-lightning-sdxl",
+      undefined,
+      undefined,
+      "fal-ai/fast-lightning-sdxl",
+      "fal-ai/fast-lightning-sdxl",
+    ],
     ["fal-ai/flux/dev", "fal-ai", "flux", "dev", undefined, "fal-ai/flux/dev", "fal-ai/flux"],
-    ["fal-ai/flux/schnell", "fal-ai", "flux", "schnell", undefined, "fal-ai/flux/schnell", "fal-ai/flux"],
-    ["workflows/acme/wf/x", "acme", "wf", "x", "workflows", "workflows/acme/wf/x", "workflows/acme/wf"],
-    ["comfy/acme/graph", "acme", "graph", undefined, "comfy", "comfy/acme/graph", "comfy/acme/graph"],
-    ["fal-ai/fast-sdxl/image-to-image/v2", "fal-ai", "fast-sdxl", "image-to-image/v2", undefined, "fal-ai/fast-sdxl/image-to-image/v2", "fal-ai/fast-sdxl"],
+    [
+      "fal-ai/flux/schnell",
+      "fal-ai",
+      "flux",
+      "schnell",
+      undefined,
+      "fal-ai/flux/schnell",
+      "fal-ai/flux",
+    ],
+    [
+      "workflows/acme/wf/x",
+      "acme",
+      "wf",
+      "x",
+      "workflows",
+      "workflows/acme/wf/x",
+      "workflows/acme/wf",
+    ],
+    [
+      "comfy/acme/graph",
+      "acme",
+      "graph",
+      undefined,
+      "comfy",
+      "comfy/acme/graph",
+      "comfy/acme/graph",
+    ],
+    [
+      "fal-ai/fast-sdxl/image-to-image/v2",
+      "fal-ai",
+      "fast-sdxl",
+      "image-to-image/v2",
+      undefined,
+      "fal-ai/fast-sdxl/image-to-image/v2",
+      "fal-ai/fast-sdxl",
+    ],
     ["12345-my-app", "12345", "my-app", undefined, undefined, "12345/my-app", "12345/my-app"],
   ])("%s", (id, owner, alias, path, namespace, submitPath, requestsPrefix) => {
     expect(parseModelId(id)).toEqual({ owner, alias, path, namespace, submitPath, requestsPrefix });

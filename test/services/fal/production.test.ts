@@ -8,8 +8,15 @@ import { CancelFrame, InterruptionFrame } from "../../../src/frames/lifecycle.js
 import { MetricsFrame } from "../../../src/frames/metrics.js";
 import { ImageGenProgressFrame } from "../../../src/frames/progress.js";
 import { TextFrame } from "../../../src/frames/text.js";
-import { startLocalFalServer, type LocalFalServer, type LocalFalServerOptions } from "../../../src/local-fal/index.js";
-import { FalImageGenService, type FalImageGenServiceOptions } from "../../../src/services/fal/image.js";
+import {
+  startLocalFalServer,
+  type LocalFalServer,
+  type LocalFalServerOptions,
+} from "../../../src/local-fal/index.js";
+import {
+  FalImageGenService,
+  type FalImageGenServiceOptions,
+} from "../../../src/services/fal/image.js";
 import { FalImageGenSettings } from "../../../src/services/fal/settings.js";
 import { runTest, SleepFrame } from "../../helpers/run-test.js";
 
@@ -21,7 +28,10 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function setup(serverOptions: LocalFalServerOptions = {}, serviceOptions: FalImageGenServiceOptions = {}): Promise<{ server: LocalFalServer; service: FalImageGenService }> {
+async function setup(
+  serverOptions: LocalFalServerOptions = {},
+  serviceOptions: FalImageGenServiceOptions = {},
+): Promise<{ server: LocalFalServer; service: FalImageGenService }> {
   server = await startLocalFalServer({ requiredKey: KEY, ...serverOptions });
   const service = new FalImageGenService({
     key: KEY,
@@ -33,18 +43,30 @@ async function setup(serverOptions: LocalFalServerOptions = {}, serviceOptions: 
   return { server, service };
 }
 
-const images = (frames: Frame[]): URLImageRawFrame[] => frames.filter((f): f is URLImageRawFrame => f instanceof URLImageRawFrame);
-const errorsOf = (frames: Frame[]): ErrorFrame[] => frames.filter((f): f is ErrorFrame => f instanceof ErrorFrame);
-const progress = (frames: Frame[]): ImageGenProgressFrame[] => frames.filter((f): f is ImageGenProgressFrame => f instanceof ImageGenProgressFrame);
-const prompts = (n: number): TextFrame[] => Array.from({ length: n }, (_, i) => new TextFrame(`scene ${i + 1}`));
-const count = (s: LocalFalServer, op: string): number => s.requests().filter((r) => r.operation === op).length;
+const images = (frames: Frame[]): URLImageRawFrame[] =>
+  frames.filter((f): f is URLImageRawFrame => f instanceof URLImageRawFrame);
+const errorsOf = (frames: Frame[]): ErrorFrame[] =>
+  frames.filter((f): f is ErrorFrame => f instanceof ErrorFrame);
+const progress = (frames: Frame[]): ImageGenProgressFrame[] =>
+  frames.filter((f): f is ImageGenProgressFrame => f instanceof ImageGenProgressFrame);
+const prompts = (n: number): TextFrame[] =>
+  Array.from({ length: n }, (_, i) => new TextFrame(`scene ${i + 1}`));
+const count = (s: LocalFalServer, op: string): number =>
+  s.requests().filter((r) => r.operation === op).length;
 
 describe("concurrency with ordered output", () => {
   it("keeps prompt order while a slow first prompt is overtaken in flight", async () => {
-    const { service } = await setup({ workers: 4, faults: [{ operation: "run", delayMs: 400, times: 1 }] }, { maxConcurrency: 3 });
+    const { service } = await setup(
+      { workers: 4, faults: [{ operation: "run", delayMs: 400, times: 1 }] },
+      { maxConcurrency: 3 },
+    );
     const { down } = await runTest(service, { framesToSend: prompts(3) });
     const ordered = down.filter((f) => f instanceof TextFrame || f instanceof URLImageRawFrame);
-    expect(ordered.map((f) => (f instanceof TextFrame ? `text:${f.text}` : `image:${(f as URLImageRawFrame).prompt}`))).toEqual([
+    expect(
+      ordered.map((f) =>
+        f instanceof TextFrame ? `text:${f.text}` : `image:${(f as URLImageRawFrame).prompt}`,
+      ),
+    ).toEqual([
       "text:scene 1",
       "image:scene 1",
       "text:scene 2",
@@ -53,39 +75,62 @@ describe("concurrency with ordered output", () => {
       "image:scene 3",
     ]);
     // Progress frames travel at once, so they show the real completion order: 2 and 3 finished before 1.
-    const completed = progress(down).filter((p) => p.stage === "completed").map((p) => p.prompt);
+    const completed = progress(down)
+      .filter((p) => p.stage === "completed")
+      .map((p) => p.prompt);
     expect(completed.indexOf("scene 2")).toBeLessThan(completed.indexOf("scene 1"));
     expect(completed.indexOf("scene 3")).toBeLessThan(completed.indexOf("scene 1"));
   });
 
   it("with maxConcurrency 1 generates strictly one prompt at a time", async () => {
-    const { service } = await setup({ workers: 4, faults: [{ operation: "run", delayMs: 200, times: 1 }] }, { maxConcurrency: 1 });
+    const { service } = await setup(
+      { workers: 4, faults: [{ operation: "run", delayMs: 200, times: 1 }] },
+      { maxConcurrency: 1 },
+    );
     const { down } = await runTest(service, { framesToSend: prompts(3) });
-    expect(progress(down).filter((p) => p.stage === "completed").map((p) => p.prompt)).toEqual(["scene 1", "scene 2", "scene 3"]);
+    expect(
+      progress(down)
+        .filter((p) => p.stage === "completed")
+        .map((p) => p.prompt),
+    ).toEqual(["scene 1", "scene 2", "scene 3"]);
   });
 
   it("rejects a bad maxConcurrency with a typed error", () => {
-    expect(() => new FalImageGenService({ maxConcurrency: 0 })).toThrow(/maxConcurrency.*0.*1 to 64/);
+    expect(() => new FalImageGenService({ maxConcurrency: 0 })).toThrow(
+      /maxConcurrency.*0.*1 to 64/,
+    );
   });
 });
 
 describe("queue mode", () => {
-  it.each(["stream", "poll"] as const)("reports queue positions and in-progress logs (%s)", async (statusMode) => {
-    const { server: s, service } = await setup({ workers: 1, inferenceMs: 150 }, { mode: "queue", statusMode, pollIntervalMs: 20, maxConcurrency: 3 });
-    const { down } = await runTest(service, { framesToSend: prompts(3) });
-    expect(images(down).map((f) => f.prompt)).toEqual(["scene 1", "scene 2", "scene 3"]);
-    const third = progress(down).filter((p) => p.prompt === "scene 3");
-    expect(third.some((p) => p.stage === "in_queue" && (p.queuePosition ?? 0) >= 1)).toBe(true);
-    const inProgress = progress(down).filter((p) => p.stage === "in_progress");
-    expect(inProgress.flatMap((p) => p.logs).length).toBeGreaterThan(0);
-    expect(inProgress.every((p) => typeof p.requestId === "string")).toBe(true);
-    expect(count(s, "submit")).toBe(3);
-    expect(count(s, statusMode === "stream" ? "stream" : "status")).toBeGreaterThanOrEqual(3);
-    if (statusMode === "poll") expect(count(s, "stream")).toBe(0);
-  });
+  it.each(["stream", "poll"] as const)(
+    "reports queue positions and in-progress logs (%s)",
+    async (statusMode) => {
+      const { server: s, service } = await setup(
+        { workers: 1, inferenceMs: 150 },
+        { mode: "queue", statusMode, pollIntervalMs: 20, maxConcurrency: 3 },
+      );
+      const { down } = await runTest(service, { framesToSend: prompts(3) });
+      expect(images(down).map((f) => f.prompt)).toEqual(["scene 1", "scene 2", "scene 3"]);
+      const third = progress(down).filter((p) => p.prompt === "scene 3");
+      expect(third.some((p) => p.stage === "in_queue" && (p.queuePosition ?? 0) >= 1)).toBe(true);
+      const inProgress = progress(down).filter((p) => p.stage === "in_progress");
+      expect(inProgress.flatMap((p) => p.logs).length).toBeGreaterThan(0);
+      expect(inProgress.every((p) => typeof p.requestId === "string")).toBe(true);
+      expect(count(s, "submit")).toBe(3);
+      expect(count(s, statusMode === "stream" ? "stream" : "status")).toBeGreaterThanOrEqual(3);
+      if (statusMode === "poll") expect(count(s, "stream")).toBe(0);
+    },
+  );
 
   it("falls back to polling when the status stream fails", async () => {
-    const { server: s, service } = await setup({ inferenceMs: 50, faults: [{ operation: "stream", status: 404, body: { detail: "no streams here" } }] }, { mode: "queue", pollIntervalMs: 20 });
+    const { server: s, service } = await setup(
+      {
+        inferenceMs: 50,
+        faults: [{ operation: "stream", status: 404, body: { detail: "no streams here" } }],
+      },
+      { mode: "queue", pollIntervalMs: 20 },
+    );
     const { down, up } = await runTest(service, { framesToSend: prompts(1) });
     expect(errorsOf(up)).toEqual([]);
     expect(images(down)).toHaveLength(1);
@@ -93,7 +138,10 @@ describe("queue mode", () => {
   });
 
   it("passes fal_webhook and the start timeout through", async () => {
-    const { server: s, service } = await setup({}, { mode: "queue", webhookUrl: "http://127.0.0.1:9/hook", startTimeoutSeconds: 30 });
+    const { server: s, service } = await setup(
+      {},
+      { mode: "queue", webhookUrl: "http://127.0.0.1:9/hook", startTimeoutSeconds: 30 },
+    );
     await runTest(service, { framesToSend: prompts(1) });
     const submit = s.requests().find((r) => r.operation === "submit");
     expect(submit?.query.fal_webhook).toBe("http://127.0.0.1:9/hook");
@@ -101,7 +149,10 @@ describe("queue mode", () => {
   });
 
   it("fal's start timeout (x-fal-request-timeout) expiring becomes a timeout ErrorFrame, not retried", async () => {
-    const { server: s, service } = await setup({ workers: 1, inferenceMs: 2_600 }, { mode: "queue", startTimeoutSeconds: 1.5, maxConcurrency: 2 });
+    const { server: s, service } = await setup(
+      { workers: 1, inferenceMs: 2_600 },
+      { mode: "queue", startTimeoutSeconds: 1.5, maxConcurrency: 2 },
+    );
     const { up, down } = await runTest(service, { framesToSend: prompts(2) });
     // The first prompt holds the only worker; the second cannot start within 1.5 s.
     expect(images(down).map((f) => f.prompt)).toEqual(["scene 1"]);
@@ -111,7 +162,10 @@ describe("queue mode", () => {
   });
 
   it("never re-submits a queue request: a failed result is retried, the submit is not", async () => {
-    const { server: s, service } = await setup({ faults: [{ operation: "result", status: 503, times: 1 }] }, { mode: "queue", statusMode: "poll", pollIntervalMs: 10 });
+    const { server: s, service } = await setup(
+      { faults: [{ operation: "result", status: 503, times: 1 }] },
+      { mode: "queue", statusMode: "poll", pollIntervalMs: 10 },
+    );
     const { down } = await runTest(service, { framesToSend: prompts(1) });
     expect(images(down)).toHaveLength(1);
     expect(count(s, "submit")).toBe(1);
@@ -119,21 +173,32 @@ describe("queue mode", () => {
   });
 
   it("re-sends a submit refused with 429 or 503, but not one answered 502/504 (a gateway may have queued it)", async () => {
-    const { server: s, service } = await setup({ faults: [{ operation: "submit", status: 503, times: 1 }] }, { mode: "queue", statusMode: "poll", pollIntervalMs: 10 });
+    const { server: s, service } = await setup(
+      { faults: [{ operation: "submit", status: 503, times: 1 }] },
+      { mode: "queue", statusMode: "poll", pollIntervalMs: 10 },
+    );
     const { down } = await runTest(service, { framesToSend: prompts(1) });
     expect(images(down)).toHaveLength(1);
     expect(count(s, "submit")).toBe(2);
 
     s.clearRequests();
     s.setFaults([{ operation: "submit", status: 502, times: 1 }]);
-    const again = new FalImageGenService({ key: KEY, baseUrl: s.url, mode: "queue", retry: { baseDelayMs: 10 } });
+    const again = new FalImageGenService({
+      key: KEY,
+      baseUrl: s.url,
+      mode: "queue",
+      retry: { baseDelayMs: 10 },
+    });
     const { up } = await runTest(again, { framesToSend: prompts(1) });
     expect(errorsOf(up)[0]?.error).toMatch(/submit failed with HTTP 502/);
     expect(count(s, "submit")).toBe(1);
   });
 
   it("does not re-send a submit whose connection dropped (fal may have accepted it)", async () => {
-    const { server: s, service } = await setup({ faults: [{ operation: "submit", resetConnection: true, times: 1 }] }, { mode: "queue" });
+    const { server: s, service } = await setup(
+      { faults: [{ operation: "submit", resetConnection: true, times: 1 }] },
+      { mode: "queue" },
+    );
     const { up } = await runTest(service, { framesToSend: prompts(1) });
     expect(errorsOf(up)[0]?.category).toBe("network");
     expect(count(s, "submit")).toBe(1);
@@ -142,23 +207,39 @@ describe("queue mode", () => {
 
 describe("cancellation", () => {
   it("an interruption aborts in-flight queue requests, reaches fal's cancel route and drops their frames", async () => {
-    const { server: s, service } = await setup({ workers: 2, inferenceMs: 3_000 }, { mode: "queue", maxConcurrency: 2 });
+    const { server: s, service } = await setup(
+      { workers: 2, inferenceMs: 3_000 },
+      { mode: "queue", maxConcurrency: 2 },
+    );
     const started = Date.now();
     const { down, up } = await runTest(service, {
-      framesToSend: [...prompts(2), new SleepFrame(300), new InterruptionFrame(), new SleepFrame(100)],
+      framesToSend: [
+        ...prompts(2),
+        new SleepFrame(300),
+        new InterruptionFrame(),
+        new SleepFrame(100),
+      ],
     });
     expect(Date.now() - started).toBeLessThan(2_500); // nobody waited for the 3 s inference
     expect(images(down)).toEqual([]);
     expect(errorsOf(up)).toEqual([]); // an interruption is not an error
     await expect.poll(() => s.stats().cancelsReceived, { timeout: 2_000 }).toBe(2);
-    const cancelled = progress(down).filter((p) => p.stage === "cancelled").map((p) => p.prompt);
+    const cancelled = progress(down)
+      .filter((p) => p.stage === "cancelled")
+      .map((p) => p.prompt);
     expect(cancelled.sort()).toEqual(["scene 1", "scene 2"]);
   });
 
   it("a CancelFrame (task.cancel) aborts in-flight queue requests and reaches fal's cancel route", async () => {
-    const { server: s, service } = await setup({ workers: 1, inferenceMs: 3_000 }, { mode: "queue", maxConcurrency: 2 });
+    const { server: s, service } = await setup(
+      { workers: 1, inferenceMs: 3_000 },
+      { mode: "queue", maxConcurrency: 2 },
+    );
     const started = Date.now();
-    const { down } = await runTest(service, { framesToSend: [...prompts(2), new SleepFrame(300), new CancelFrame("user left")], sendEndFrame: false });
+    const { down } = await runTest(service, {
+      framesToSend: [...prompts(2), new SleepFrame(300), new CancelFrame("user left")],
+      sendEndFrame: false,
+    });
     expect(Date.now() - started).toBeLessThan(2_500);
     expect(images(down)).toEqual([]);
     // One request was in progress and one still queued at fal: both are cancelled there.
@@ -167,13 +248,18 @@ describe("cancellation", () => {
 
   it("a service can serve a new task after its first task ended with an interruption", async () => {
     const { service } = await setup({ workers: 2, inferenceMs: 2_000 }, { mode: "queue" });
-    await runTest(service, { framesToSend: [new TextFrame("slow"), new SleepFrame(100), new InterruptionFrame()] });
+    await runTest(service, {
+      framesToSend: [new TextFrame("slow"), new SleepFrame(100), new InterruptionFrame()],
+    });
     const { down } = await runTest(service, { framesToSend: [new TextFrame("again")] });
     expect(images(down).map((f) => f.prompt)).toEqual(["again"]);
   });
 
   it("after an interruption the service serves the next prompt", async () => {
-    const { service } = await setup({ workers: 2, faults: [{ operation: "run", delayMs: 3_000, times: 1 }] }, { maxConcurrency: 2 });
+    const { service } = await setup(
+      { workers: 2, faults: [{ operation: "run", delayMs: 3_000, times: 1 }] },
+      { maxConcurrency: 2 },
+    );
     const { down } = await runTest(service, {
       framesToSend: [
         new TextFrame("slow"),
@@ -188,7 +274,9 @@ describe("cancellation", () => {
   it("a sync-mode interruption aborts the HTTP call at once", async () => {
     const { service } = await setup({ workers: 1, inferenceMs: 3_000 }, { maxConcurrency: 1 });
     const started = Date.now();
-    const { down } = await runTest(service, { framesToSend: [new TextFrame("a"), new SleepFrame(150), new InterruptionFrame()] });
+    const { down } = await runTest(service, {
+      framesToSend: [new TextFrame("a"), new SleepFrame(150), new InterruptionFrame()],
+    });
     expect(Date.now() - started).toBeLessThan(2_500);
     expect(images(down)).toEqual([]);
   });
@@ -196,7 +284,10 @@ describe("cancellation", () => {
 
 describe("retries and timeouts", () => {
   it("honours Retry-After on 429 and 503", async () => {
-    const { server: s, service } = await setup({ faults: [{ operation: "run", status: 503, headers: { "Retry-After": "1" }, times: 1 }] }, { retry: { baseDelayMs: 1, maxDelayMs: 1 } });
+    const { server: s, service } = await setup(
+      { faults: [{ operation: "run", status: 503, headers: { "Retry-After": "1" }, times: 1 }] },
+      { retry: { baseDelayMs: 1, maxDelayMs: 1 } },
+    );
     const started = Date.now();
     const { down } = await runTest(service, { framesToSend: prompts(1) });
     expect(images(down)).toHaveLength(1);
@@ -205,14 +296,25 @@ describe("retries and timeouts", () => {
   });
 
   it.each([429, 502, 504])("retries HTTP %i with backoff", async (status) => {
-    const { server: s, service } = await setup({ faults: [{ operation: "run", status, times: 2 }] });
+    const { server: s, service } = await setup({
+      faults: [{ operation: "run", status, times: 2 }],
+    });
     const { down } = await runTest(service, { framesToSend: prompts(1) });
     expect(images(down)).toHaveLength(1);
     expect(count(s, "run")).toBe(3);
   });
 
   it("never retries a 422", async () => {
-    const { server: s, service } = await setup({ faults: [{ operation: "run", status: 422, body: { detail: [{ loc: ["body", "prompt"], msg: "bad", type: "value_error" }] }, times: 1 }] });
+    const { server: s, service } = await setup({
+      faults: [
+        {
+          operation: "run",
+          status: 422,
+          body: { detail: [{ loc: ["body", "prompt"], msg: "bad", type: "value_error" }] },
+          times: 1,
+        },
+      ],
+    });
     const { up } = await runTest(service, { framesToSend: prompts(1) });
     expect(errorsOf(up)[0]?.category).toBe("validation");
     expect(count(s, "run")).toBe(1);
@@ -220,21 +322,31 @@ describe("retries and timeouts", () => {
 
   it("never retries a 401 (wrong key)", async () => {
     const { server: s } = await setup();
-    const service = new FalImageGenService({ key: "wrong-key-123456", baseUrl: s.url, retry: { baseDelayMs: 1 } });
+    const service = new FalImageGenService({
+      key: "wrong-key-123456",
+      baseUrl: s.url,
+      retry: { baseDelayMs: 1 },
+    });
     const { up } = await runTest(service, { framesToSend: prompts(1) });
     expect(errorsOf(up)[0]?.category).toBe("authentication");
     expect(s.stats().unauthorized).toBe(1);
   });
 
   it("gives up after maxRetries with an ErrorFrame", async () => {
-    const { server: s, service } = await setup({ faults: [{ operation: "run", status: 503 }] }, { retry: { maxRetries: 2, baseDelayMs: 1 } });
+    const { server: s, service } = await setup(
+      { faults: [{ operation: "run", status: 503 }] },
+      { retry: { maxRetries: 2, baseDelayMs: 1 } },
+    );
     const { up } = await runTest(service, { framesToSend: prompts(1) });
     expect(errorsOf(up)[0]?.error).toMatch(/503/);
     expect(count(s, "run")).toBe(3);
   });
 
   it("a hung request becomes a timeout ErrorFrame and the next prompt still works", async () => {
-    const { service } = await setup({ faults: [{ operation: "run", hang: true, times: 1 }] }, { timeoutMs: 300, maxConcurrency: 1 });
+    const { service } = await setup(
+      { faults: [{ operation: "run", hang: true, times: 1 }] },
+      { timeoutMs: 300, maxConcurrency: 1 },
+    );
     const { up, down } = await runTest(service, { framesToSend: prompts(2) });
     expect(errorsOf(up).map((e) => [e.prompt, e.category])).toEqual([["scene 1", "timeout"]]);
     expect(images(down).map((f) => f.prompt)).toEqual(["scene 2"]);
@@ -252,7 +364,10 @@ describe("retries and timeouts", () => {
   });
 
   it("a hung sync run is cut off by the per-attempt timeout and not re-sent", async () => {
-    const { server: s, service } = await setup({ faults: [{ operation: "run", hang: true, times: 1 }] }, { httpTimeoutMs: 200, maxConcurrency: 1 });
+    const { server: s, service } = await setup(
+      { faults: [{ operation: "run", hang: true, times: 1 }] },
+      { httpTimeoutMs: 200, maxConcurrency: 1 },
+    );
     const { up, down } = await runTest(service, { framesToSend: prompts(2) });
     expect(errorsOf(up).map((e) => [e.prompt, e.category])).toEqual([["scene 1", "timeout"]]);
     expect(errorsOf(up)[0]?.error).toMatch(/fal run timed out after 200 ms/);
@@ -261,7 +376,10 @@ describe("retries and timeouts", () => {
   });
 
   it("a hung download times out too", async () => {
-    const { service } = await setup({ faults: [{ operation: "file", hang: true, times: 1 }] }, { download: { timeoutMs: 200 } });
+    const { service } = await setup(
+      { faults: [{ operation: "file", hang: true, times: 1 }] },
+      { download: { timeoutMs: 200 } },
+    );
     const { up } = await runTest(service, { framesToSend: prompts(1) });
     expect(errorsOf(up)[0]?.category).toBe("timeout");
   });
@@ -271,7 +389,10 @@ describe("retries and timeouts", () => {
     ["truncated download", { operation: "file", truncateBody: true }],
     ["non-image download", { operation: "file", notAnImage: true }],
   ] as const)("%s becomes an ErrorFrame", async (_name, fault) => {
-    const { service } = await setup({ faults: [{ ...fault, times: 1 }] }, { retry: { maxRetries: 0 } });
+    const { service } = await setup(
+      { faults: [{ ...fault, times: 1 }] },
+      { retry: { maxRetries: 0 } },
+    );
     const { up, down } = await runTest(service, { framesToSend: prompts(2) });
     expect(errorsOf(up)).toHaveLength(1);
     expect(images(down)).toHaveLength(1);
@@ -287,13 +408,23 @@ describe("nothing is silently lost", () => {
           { operation: "file", notAnImage: true, times: 1 },
         ],
       },
-      { maxConcurrency: 4, retry: { maxRetries: 0 }, settings: new FalImageGenSettings({ imageSize: "square", numImages: 2 }) },
+      {
+        maxConcurrency: 4,
+        retry: { maxRetries: 0 },
+        settings: new FalImageGenSettings({ imageSize: "square", numImages: 2 }),
+      },
     );
     const { up, down } = await runTest(service, { framesToSend: prompts(6) });
     const outcome = new Map<string, string[]>();
-    for (const f of images(down)) outcome.set(f.prompt ?? "", [...(outcome.get(f.prompt ?? "") ?? []), "image"]);
-    for (const e of errorsOf(up)) outcome.set(e.prompt ?? "", [...(outcome.get(e.prompt ?? "") ?? []), "error"]);
-    expect([...outcome.keys()].sort()).toEqual(prompts(6).map((p) => p.text).sort());
+    for (const f of images(down))
+      outcome.set(f.prompt ?? "", [...(outcome.get(f.prompt ?? "") ?? []), "image"]);
+    for (const e of errorsOf(up))
+      outcome.set(e.prompt ?? "", [...(outcome.get(e.prompt ?? "") ?? []), "error"]);
+    expect([...outcome.keys()].sort()).toEqual(
+      prompts(6)
+        .map((p) => p.text)
+        .sort(),
+    );
     for (const result of outcome.values()) expect(result.join()).toMatch(/^(image,image|error)$/);
     expect(errorsOf(up)).toHaveLength(2);
   });
@@ -306,8 +437,18 @@ describe("secrets", () => {
       { logger: (line) => logs.push(line), faults: [{ operation: "run", status: 500, times: 1 }] },
       { retry: { maxRetries: 0 }, mode: "sync" },
     );
-    const { up, down } = await runTest(service, { framesToSend: prompts(2), taskOptions: { params: { enableMetrics: true } }, includeMetricsFrames: true });
-    const dump = JSON.stringify([...up, ...down].map((f) => ({ s: String(f), meta: f.metadata, e: f instanceof ErrorFrame ? [f.error, String(f.cause)] : [] })));
+    const { up, down } = await runTest(service, {
+      framesToSend: prompts(2),
+      taskOptions: { params: { enableMetrics: true } },
+      includeMetricsFrames: true,
+    });
+    const dump = JSON.stringify(
+      [...up, ...down].map((f) => ({
+        s: String(f),
+        meta: f.metadata,
+        e: f instanceof ErrorFrame ? [f.error, String(f.cause)] : [],
+      })),
+    );
     expect(dump).not.toContain(KEY);
     expect(JSON.stringify(s.requests())).not.toContain(KEY);
     expect(logs.join("\n")).not.toContain(KEY);
@@ -324,8 +465,17 @@ describe("sync mode, cache, deferred decoding, metrics", () => {
   });
 
   it("caches seeded requests: the same seeded prompt costs one fal call", async () => {
-    const { server: s, service } = await setup({}, { cache: true, maxConcurrency: 1, settings: new FalImageGenSettings({ seed: 7, imageSize: "square" }) });
-    const { down } = await runTest(service, { framesToSend: [new TextFrame("same"), new TextFrame("same"), new TextFrame("other")] });
+    const { server: s, service } = await setup(
+      {},
+      {
+        cache: true,
+        maxConcurrency: 1,
+        settings: new FalImageGenSettings({ seed: 7, imageSize: "square" }),
+      },
+    );
+    const { down } = await runTest(service, {
+      framesToSend: [new TextFrame("same"), new TextFrame("same"), new TextFrame("other")],
+    });
     expect(images(down)).toHaveLength(3);
     expect(count(s, "run")).toBe(2);
     expect(images(down)[0]?.encoded).toEqual(images(down)[1]?.encoded);
@@ -333,10 +483,22 @@ describe("sync mode, cache, deferred decoding, metrics", () => {
   });
 
   it("a prompt served from the cache reports completed once, like any other", async () => {
-    const { service } = await setup({}, { cache: true, maxConcurrency: 1, settings: new FalImageGenSettings({ seed: 7, imageSize: "square" }) });
-    const { down } = await runTest(service, { framesToSend: [new TextFrame("same"), new TextFrame("same")] });
+    const { service } = await setup(
+      {},
+      {
+        cache: true,
+        maxConcurrency: 1,
+        settings: new FalImageGenSettings({ seed: 7, imageSize: "square" }),
+      },
+    );
+    const { down } = await runTest(service, {
+      framesToSend: [new TextFrame("same"), new TextFrame("same")],
+    });
     expect(service.cache?.hits).toBe(1);
-    const stages = (promptId: number): string[] => progress(down).filter((p) => p.promptId === promptId).map((p) => p.stage);
+    const stages = (promptId: number): string[] =>
+      progress(down)
+        .filter((p) => p.promptId === promptId)
+        .map((p) => p.stage);
     const [first, second] = down.filter((f): f is TextFrame => f instanceof TextFrame);
     expect(stages(first?.id ?? -1).filter((s) => s === "completed")).toHaveLength(1);
     expect(stages(second?.id ?? -1)).toEqual(["queued", "completed"]);
@@ -362,15 +524,37 @@ describe("sync mode, cache, deferred decoding, metrics", () => {
   });
 
   it("reports TTFB, processing time and per-request facts when metrics are enabled", async () => {
-    const { service } = await setup({}, { mode: "queue", settings: new FalImageGenSettings({ seed: 3, numImages: 2, imageSize: "square" }) });
-    const { down } = await runTest(service, { framesToSend: prompts(1), taskOptions: { params: { enableMetrics: true } }, includeMetricsFrames: true });
-    const data = down.filter((f): f is MetricsFrame => f instanceof MetricsFrame).flatMap((f) => f.data);
-    const ttfb = data.find((d) => d.type === "ttfb" && d.processor === service.name && d.value > 0) as { value: number } | undefined;
-    const processing = data.find((d) => d.type === "processing" && d.processor === service.name && d.value > 0);
+    const { service } = await setup(
+      {},
+      {
+        mode: "queue",
+        settings: new FalImageGenSettings({ seed: 3, numImages: 2, imageSize: "square" }),
+      },
+    );
+    const { down } = await runTest(service, {
+      framesToSend: prompts(1),
+      taskOptions: { params: { enableMetrics: true } },
+      includeMetricsFrames: true,
+    });
+    const data = down
+      .filter((f): f is MetricsFrame => f instanceof MetricsFrame)
+      .flatMap((f) => f.data);
+    const ttfb = data.find(
+      (d) => d.type === "ttfb" && d.processor === service.name && d.value > 0,
+    ) as { value: number } | undefined;
+    const processing = data.find(
+      (d) => d.type === "processing" && d.processor === service.name && d.value > 0,
+    );
     const facts = data.find((d) => d.type === "image_gen_request");
     expect(ttfb?.value).toBeGreaterThan(0);
     expect(processing).toBeDefined();
-    expect(facts).toMatchObject({ prompt: "scene 1", seed: 3, imageCount: 2, cached: false, model: "fal-ai/fast-sdxl" });
+    expect(facts).toMatchObject({
+      prompt: "scene 1",
+      seed: 3,
+      imageCount: 2,
+      cached: false,
+      model: "fal-ai/fast-sdxl",
+    });
     expect(typeof (facts as { requestId?: string }).requestId).toBe("string");
     expect((facts as { bytes: number }).bytes).toBeGreaterThan(0);
     // The same facts ride on each image frame for observers that look at images only.

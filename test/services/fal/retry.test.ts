@@ -1,8 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { FalApiError, FalNetworkError, FalTimeoutError } from "../../../src/services/fal/errors.js";
-import { DEFAULT_RETRY_POLICY, parseRetryAfter, retryDelay, withRetries } from "../../../src/services/fal/retry.js";
+import {
+  DEFAULT_RETRY_POLICY,
+  parseRetryAfter,
+  retryDelay,
+  withRetries,
+} from "../../../src/services/fal/retry.js";
 
-const api = (status: number, extra: Partial<ConstructorParameters<typeof FalApiError>[0]> = {}): FalApiError => new FalApiError({ status, operation: "run", ...extra });
+const api = (
+  status: number,
+  extra: Partial<ConstructorParameters<typeof FalApiError>[0]> = {},
+): FalApiError => new FalApiError({ status, operation: "run", ...extra });
 const fixed = { idempotent: true, random: () => 0.5 };
 
 describe("retryDelay", () => {
@@ -20,31 +28,45 @@ describe("retryDelay", () => {
   });
 
   it("gives up when Retry-After is longer than the policy allows", () => {
-    expect(retryDelay(api(503, { retryAfterMs: 120_000 }), 0, DEFAULT_RETRY_POLICY, fixed)).toBeUndefined();
+    expect(
+      retryDelay(api(503, { retryAfterMs: 120_000 }), 0, DEFAULT_RETRY_POLICY, fixed),
+    ).toBeUndefined();
   });
 
   it("never retries fal's own start timeout (504 with timeout type user)", () => {
-    expect(retryDelay(api(504, { userTimeout: true }), 0, DEFAULT_RETRY_POLICY, fixed)).toBeUndefined();
+    expect(
+      retryDelay(api(504, { userTimeout: true }), 0, DEFAULT_RETRY_POLICY, fixed),
+    ).toBeUndefined();
   });
 
   it("caps backoff at maxDelayMs and jitters by ±25 %", () => {
     expect(retryDelay(api(503), 20, DEFAULT_RETRY_POLICY, fixed)).toBe(10_000);
-    expect(retryDelay(api(503), 0, DEFAULT_RETRY_POLICY, { idempotent: true, random: () => 0 })).toBe(375);
-    expect(retryDelay(api(503), 0, DEFAULT_RETRY_POLICY, { idempotent: true, random: () => 0.999999 })).toBe(625);
+    expect(
+      retryDelay(api(503), 0, DEFAULT_RETRY_POLICY, { idempotent: true, random: () => 0 }),
+    ).toBe(375);
+    expect(
+      retryDelay(api(503), 0, DEFAULT_RETRY_POLICY, { idempotent: true, random: () => 0.999999 }),
+    ).toBe(625);
   });
 
   it("re-sends a non-idempotent call only when the request certainly never left", () => {
     const refused = new FalNetworkError("refused", { notSent: true });
     const reset = new FalNetworkError("reset", { notSent: false });
-    expect(retryDelay(refused, 0, DEFAULT_RETRY_POLICY, { idempotent: false, random: () => 0.5 })).toBe(500);
-    expect(retryDelay(reset, 0, DEFAULT_RETRY_POLICY, { idempotent: false, random: () => 0.5 })).toBeUndefined();
+    expect(
+      retryDelay(refused, 0, DEFAULT_RETRY_POLICY, { idempotent: false, random: () => 0.5 }),
+    ).toBe(500);
+    expect(
+      retryDelay(reset, 0, DEFAULT_RETRY_POLICY, { idempotent: false, random: () => 0.5 }),
+    ).toBeUndefined();
     expect(retryDelay(reset, 0, DEFAULT_RETRY_POLICY, fixed)).toBe(500);
   });
 
   it("retries an attempt timeout only for idempotent calls (status, result)", () => {
     const timeout = new FalTimeoutError("fal status", 100);
     expect(retryDelay(timeout, 0, DEFAULT_RETRY_POLICY, fixed)).toBe(500);
-    expect(retryDelay(timeout, 0, DEFAULT_RETRY_POLICY, { idempotent: false, random: () => 0.5 })).toBeUndefined();
+    expect(
+      retryDelay(timeout, 0, DEFAULT_RETRY_POLICY, { idempotent: false, random: () => 0.5 }),
+    ).toBeUndefined();
   });
 
   it("does not retry unknown errors", () => {
@@ -102,7 +124,9 @@ describe("parseRetryAfter", () => {
   it("reads seconds and HTTP dates", () => {
     expect(parseRetryAfter("2")).toBe(2000);
     expect(parseRetryAfter("0.5")).toBe(500);
-    expect(parseRetryAfter("Wed, 21 Oct 2015 07:28:10 GMT", Date.parse("Wed, 21 Oct 2015 07:28:00 GMT"))).toBe(10_000);
+    expect(
+      parseRetryAfter("Wed, 21 Oct 2015 07:28:10 GMT", Date.parse("Wed, 21 Oct 2015 07:28:00 GMT")),
+    ).toBe(10_000);
     expect(parseRetryAfter(null)).toBeUndefined();
     expect(parseRetryAfter("soon")).toBeUndefined();
   });

@@ -76,7 +76,8 @@ describe("image sizes", () => {
   });
 
   it("validateImageSize accepts presets and bounds 1 and 14142", () => {
-    for (const p of IMAGE_SIZE_PRESET_NAMES) expect(() => validateImageSize("size", p)).not.toThrow();
+    for (const p of IMAGE_SIZE_PRESET_NAMES)
+      expect(() => validateImageSize("size", p)).not.toThrow();
     expect(() => validateImageSize("size", { width: 1, height: 14142 })).not.toThrow();
   });
 
@@ -105,11 +106,14 @@ describe("image sizes", () => {
     expect(e.message).toContain("1..14142");
   });
 
-  it.each([[null], [42], [[512, 512]], [{ width: 1, height: 1, depth: 3 }]])("rejects %j", (value) => {
-    const e = catchValidation(() => validateImageSize("imageSize", value));
-    expect(e.field).toBe("imageSize");
-    expect(e.message).toContain("square_hd");
-  });
+  it.each([[null], [42], [[512, 512]], [{ width: 1, height: 1, depth: 3 }]])(
+    "rejects %j",
+    (value) => {
+      const e = catchValidation(() => validateImageSize("imageSize", value));
+      expect(e.field).toBe("imageSize");
+      expect(e.message).toContain("square_hd");
+    },
+  );
 
   it("parseImageSize: presets (case-insensitive) and WIDTHxHEIGHT", () => {
     expect(parseImageSize("landscape_16_9")).toBe("landscape_16_9");
@@ -119,13 +123,16 @@ describe("image sizes", () => {
     expect(parseImageSize("300×200")).toEqual({ width: 300, height: 200 });
   });
 
-  it.each(["", "big", "1024", "1024x", "x768", "10.5x20", "-5x10", "1024*768"])("parseImageSize rejects %j", (text) => {
-    const e = catchValidation(() => parseImageSize(text, "--size"));
-    expect(e.field).toBe("--size");
-    expect(e.value).toBe(text);
-    expect(e.message).toContain("WIDTHxHEIGHT");
-    expect(e.message).toContain('"square_hd"');
-  });
+  it.each(["", "big", "1024", "1024x", "x768", "10.5x20", "-5x10", "1024*768"])(
+    "parseImageSize rejects %j",
+    (text) => {
+      const e = catchValidation(() => parseImageSize(text, "--size"));
+      expect(e.field).toBe("--size");
+      expect(e.value).toBe(text);
+      expect(e.message).toContain("WIDTHxHEIGHT");
+      expect(e.message).toContain('"square_hd"');
+    },
+  );
 
   it("parseImageSize rejects out-of-range dimensions", () => {
     const e = catchValidation(() => parseImageSize("0x512"));
@@ -137,7 +144,8 @@ describe("image sizes", () => {
 describe("FalImageGenSettings", () => {
   it("every field defaults to NOT_GIVEN", () => {
     const s = new FalImageGenSettings();
-    for (const f of s.fieldNames()) expect((s as unknown as Record<string, unknown>)[f]).toBe(NOT_GIVEN);
+    for (const f of s.fieldNames())
+      expect((s as unknown as Record<string, unknown>)[f]).toBe(NOT_GIVEN);
     expect(s.givenFields()).toEqual({});
   });
 
@@ -179,7 +187,9 @@ describe("FalImageGenSettings", () => {
       seed: 42,
       enableSafetyChecker: true,
     });
-    expect(new FalImageGenSettings({ imageSize: "landscape_16_9" }).imageSize).toBe("landscape_16_9");
+    expect(new FalImageGenSettings({ imageSize: "landscape_16_9" }).imageSize).toBe(
+      "landscape_16_9",
+    );
     expect(new FalImageGenSettings({ seed: null }).seed).toBeNull();
     expect(new FalImageGenSettings({ seed: 0 }).seed).toBe(0);
   });
@@ -260,7 +270,12 @@ describe("FalImageGenSettings", () => {
   it("applyUpdate on a fal store returns old values", () => {
     const store = FalImageGenSettings.defaults();
     const changed = store.applyUpdate(
-      FalImageGenSettings.fromMapping({ num_images: 3, image_size: { width: 640, height: 480 }, format: "png", foo: 1 }),
+      FalImageGenSettings.fromMapping({
+        num_images: 3,
+        image_size: { width: 640, height: 480 },
+        format: "png",
+        foo: 1,
+      }),
     );
     expect(changed).toEqual({ numImages: 1, imageSize: "square_hd", foo: NOT_GIVEN });
     expect(store.numImages).toBe(3);
@@ -270,7 +285,9 @@ describe("FalImageGenSettings", () => {
 
   it("a base ServiceSettings delta updates only model", () => {
     const store = FalImageGenSettings.defaults();
-    expect(store.applyUpdate(new ServiceSettings({ model: "fal-ai/flux/dev" }))).toEqual({ model: "fal-ai/fast-sdxl" });
+    expect(store.applyUpdate(new ServiceSettings({ model: "fal-ai/flux/dev" }))).toEqual({
+      model: "fal-ai/fast-sdxl",
+    });
     expect(store.givenFields()).toEqual({ ...FAL_DEFAULTS, model: "fal-ai/flux/dev" });
   });
 });
@@ -305,12 +322,20 @@ describe("FalInputParams (deprecated)", () => {
     const [message, options] = spy.mock.calls[0] as [string, { type: string; code: string }];
     expect(message).toContain("new FalImageGenService.Settings({...})");
     expect(message).toContain("FalInputParams is deprecated");
-    expect(options).toEqual({ type: "DeprecationWarning", code: FAL_INPUT_PARAMS_DEPRECATION_CODE });
+    expect(options).toEqual({
+      type: "DeprecationWarning",
+      code: FAL_INPUT_PARAMS_DEPRECATION_CODE,
+    });
     expect(FAL_INPUT_PARAMS_DEPRECATION_CODE).toBe("PIPECAT_FAL_INPUT_PARAMS");
   });
 
   it("toSettings gives a delta with every field but model", () => {
-    const p = new FalInputParams({ seed: 3, numImages: 2, imageSize: { width: 64, height: 64 }, format: "jpeg" });
+    const p = new FalInputParams({
+      seed: 3,
+      numImages: 2,
+      imageSize: { width: 64, height: 64 },
+      format: "jpeg",
+    });
     const s = p.toSettings();
     expect(s).toBeInstanceOf(FalImageGenSettings);
     expect(s.givenFields()).toEqual({

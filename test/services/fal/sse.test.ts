@@ -19,11 +19,17 @@ async function collect(chunks: string[]): Promise<string[]> {
 
 describe("readServerSentEvents", () => {
   it("yields each event's data and skips comments", async () => {
-    expect(await collect(['data: {"a":1}\n\n', ": keepalive\n\n", 'data: {"b":2}\n\n'])).toEqual(['{"a":1}', '{"b":2}']);
+    expect(await collect(['data: {"a":1}\n\n', ": keepalive\n\n", 'data: {"b":2}\n\n'])).toEqual([
+      '{"a":1}',
+      '{"b":2}',
+    ]);
   });
 
   it("joins events split across chunks and multi-line data", async () => {
-    expect(await collect(["da", "ta: one\r\nda", "ta: two\r\n", "\r\n", "data:x\n\n"])).toEqual(["one\ntwo", "x"]);
+    expect(await collect(["da", "ta: one\r\nda", "ta: two\r\n", "\r\n", "data:x\n\n"])).toEqual([
+      "one\ntwo",
+      "x",
+    ]);
   });
 
   it("does not end an event early when \\r\\n is split across chunks", async () => {

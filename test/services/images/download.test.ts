@@ -25,32 +25,48 @@ describe("downloadImage", () => {
 
   it("decodes base64 data URIs without any request", async () => {
     const before = fake.requests.length;
-    const file = await downloadImage(`data:image/png;base64,${Buffer.from(png).toString("base64")}`);
+    const file = await downloadImage(
+      `data:image/png;base64,${Buffer.from(png).toString("base64")}`,
+    );
     expect(file.bytes).toEqual(png);
     expect(fake.requests.length).toBe(before);
   });
 
   it("enforces the size cap from Content-Length", async () => {
     const url = fake.addFile("c.png", png, "image/png");
-    await expect(downloadImage(url, { maxBytes: 10 })).rejects.toThrow(/larger than the 10-byte limit/);
+    await expect(downloadImage(url, { maxBytes: 10 })).rejects.toThrow(
+      /larger than the 10-byte limit/,
+    );
   });
 
   it("enforces the size cap on data URIs", async () => {
-    await expect(downloadImage(`data:image/png;base64,${Buffer.from(png).toString("base64")}`, { maxBytes: 10 })).rejects.toThrow(/limit/);
+    await expect(
+      downloadImage(`data:image/png;base64,${Buffer.from(png).toString("base64")}`, {
+        maxBytes: 10,
+      }),
+    ).rejects.toThrow(/limit/);
   });
 
   it("rejects non-image content types and bodies", async () => {
-    await expect(downloadImage(fake.addFile("d.html", new TextEncoder().encode("<p>"), "text/html"))).rejects.toThrow(/text\/html/);
-    await expect(downloadImage(fake.addFile("e.png", new TextEncoder().encode("nope"), "image/png"))).rejects.toThrow(/not an image/);
+    await expect(
+      downloadImage(fake.addFile("d.html", new TextEncoder().encode("<p>"), "text/html")),
+    ).rejects.toThrow(/text\/html/);
+    await expect(
+      downloadImage(fake.addFile("e.png", new TextEncoder().encode("nope"), "image/png")),
+    ).rejects.toThrow(/not an image/);
   });
 
   it("reports HTTP failures with their status, without the query string", async () => {
-    await expect(downloadImage(`${fake.url}/files/missing.png?token=secret-token`)).rejects.toMatchObject({ status: 404, message: expect.not.stringContaining("secret-token") });
+    await expect(
+      downloadImage(`${fake.url}/files/missing.png?token=secret-token`),
+    ).rejects.toMatchObject({ status: 404, message: expect.not.stringContaining("secret-token") });
   });
 
   it("times out", async () => {
     fake.respond(() => ({ delayMs: 500, body: {} }));
-    await expect(downloadImage(`${fake.url}/slow`, { timeoutMs: 50 })).rejects.toMatchObject({ category: "timeout" });
+    await expect(downloadImage(`${fake.url}/slow`, { timeoutMs: 50 })).rejects.toMatchObject({
+      category: "timeout",
+    });
   });
 
   it("passes the caller's abort through as is", async () => {
