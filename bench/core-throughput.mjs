@@ -1,9 +1,9 @@
 // Core throughput benchmark (scenario (c) of `npm run bench`).
 //
 // 100,000 TextFrames queued at once (task.queueFrames(...), then an EndFrame) into a PipelineTask
-// running new Pipeline([p1..p10]), where each p is a trivial pass-through FrameProcessor subclass in
-// the default (non-direct) mode. Measures frames/s (frames / wall seconds from the first queue to
-// task.run() resolving) and peak RSS (sampled every few ms, and once more after the run).
+// running new Pipeline([p1..p10]), where each p is a trivial pass-through FrameProcessor subclass
+// in the default (non-direct) mode. Measures frames/s (frames / wall seconds from the first queue
+// to task.run() resolving) and peak RSS (sampled every few ms, and once more after the run).
 //
 // Prints one JSON object: { frames, processors, seconds, framesPerSecond, peakRssMb }.
 // Usage: node [--expose-gc] bench/core-throughput.mjs [--frames N] [--processors N]
@@ -31,7 +31,8 @@ const silent = { debug() {}, info() {}, warn() {}, error() {} };
 /**
  * Runs the scenario once in this process.
  * @param {{ frames?: number, processors?: number, sampleMs?: number }} [options]
- * @returns {Promise<{ frames: number, processors: number, seconds: number, framesPerSecond: number, peakRssMb: number }>}
+ * @returns {Promise<{ frames: number, processors: number, seconds: number, framesPerSecond: number,
+ * peakRssMb: number }>}
  */
 export async function runCoreThroughput(options = {}) {
   const frames = options.frames ?? 100_000;

@@ -4,10 +4,11 @@
 // a shuffled order, so drift and background noise hit all of them alike.
 //
 // The local fal server runs in this process and renders the image for every request (its preview
-// renderer, ~40–45 ms for this image on 2 cores): that time is in the floor and in every pipeline sample.
-// Sequential requests let us read each request's render time from the server's stats and report
-// the latency without it as well ("excludingServerRender"), which is the part the client owns and
-// the figure comparable to Pipecat's (measured against a fake fal that serves a ready-made file).
+// renderer, ~40–45 ms for this image on 2 cores): that time is in the floor and in every pipeline
+// sample. Sequential requests let us read each request's render time from the server's stats and
+// report the latency without it as well ("excludingServerRender"), which is the part the client
+// owns and the figure comparable to Pipecat's (measured against a fake fal that serves a ready-made
+// file).
 import sharp from "sharp";
 import { FalImageGenSettings, buildFalArguments } from "../dist/index.js";
 import { startLocalFalServer } from "../dist/local-fal/index.js";

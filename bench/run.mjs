@@ -123,7 +123,8 @@ async function main() {
     result.core = { error: "bench/core-throughput.mjs not found", source: null };
   }
 
-  // (d) the client in a child under --expose-gc; the server stays here, so the child's RSS is the client's.
+  // (d) the client in a child under --expose-gc; the server stays here, so the child's RSS is the
+  // client's.
   progress("(d) memory: node --expose-gc bench/memory.mjs (server in this process)");
   const memServer = await startLocalFalServer({
     inferenceMs: 0,

@@ -21,7 +21,6 @@ import {
   CancelFrame,
   EndFrame,
   FalImageGenService,
-  FrameDirection,
   FrameProcessor,
   ImageGenProgressFrame,
   MetricsFrame,
@@ -281,7 +280,7 @@ task.on("pipelineError", (_task, frame) => {
 });
 
 const frames = SCENES.map((scene) => new TextFrame(scene));
-frames.forEach((frame, index) => collector.indexByFrameId.set(frame.id, index));
+for (const [index, frame] of frames.entries()) collector.indexByFrameId.set(frame.id, index);
 const started = performance.now();
 await task.queueFrames([...frames, new EndFrame()]);
 const runner = new PipelineRunner({ handleSigint: true });

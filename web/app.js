@@ -1,7 +1,6 @@
 // Storyboard demo page: plain browser JavaScript, no framework, no build step.
 // Talks to the demo server over one WebSocket (/ws): sends start / stop / settings, receives
 // progress, image, error and done messages for the current run.
-"use strict";
 
 (() => {
   const $ = (id) => document.getElementById(id);
@@ -176,9 +175,7 @@
       frame.style.setProperty(
         "--ratio",
         ratioFor(
-          settings && settings.width
-            ? { width: settings.width, height: settings.height }
-            : els.size.value,
+          settings?.width ? { width: settings.width, height: settings.height } : els.size.value,
         ),
       );
       const number = document.createElement("span");

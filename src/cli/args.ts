@@ -78,7 +78,7 @@ export function parseCommandArgs<T>(
       // e.g. "Option '--out <value>' argument missing"
       const option = /'(?:-\w, )?(--?[^' ,]+)/.exec(message)?.[1];
       throw new UsageError(
-        option ? `Option ${option} needs a value.` : message.replace(/\.$/, "") + ".",
+        option ? `Option ${option} needs a value.` : `${message.replace(/\.$/, "")}.`,
       );
     }
     if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {

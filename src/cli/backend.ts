@@ -76,6 +76,7 @@ export async function resolveBackend(options: ResolveBackendOptions = {}): Promi
   const notice = key
     ? `Using the embedded local fal server at ${server.url} (preview renderer, not a model)`
     : localServerNotice(server.url);
-  // The embedded server needs no key: "" (not undefined) stops the service from falling back to $FAL_KEY.
+  // The embedded server needs no key: "" (not undefined) stops the service from falling back to
+  // $FAL_KEY.
   return { kind: "local", baseUrl: server.url, key: "", notice, close: () => server.close() };
 }

@@ -58,7 +58,7 @@ export async function runDemo(argv: string[], io: CommandIO): Promise<number> {
   const { startDemoServer } = await import("../web/server.js");
   const hasKey = Boolean(io.env.FAL_KEY && io.env.FAL_KEY.trim() !== "");
   const hasBase = Boolean(io.env.FAL_BASE_URL && io.env.FAL_BASE_URL.trim() !== "");
-  let demo;
+  let demo: Awaited<ReturnType<typeof startDemoServer>>;
   try {
     demo = await startDemoServer({
       host,

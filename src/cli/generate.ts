@@ -267,7 +267,7 @@ export async function runGenerate(argv: string[], io: CommandIO): Promise<number
   const failures: PromptFailure[] = [];
   const doneImages = new Map<number, number>();
   const perPrompt = Number((config.settings as unknown as { numImages?: unknown }).numImages) || 1;
-  let result;
+  let result: Awaited<ReturnType<typeof runPrompts>>;
   try {
     result = await runPrompts({
       prompts: config.prompts,

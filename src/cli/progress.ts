@@ -148,7 +148,8 @@ export class ProgressDisplay {
     if (!panel) return;
     panel.stage = "error";
     if (!this.#enabled) return;
-    // Plain output leaves errors to the caller's final message (one clear line, not one per prompt).
+    // Plain output leaves errors to the caller's final message (one clear line, not one per
+    // prompt).
     if (this.tty) this.#above(`${this.#label(index)} error: ${message}`);
   }
 

@@ -1,13 +1,13 @@
 // Runs a list of prompts through a real pipeline, Pipeline([FalImageGenService, collector]),
 // and reports progress, images and failures by prompt index. Shared by `pipecat-ts generate`.
 import type { Frame } from "../frames/base.js";
-import { ErrorFrame } from "../frames/error.js";
+import type { ErrorFrame } from "../frames/error.js";
 import { URLImageRawFrame } from "../frames/image.js";
 import { EndFrame } from "../frames/lifecycle.js";
 import { MetricsFrame, type ImageGenRequestMetricsData } from "../frames/metrics.js";
 import { ImageGenProgressFrame, type ImageGenStage } from "../frames/progress.js";
 import { TextFrame } from "../frames/text.js";
-import { FrameDirection } from "../processors/direction.js";
+import type { FrameDirection } from "../processors/direction.js";
 import { ErrorTap } from "../processors/error-tap.js";
 import { FrameProcessor } from "../processors/frame-processor.js";
 import { Pipeline } from "../pipeline/pipeline.js";

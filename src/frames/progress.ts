@@ -1,4 +1,5 @@
-// Progress of an image generation, for UIs. A system frame: it travels at once, ahead of queued data.
+// Progress of an image generation, for UIs. A system frame: it travels at once, ahead of queued
+// data.
 import { SystemFrame } from "./base.js";
 
 export type ImageGenStage =

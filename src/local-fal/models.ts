@@ -406,7 +406,10 @@ function checkPathList(
   v.forEach((item, i) => {
     const loc = [field, i];
     const m = checkModel(loc, item, itemClass);
-    if (!m.ok) return void errors.push(m.error);
+    if (!m.ok) {
+      errors.push(m.error);
+      return;
+    }
     const entry = defaults();
     if (m.value.path === undefined)
       errors.push(err([...loc, "path"], "missing", "Field required", m.value));
@@ -534,7 +537,8 @@ export function validateInput(model: ModelSpec, body: unknown): ValidationResult
       }
       continue;
     }
-    // Optional fields accept an explicit null (Pydantic `Optional[...] = default`) only for nullable ints.
+    // Optional fields accept an explicit null (Pydantic `Optional[...] = default`) only for
+    // nullable ints.
     if (raw === null && spec.kind === "int" && spec.nullable) {
       params[name] = null;
       continue;

@@ -495,7 +495,7 @@ function addNoise(cv: Canvas, seed: number): void {
 }
 
 function clamp8(v: number): number {
-  return v < 0 ? 0 : v > 255 ? 255 : v;
+  return v < 0 ? 0 : Math.min(v, 255);
 }
 
 // ---------------------------------------------------------------------------------------------

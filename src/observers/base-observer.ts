@@ -23,7 +23,8 @@ export interface FramePushed {
 /**
  * Base class for observers. Every hook is optional and may be async. Observers never block the
  * pipeline: the task delivers events to each observer through its own queue, in order, later.
- * Subclasses implement hooks with `override`; plain objects with the same optional methods work too.
+ * Subclasses implement hooks with `override`; plain objects with the same optional methods work
+ * too.
  */
 export abstract class BaseObserver {
   onProcessFrame?(event: FrameProcessed): void | Promise<void>;

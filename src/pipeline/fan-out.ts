@@ -9,7 +9,8 @@ interface Entry {
 /**
  * Remembers frames handed to N branches so only the first copy to come out goes on. Unlike
  * Pipecat's ever-growing seen-ids set, an entry is forgotten once every branch emitted its copy,
- * and the oldest entries are evicted past `limit` (branches that swallow frames never finish theirs).
+ * and the oldest entries are evicted past `limit` (branches that swallow frames never finish
+ * theirs).
  */
 export class FanOutTracker {
   readonly #entries = new Map<number, Entry>();

@@ -1,7 +1,8 @@
-// ParallelPipeline: every frame goes to every branch (same instance); what comes out is deduplicated.
-// StartFrame, EndFrame, StopFrame and CancelFrame (downstream) are synchronised: the pipeline holds
-// everything behind them until every branch has emitted its copy. Other frames leaving a branch
-// meanwhile are buffered: after a StartFrame they follow it, before an End/Stop/Cancel they precede it.
+// ParallelPipeline: every frame goes to every branch (same instance); what comes out is
+// deduplicated. StartFrame, EndFrame, StopFrame and CancelFrame (downstream) are synchronised: the
+// pipeline holds everything behind them until every branch has emitted its copy. Other frames
+// leaving a branch meanwhile are buffered: after a StartFrame they follow it, before an
+// End/Stop/Cancel they precede it.
 import type { Frame } from "../frames/base.js";
 import { CancelFrame, EndFrame, StartFrame, StopFrame } from "../frames/lifecycle.js";
 import { FrameDirection } from "../processors/direction.js";

@@ -396,7 +396,8 @@ export class PipelineTask {
 
     // One race for the whole feed (a race per frame against the never-settling cancel promise
     // would pile a reaction onto it per frame). On a cancel the feed is abandoned: it stops at its
-    // next step, and a queueFrame() that hangs (a direct-mode processor at the head) is not waited for.
+    // next step, and a queueFrame() that hangs (a direct-mode processor at the head) is not waited
+    // for.
     const outcome = await Promise.race([this.#feed(), cancelled]);
     if (outcome === undefined) return this.#cancelPipeline((await cancelled).cancel);
     if (!(outcome instanceof Frame)) return this.#cancelPipeline(outcome.cancel);

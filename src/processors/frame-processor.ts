@@ -21,7 +21,8 @@
 //   replaced only when the lane abandons its current run, so a run's signal still aborts when that
 //   run is abandoned (and, for a frame already done, when a later run sharing it is).
 // - Observers and event handlers cost nothing when nobody listens.
-// - queueFrame() and pushFrame() return an already-settled promise when nothing is left to wait for.
+// - queueFrame() and pushFrame() return an already-settled promise when nothing is left to wait
+// for.
 //
 // Abandoned runs: telling which run a push comes from needs an async context, and Node 20's
 // AsyncLocalStorage slows every promise in the process down once used (here: half the throughput,
@@ -62,12 +63,13 @@ export interface FrameProcessorOptions {
   directMode?: boolean;
   /**
    * Attribute every push to the run that made it (with AsyncLocalStorage): after an interruption
-   * the process lane goes on at once, and exactly what the abandoned run (or work it started, unless
-   * through runDetached()) pushes before it settles is dropped. Default false: the lane waits for
-   * the abandoned run (1 s at most) and meanwhile drops this processor's interruptible non-system
-   * pushes, whoever makes them (see the top of frame-processor.ts). Turning it on for any processor
-   * slows every promise in the process down (Node 20's AsyncLocalStorage); it suits processors whose
-   * runs may ignore their AbortSignal while background work of theirs keeps pushing data.
+   * the process lane goes on at once, and exactly what the abandoned run (or work it started,
+   * unless through runDetached()) pushes before it settles is dropped. Default false: the lane
+   * waits for the abandoned run (1 s at most) and meanwhile drops this processor's interruptible
+   * non-system pushes, whoever makes them (see the top of frame-processor.ts). Turning it on for
+   * any processor slows every promise in the process down (Node 20's AsyncLocalStorage); it suits
+   * processors whose runs may ignore their AbortSignal while background work of theirs keeps
+   * pushing data.
    */
   isolateAbandonedRuns?: boolean;
 }
@@ -210,9 +212,9 @@ function httpStatusOf(error: object): number | undefined {
 
 /**
  * Pipecat's classify_http_exception, extended: a PipecatError's own category; else an HTTP status
- * (`status`, `statusCode`, `response.status`, `response.statusCode`); else AbortError → "cancelled",
- * TimeoutError → "timeout"; else connection errors (Node/undici codes, "fetch failed") → "network";
- * else "unknown". Looks through `cause` chains.
+ * (`status`, `statusCode`, `response.status`, `response.statusCode`); else AbortError →
+ * "cancelled", TimeoutError → "timeout"; else connection errors (Node/undici codes, "fetch failed")
+ * → "network"; else "unknown". Looks through `cause` chains.
  */
 export function classifyCause(cause: unknown, depth = 0): ErrorCategory {
   if (cause === null || typeof cause !== "object" || depth > 4) return "unknown";
@@ -343,7 +345,8 @@ export class FrameProcessor {
 
   /**
    * The signal of the current "generation": aborted, and replaced by a fresh one, at every
-   * InterruptionFrame; aborted for good at CancelFrame and cleanup. Background work can listen to it.
+   * InterruptionFrame; aborted for good at CancelFrame and cleanup. Background work can listen to
+   * it.
    */
   get interrupted(): AbortSignal {
     return this.#generation.signal;
@@ -477,7 +480,8 @@ export class FrameProcessor {
     }
     if (!this.#inputBusy) {
       this.#inputBusy = true;
-      // A promise reaction rather than queueMicrotask(), which wraps every callback in an AsyncResource.
+      // A promise reaction rather than queueMicrotask(), which wraps every callback in an
+      // AsyncResource.
       void RESOLVED.then(this.#drain);
     }
     return RESOLVED;
@@ -565,9 +569,9 @@ export class FrameProcessor {
     const runId = ++this.#lastRunId;
     this.#runId = runId;
     this.#currentFrame = frame;
-    const controller = frame.uninterruptible
-      ? new AbortController()
-      : (this.#sharedController ??= new AbortController());
+    let controller: AbortController;
+    if (frame.uninterruptible) controller = new AbortController();
+    else controller = this.#sharedController ?? this.#newSharedController();
     this.#runController = controller;
     const signal = controller.signal;
     if (this.#isolated) {
@@ -677,6 +681,12 @@ export class FrameProcessor {
    * meanwhile nothing else runs on the lane, so the interruptible non-system frames this processor
    * pushes are the abandoned run's, and are dropped.
    */
+  /** A fresh controller for the interruptible runs to come (see #sharedController). */
+  #newSharedController(): AbortController {
+    this.#sharedController = new AbortController();
+    return this.#sharedController;
+  }
+
   #abandonCurrent(why: string): void {
     if (this.#runId === 0) return;
     if (this.#currentToken !== undefined) {

@@ -1,4 +1,5 @@
-// IdentityFilter: forwards every frame unchanged, in its direction (Pipecat's processors/filters/identity_filter.py).
+// IdentityFilter: forwards every frame unchanged, in its direction (Pipecat's
+// processors/filters/identity_filter.py).
 import type { Frame } from "../frames/base.js";
 import type { FrameDirection } from "./direction.js";
 import { FrameProcessor } from "./frame-processor.js";

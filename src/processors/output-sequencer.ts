@@ -98,7 +98,8 @@ export class OutputSequencer {
         const head = this.#slots[0] as OutputSlot;
         while (head.items.length > 0 && !head.dropped) {
           const item = head.items.shift() as Pending;
-          // pushFrame reports its own failures; a rejection here must not stop the frames behind it.
+          // pushFrame reports its own failures; a rejection here must not stop the frames behind
+          // it.
           await this.push(item.frame, item.direction).catch((error: unknown) =>
             logger.debug(`OutputSequencer: push of ${item.frame} failed: ${String(error)}`),
           );

@@ -4,7 +4,7 @@
 // ends in its images or an ErrorFrame.
 import type { Frame } from "../frames/base.js";
 import { ErrorFrame } from "../frames/error.js";
-import { URLImageRawFrame } from "../frames/image.js";
+import type { URLImageRawFrame } from "../frames/image.js";
 import { CancelFrame, EndFrame, InterruptionFrame } from "../frames/lifecycle.js";
 import {
   MetricsFrame,
@@ -173,7 +173,8 @@ export abstract class ImageGenService<S extends ImageGenSettings> extends AIServ
   ): Promise<void> {
     const epoch = this.#epoch.signal;
     const prompt = frame.text;
-    // The settings in force when the prompt arrived: an update frame after it applies to the next prompt.
+    // The settings in force when the prompt arrived: an update frame after it applies to the next
+    // prompt.
     const settings = this.settingsStore.copy() as S;
     this.#progress(frame.id, prompt, { stage: "queued" });
     const waiting = new LinkedAbort([epoch, frameSignal]);

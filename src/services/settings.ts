@@ -36,6 +36,7 @@ export class NotGiven {
   declare readonly [NOT_GIVEN_BRAND]: true;
 
   constructor() {
+    // biome-ignore lint/correctness/noConstructorReturn: NOT_GIVEN is a singleton, as in Pipecat.
     if (notGivenInstance !== undefined) return notGivenInstance;
     Object.defineProperty(this, NOT_GIVEN_BRAND, { value: true, enumerable: false });
     Object.freeze(this);
@@ -182,7 +183,8 @@ type FieldBag = Record<string, unknown>;
  * Base settings class (Pipecat's `ServiceSettings` dataclass).
  *
  * **Declaring a subclass** (the field list is the runtime source of truth; the `declare`d
- * properties give the types and emit nothing, so they cannot overwrite what the base constructor set):
+ * properties give the types and emit nothing, so they cannot overwrite what the base constructor
+ * set):
  *
  * ```ts
  * class TTSSettings extends ServiceSettings {
@@ -329,6 +331,7 @@ export class ServiceSettings implements SettingsDelta {
     const seenAs: Record<string, string> = {};
     for (const [key, value] of Object.entries(mapping)) {
       if (value === undefined) continue;
+      // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass whose fields apply.
       const field = resolveFieldName(this, key);
       if (field === undefined) {
         if (key === "extra" && isPlainObject(value)) Object.assign(extra, value);

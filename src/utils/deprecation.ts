@@ -1,4 +1,5 @@
-// One-time DeprecationWarnings, through Node's process warnings (so --no-deprecation silences them).
+// One-time DeprecationWarnings, through Node's process warnings (so --no-deprecation silences
+// them).
 
 const warned = new Set<string>();
 

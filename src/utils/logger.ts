@@ -1,5 +1,5 @@
-// A minimal leveled logger. Level from PIPECAT_LOG_LEVEL (debug|info|warn|error|silent), default "warn".
-// Replace the sink with setLogger() (e.g. to route into pino/winston, or to silence tests).
+// A minimal leveled logger. Level from PIPECAT_LOG_LEVEL (debug|info|warn|error|silent), default
+// "warn". Replace the sink with setLogger() (e.g. to route into pino/winston, or to silence tests).
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 
@@ -15,7 +15,7 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 function levelFromEnv(): LogLevel {
   const raw =
     typeof process !== "undefined"
-      ? process.env["PIPECAT_LOG_LEVEL"]?.trim().toLowerCase()
+      ? process.env.PIPECAT_LOG_LEVEL?.trim().toLowerCase()
       : undefined;
   return raw !== undefined && raw in RANK ? (raw as LogLevel) : "warn";
 }

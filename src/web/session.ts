@@ -4,7 +4,7 @@
 // applied in frame order) reaches every panel not yet fed. "stop" queues an InterruptionFrame,
 // which cancels the work in flight; the panels left are reported "cancelled".
 import type { Frame } from "../frames/base.js";
-import { ErrorFrame } from "../frames/error.js";
+import type { ErrorFrame } from "../frames/error.js";
 import { URLImageRawFrame } from "../frames/image.js";
 import { InterruptionFrame } from "../frames/lifecycle.js";
 import { ImageGenProgressFrame } from "../frames/progress.js";

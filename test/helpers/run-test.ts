@@ -1,6 +1,6 @@
 // runTest: runs one processor inside a PipelineTask between two recorders and returns what
 // reached each end. Like Pipecat's tests/utils.py run_test.
-import { Frame, SystemFrame } from "../../src/frames/base.js";
+import { type Frame, SystemFrame } from "../../src/frames/base.js";
 import { EndFrame, StartFrame } from "../../src/frames/lifecycle.js";
 import { MetricsFrame } from "../../src/frames/metrics.js";
 import type { BaseObserver } from "../../src/observers/base-observer.js";

@@ -1,6 +1,6 @@
 // Small processors and frames shared by the core tests.
-import { DataFrame, Frame, SystemFrame } from "../../src/frames/base.js";
-import { FrameDirection } from "../../src/processors/direction.js";
+import { DataFrame, type Frame, SystemFrame } from "../../src/frames/base.js";
+import type { FrameDirection } from "../../src/processors/direction.js";
 import {
   FrameProcessor,
   type FrameProcessorOptions,

@@ -163,7 +163,7 @@ describe.each<Mode>(["proxyUrl", "fetch"])(
         } as never,
       });
       const run = s.requests().find((x) => x.operation === "run");
-      const reference = (run?.body as { reference: string }).reference;
+      const reference = (run!.body as { reference: string }).reference;
       expect(reference.startsWith(`${s.url}/files/`)).toBe(true);
       expect(await (await fetch(reference)).text()).toBe("ref");
     });

@@ -6,7 +6,9 @@ const UUID = /^[0-9a-f-]{36}$/;
 
 function headerList(h: Headers): string[] {
   const out: string[] = [];
-  h.forEach((v, k) => out.push(`${k}: ${v}`));
+  h.forEach((v, k) => {
+    out.push(`${k}: ${v}`);
+  });
   return out;
 }
 

@@ -82,7 +82,8 @@ describe("local fal server: webhooks", () => {
       { prompt: "x", image_size: "square" },
       hook(receiver.url),
     );
-    // Unreachable receiver (nothing listens on port 9 of 127.0.0.1 in the test machine; the connection is refused).
+    // Unreachable receiver (nothing listens on port 9 of 127.0.0.1 in the test machine; the
+    // connection is refused).
     await submit(
       s.url,
       "fal-ai/flux/schnell",

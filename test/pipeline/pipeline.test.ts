@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Frame } from "../../src/frames/base.js";
-import { ErrorFrame } from "../../src/frames/error.js";
+import type { ErrorFrame } from "../../src/frames/error.js";
 import { EndFrame, InterruptionFrame, StartFrame } from "../../src/frames/lifecycle.js";
 import { TextFrame } from "../../src/frames/text.js";
 import { ParallelPipeline } from "../../src/pipeline/parallel-pipeline.js";

@@ -12,7 +12,7 @@ import {
 import { TaskObserver } from "../../src/observers/task-observer.js";
 import { Pipeline } from "../../src/pipeline/pipeline.js";
 import { PipelineTask } from "../../src/pipeline/task.js";
-import { FrameDirection } from "../../src/processors/direction.js";
+import type { FrameDirection } from "../../src/processors/direction.js";
 import { FrameProcessor } from "../../src/processors/frame-processor.js";
 import { IdentityFilter } from "../../src/processors/identity-filter.js";
 import { CaptureProcessor, silenceLogs, sleep, TaggedFrame } from "../helpers/test-processors.js";

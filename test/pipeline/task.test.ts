@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Frame } from "../../src/frames/base.js";
-import { ErrorFrame } from "../../src/frames/error.js";
+import type { ErrorFrame } from "../../src/frames/error.js";
 import { OutputImageRawFrame } from "../../src/frames/image.js";
 import {
   CancelFrame,

@@ -255,7 +255,8 @@ describe("isolateAbandonedRuns: pushes are attributed to their run", () => {
       "tag:detached 1",
       "tag:detached 2",
     ]);
-    // The run settled at ~90 ms: the attached work's push at ~60 ms was dropped, those at ~120 and ~180 ms went on.
+    // The run settled at ~90 ms: the attached work's push at ~60 ms was dropped, those at ~120 and
+    // ~180 ms went on.
     expect(tags.filter((t) => t.startsWith("tag:attached"))).toEqual([
       "tag:attached 1",
       "tag:attached 2",

@@ -187,7 +187,7 @@ describe("interruptions", () => {
     expect(Date.now() - started).toBeLessThan(2500); // far below the 5 s the work would take
     expect((down[1] as TextFrame).text).toBe("fast");
     expect(signals[0]?.aborted).toBe(true);
-    expect((signals[0]?.reason as Error).name).toBe("AbortError");
+    expect((signals[0]!.reason as Error).name).toBe("AbortError");
     expect(signals[1]?.aborted).toBe(false);
     // The generation signal was aborted and replaced.
     expect(generations[0]?.aborted).toBe(true);
@@ -467,7 +467,8 @@ describe("errors", () => {
     expect((down[0] as TextFrame).text).toBe("ok");
     const error = up[0] as ErrorFrame;
     expect(error.error).toBe("Error processing frame: boom");
-    // The catch-all passes "unknown" explicitly, so even a 401 does not make the processor unusable.
+    // The catch-all passes "unknown" explicitly, so even a 401 does not make the processor
+    // unusable.
     expect(error.category).toBe("unknown");
     expect(error.processor).toBe(p);
     expect((error.cause as Error).message).toBe("boom");

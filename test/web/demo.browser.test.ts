@@ -276,7 +276,8 @@ describe("web storyboard demo", { timeout: 60_000 }, () => {
     const page = await openPage();
     try {
       const mark = wsFrames.length;
-      // Nine scenes: the page feeds three at a time, so several are still to come when the change lands.
+      // Nine scenes: the page feeds three at a time, so several are still to come when the change
+      // lands.
       const story = [
         ...STORY,
         "Morning comes and Pip waves to the whale",

@@ -1,4 +1,5 @@
-// Typed errors of the fal transport. Messages carry fal's own explanation (`detail`), never the key.
+// Typed errors of the fal transport. Messages carry fal's own explanation (`detail`), never the
+// key.
 import { PipecatError, categoryForHttpStatus, type ErrorCategory } from "../../utils/errors.js";
 
 /** One entry of fal's 422 `{"detail": [...]}` body (FastAPI/Pydantic shape). */

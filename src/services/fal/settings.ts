@@ -1,5 +1,5 @@
-// FalImageGenService settings (Pipecat's FalImageGenSettings, reference pipecat-core.md §5.2) and the
-// deprecated FalInputParams.
+// FalImageGenService settings (Pipecat's FalImageGenSettings, reference pipecat-core.md §5.2) and
+// the deprecated FalInputParams.
 import { SettingsValidationError } from "../../utils/errors.js";
 import { type ImageSize, validateImageSize } from "../image-size.js";
 import { type Given, ImageGenSettings, type SettingsInit, isGiven } from "../settings.js";

@@ -1,6 +1,8 @@
 // A minimal Server-Sent Events reader: yields the `data` of each event, skips comments.
 
 /** Yields each event's data (multi-line data joined with "\n"). Ends when the stream ends. */
+const LINE_BREAK = /\r\n|\r|\n/;
+
 export async function* readServerSentEvents(
   body: ReadableStream<Uint8Array>,
 ): AsyncGenerator<string> {
@@ -13,8 +15,11 @@ export async function* readServerSentEvents(
       const { value, done } = await reader.read();
       if (done) break;
       buffer += decoder.decode(value, { stream: true });
-      let newline: number;
-      while ((newline = buffer.search(/\r\n|\r|\n/)) >= 0) {
+      for (
+        let newline = buffer.search(LINE_BREAK);
+        newline >= 0;
+        newline = buffer.search(LINE_BREAK)
+      ) {
         // A "\r" ending the chunk may be the first half of "\r\n": wait for the next chunk.
         if (newline === buffer.length - 1 && buffer.endsWith("\r")) break;
         const line = buffer.slice(0, newline);

@@ -170,8 +170,9 @@ export class FalTransport {
   }
 
   /**
-   * `GET .../requests/{id}/status/stream`: yields each status until COMPLETED. Throws FalResponseError
-   * when the server does not speak SSE there, so the caller can fall back to polling.
+   * `GET .../requests/{id}/status/stream`: yields each status until COMPLETED. Throws
+   * FalResponseError when the server does not speak SSE there, so the caller can fall back to
+   * polling.
    */
   async *streamStatus(
     model: string,
@@ -179,7 +180,8 @@ export class FalTransport {
     options: CallOptions & { logs?: boolean } = {},
   ): AsyncGenerator<FalQueueStatus> {
     const url = `${this.#requestUrl(model, requestId)}/status/stream?logs=${options.logs ? 1 : 0}`;
-    // No per-attempt timeout here: the stream lives as long as the request; the caller's signal bounds it.
+    // No per-attempt timeout here: the stream lives as long as the request; the caller's signal
+    // bounds it.
     const response = await this.#send(
       "stream",
       url,

@@ -1,4 +1,5 @@
-// FalImageGenService against a fake fal (sync API) on 127.0.0.1: requests, frames, settings, failures.
+// FalImageGenService against a fake fal (sync API) on 127.0.0.1: requests, frames, settings,
+// failures.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Frame } from "../../../src/frames/base.js";
 import { ErrorFrame } from "../../../src/frames/error.js";
@@ -377,7 +378,7 @@ describe("settings", () => {
     });
     const { down } = await runTest(service(), { framesToSend: [frame, new TextFrame("x")] });
     expect(down[0]).toBe(frame);
-    expect((posts()[0]?.body as { num_images: number }).num_images).toBe(1);
+    expect((posts()[0]!.body as { num_images: number }).num_images).toBe(1);
   });
 
   it("turns an update the model cannot take into an ErrorFrame, keeps the old settings and keeps going", async () => {

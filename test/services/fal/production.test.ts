@@ -74,7 +74,8 @@ describe("concurrency with ordered output", () => {
       "text:scene 3",
       "image:scene 3",
     ]);
-    // Progress frames travel at once, so they show the real completion order: 2 and 3 finished before 1.
+    // Progress frames travel at once, so they show the real completion order: 2 and 3 finished
+    // before 1.
     const completed = progress(down)
       .filter((p) => p.stage === "completed")
       .map((p) => p.prompt);
