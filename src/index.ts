@@ -15,6 +15,8 @@ export {
   PipecatError,
   SettingsValidationError,
   categoryForHttpStatus,
+  classifyCause,
+  describeError,
   isPermanentCategory,
   type ErrorCategory,
 } from "./utils/errors.js";

@@ -9,7 +9,7 @@ import {
   type FalImageFormat,
 } from "../services/fal/settings.js";
 import { parseModelId } from "../services/fal/models.js";
-import { SettingsValidationError } from "../utils/errors.js";
+import { SettingsValidationError, describeError } from "../utils/errors.js";
 
 /** Exit codes of the CLI. */
 export const EXIT_OK = 0;
@@ -67,7 +67,7 @@ export function parseCommandArgs<T>(
     return { values: values as T, positionals };
   } catch (error) {
     const code = (error as { code?: string }).code;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = describeError(error);
     if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
       const option = /'([^']+)'/.exec(message)?.[1] ?? message;
       throw new UsageError(
@@ -250,9 +250,7 @@ export async function readPromptFile(path: string): Promise<string[]> {
     const code = (error as { code?: string }).code;
     if (code === "ENOENT") throw new UsageError(`Cannot read --file "${path}": no such file.`);
     if (code === "EISDIR") throw new UsageError(`Cannot read --file "${path}": it is a directory.`);
-    throw new UsageError(
-      `Cannot read --file "${path}": ${error instanceof Error ? error.message : String(error)}.`,
-    );
+    throw new UsageError(`Cannot read --file "${path}": ${describeError(error)}.`);
   }
 }
 

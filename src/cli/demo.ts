@@ -9,6 +9,7 @@ import {
   parsePort,
 } from "./args.js";
 import type { CommandIO } from "./io.js";
+import { describeError } from "../utils/errors.js";
 
 export const DEMO_HELP = `Usage: pipecat-ts demo [options]
 
@@ -73,9 +74,7 @@ export async function runDemo(argv: string[], io: CommandIO): Promise<number> {
       throw new CliError(
         `Port ${port} on ${host} is already in use: pick another with --port (0 = any free port).`,
       );
-    throw new CliError(
-      `Cannot start the demo: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    throw new CliError(`Cannot start the demo: ${describeError(error)}`);
   }
   if (demo.notice) io.stderr.write(`${demo.notice}\n`);
   io.stdout.write(`Storyboard demo: ${demo.url}/  (Ctrl-C to stop)\n`);

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { FalImageGenSettings } from "../services/fal/settings.js";
 import { validateSettingsForModel } from "../services/fal/models.js";
-import { SettingsValidationError } from "../utils/errors.js";
+import { SettingsValidationError, describeError } from "../utils/errors.js";
 import { redactText } from "../utils/secrets.js";
 import {
   CliError,
@@ -332,7 +332,7 @@ export async function runGenerate(argv: string[], io: CommandIO): Promise<number
   } catch (error) {
     display.finish();
     if (error instanceof SettingsValidationError) throw usageErrorFromSettings(error);
-    throw new CliError(scrub(error instanceof Error ? error.message : String(error)));
+    throw new CliError(scrub(describeError(error)));
   } finally {
     io.offInterrupt(onSigint);
     await backend.close();

@@ -11,6 +11,7 @@ import { DEMO_HELP, runDemo } from "./demo.js";
 import { GENERATE_HELP, runGenerate } from "./generate.js";
 import { processIO, type CommandIO } from "./io.js";
 import { SERVE_HELP, runServe } from "./serve.js";
+import { describeError } from "../utils/errors.js";
 
 export const MAIN_HELP = `pipecat-ts: fal.ai image generation in a Pipecat-style frame pipeline.
 
@@ -101,7 +102,7 @@ export async function main(argv: string[], io: CommandIO = processIO()): Promise
       io.stderr.write(`pipecat-ts: ${redactText(error.message, secrets)}\n`);
       return error.exitCode;
     }
-    const message = error instanceof Error ? error.message : String(error);
+    const message = describeError(error);
     io.stderr.write(`pipecat-ts: unexpected error: ${redactText(message, secrets)}\n`);
     if (io.env.PIPECAT_DEBUG && error instanceof Error && error.stack)
       io.stderr.write(`${redactText(error.stack, secrets)}\n`);
@@ -128,9 +129,7 @@ if (isEntryPoint()) {
       setImmediate(() => process.exit(code));
     },
     (error: unknown) => {
-      process.stderr.write(
-        `pipecat-ts: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`,
-      );
+      process.stderr.write(`pipecat-ts: unexpected error: ${describeError(error)}\n`);
       process.exit(EXIT_FAILURE);
     },
   );

@@ -10,6 +10,7 @@ import {
   UsageError,
 } from "./args.js";
 import type { CommandIO } from "./io.js";
+import { describeError } from "../utils/errors.js";
 
 export const SERVE_HELP = `Usage: pipecat-ts serve [options]
 
@@ -87,9 +88,7 @@ export async function runServe(argv: string[], io: CommandIO): Promise<number> {
       throw new CliError(`Cannot listen on ${host}: no such local address.`);
     if (code === "EACCES")
       throw new CliError(`Not allowed to listen on ${host}:${port}: try a port above 1023.`);
-    throw new CliError(
-      `Cannot start the local fal server: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    throw new CliError(`Cannot start the local fal server: ${describeError(error)}`);
   }
 
   const auth = key ? ` -H "Authorization: Key $FAL_KEY"` : "";

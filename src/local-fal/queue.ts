@@ -2,6 +2,7 @@
 // free worker (IN_QUEUE, with a queue position = number of requests ahead), then runs
 // (IN_PROGRESS) and ends COMPLETED with a result that is either the output or an error to replay.
 import { randomUUID } from "node:crypto";
+import { describeError } from "../utils/errors.js";
 
 export type QueueStatusName = "IN_QUEUE" | "IN_PROGRESS" | "COMPLETED";
 
@@ -253,10 +254,7 @@ export class JobQueue {
       (result) => this.finish(job, result),
       (error: unknown) => {
         if (signal.aborted) return;
-        ctx.log(
-          `Unhandled error: ${error instanceof Error ? error.message : String(error)}`,
-          "ERROR",
-        );
+        ctx.log(`Unhandled error: ${describeError(error)}`, "ERROR");
         this.finish(job, {
           status: 500,
           body: { detail: "Internal Server Error" },

@@ -12,6 +12,7 @@ import { JobQueue, type Job } from "./queue.js";
 import type { ImageStyle } from "./renderer.js";
 import { resolveRoute, type Operation, type Route } from "./routes.js";
 import { WebhookSender, isDeliverableWebhookUrl, type WebhookBody } from "./webhooks.js";
+import { describeError } from "../utils/errors.js";
 
 export interface LocalFalServerOptions {
   /** Interface to listen on; default "127.0.0.1". */
@@ -906,7 +907,7 @@ export function createLocalFalServer(options: LocalFalServerOptions = {}): Local
   const sockets = new Set<Socket>();
   const httpServer = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      log(`internal error: ${error instanceof Error ? error.message : String(error)}`);
+      log(`internal error: ${describeError(error)}`);
       if (!res.headersSent && !res.destroyed) {
         send(req, res, json(500, { detail: "Internal Server Error" }), randomUUID(), undefined);
       } else res.destroy();

@@ -1,3 +1,4 @@
+import { describeError } from "../utils/errors.js";
 // Webhook delivery for queue requests submitted with ?fal_webhook=<url>: one best-effort POST
 // of fal's webhook body when the request completes. No retries and no signature headers.
 
@@ -69,7 +70,7 @@ export class WebhookSender {
       return { url, ok, status: res.status };
     } catch (error) {
       this.failed += 1;
-      const message = error instanceof Error ? error.message : String(error);
+      const message = describeError(error);
       this.log(`webhook ${body.request_id} failed: ${message}`);
       return { url, ok: false, error: message };
     } finally {

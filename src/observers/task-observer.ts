@@ -3,7 +3,7 @@
 // With no observer interested in an event kind, processors skip it entirely (wantsProcessFrame /
 // wantsPushFrame).
 import type { Frame } from "../frames/base.js";
-import { describeError } from "../processors/events.js";
+import { describeError } from "../utils/errors.js";
 import { runDetached } from "../processors/frame-processor.js";
 import { logger } from "../utils/logger.js";
 import type {

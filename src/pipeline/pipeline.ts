@@ -3,7 +3,7 @@
 // own neighbours, so a nested pipeline is transparent.
 import type { Frame } from "../frames/base.js";
 import { FrameDirection } from "../processors/direction.js";
-import { describeError } from "../processors/events.js";
+import { describeError } from "../utils/errors.js";
 import {
   FrameProcessor,
   isSettledNoop,

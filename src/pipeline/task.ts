@@ -20,7 +20,8 @@ import { MetricsFrame, type MetricsData } from "../frames/metrics.js";
 import type { BaseObserver } from "../observers/base-observer.js";
 import { TaskObserver } from "../observers/task-observer.js";
 import { FrameDirection } from "../processors/direction.js";
-import { describeError, EventEmitter, type EventHandler } from "../processors/events.js";
+import { EventEmitter, type EventHandler } from "../processors/events.js";
+import { describeError } from "../utils/errors.js";
 import {
   FrameProcessor,
   isSettledNoop,

@@ -1,5 +1,6 @@
 // A small typed event emitter. Handlers may be sync or async; emit() awaits them in registration
 // order. A handler that throws (or rejects) is logged, never rethrown, and the next one still runs.
+import { describeError } from "../utils/errors.js";
 import { logger } from "../utils/logger.js";
 
 export type EventHandler<A extends unknown[] = unknown[]> = (...args: A) => unknown;
@@ -46,9 +47,4 @@ export class EventEmitter<
       }
     }
   }
-}
-
-export function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  return String(error);
 }

@@ -45,15 +45,15 @@ import { CancelFrame, InterruptionFrame, StartFrame } from "../frames/lifecycle.
 import { MetricsFrame, type MetricsData } from "../frames/metrics.js";
 import { monotonicNs, type ObserverProxyLike } from "../observers/base-observer.js";
 import {
-  categoryForHttpStatus,
+  classifyCause,
+  describeError,
   isPermanentCategory,
-  PipecatError,
   type ErrorCategory,
 } from "../utils/errors.js";
 import { nextObjectId, nextObjectName } from "../utils/ids.js";
 import { logger } from "../utils/logger.js";
 import { FrameDirection } from "./direction.js";
-import { describeError, EventEmitter, type EventHandler } from "./events.js";
+import { EventEmitter, type EventHandler } from "./events.js";
 import { FrameProcessorMetrics } from "./metrics.js";
 import { InputQueue, ProcessQueue } from "./queues.js";
 
@@ -169,69 +169,6 @@ function isAbortOf(error: unknown, signal: AbortSignal): boolean {
   if (error === signal.reason) return true;
   const name = (error as { name?: unknown } | null)?.name;
   return name === "AbortError";
-}
-
-const NETWORK_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "EHOSTDOWN",
-  "ENETUNREACH",
-  "ENETDOWN",
-  "EPIPE",
-  "ETIMEDOUT",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CLOSED",
-  "CERT_HAS_EXPIRED",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "ERR_TLS_CERT_ALTNAME_INVALID",
-]);
-
-function httpStatusOf(error: object): number | undefined {
-  const e = error as {
-    status?: unknown;
-    statusCode?: unknown;
-    response?: { status?: unknown; statusCode?: unknown };
-  };
-  for (const candidate of [e.status, e.statusCode, e.response?.status, e.response?.statusCode]) {
-    if (
-      typeof candidate === "number" &&
-      Number.isInteger(candidate) &&
-      candidate >= 100 &&
-      candidate <= 599
-    )
-      return candidate;
-  }
-  return undefined;
-}
-
-/**
- * Pipecat's classify_http_exception, extended: a PipecatError's own category; else an HTTP status
- * (`status`, `statusCode`, `response.status`, `response.statusCode`); else AbortError →
- * "cancelled", TimeoutError → "timeout"; else connection errors (Node/undici codes, "fetch failed")
- * → "network"; else "unknown". Looks through `cause` chains.
- */
-export function classifyCause(cause: unknown, depth = 0): ErrorCategory {
-  if (cause === null || typeof cause !== "object" || depth > 4) return "unknown";
-  if (cause instanceof PipecatError && cause.category !== "unknown") return cause.category;
-  const status = httpStatusOf(cause);
-  if (status !== undefined && status >= 400) return categoryForHttpStatus(status);
-  const { name, code, message } = cause as { name?: unknown; code?: unknown; message?: unknown };
-  if (name === "AbortError") return "cancelled";
-  if (name === "TimeoutError") return "timeout";
-  if (typeof code === "string" && NETWORK_CODES.has(code)) return "network";
-  const inner = (cause as { cause?: unknown }).cause;
-  if (inner !== undefined) {
-    const category = classifyCause(inner, depth + 1);
-    if (category !== "unknown") return category;
-  }
-  if (cause instanceof TypeError && message === "fetch failed") return "network";
-  return "unknown";
 }
 
 export class FrameProcessor {

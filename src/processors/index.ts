@@ -2,7 +2,6 @@ export { FrameDirection } from "./direction.js";
 export {
   FrameProcessor,
   ABANDONED_RUN_GRACE_MS,
-  classifyCause,
   runDetached,
   type FrameProcessorOptions,
   type FrameProcessorSetup,

@@ -5,6 +5,7 @@ import type { FrameDirection } from "../processors/direction.js";
 import { FrameProcessor, type FrameProcessorOptions } from "../processors/frame-processor.js";
 import { logger } from "../utils/logger.js";
 import { isGiven, type ServiceSettings } from "./settings.js";
+import { describeError } from "../utils/errors.js";
 
 export interface AIServiceOptions<S extends ServiceSettings> extends FrameProcessorOptions {
   /** The complete settings store (every field given). */
@@ -75,9 +76,7 @@ export class AIService<S extends ServiceSettings> extends FrameProcessor {
       else if (frame instanceof EndFrame) await this.stop(frame);
       else if (frame instanceof CancelFrame) await this.cancel(frame);
     } catch (error) {
-      logger.error(
-        `${this.name}: lifecycle hook failed: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      logger.error(`${this.name}: lifecycle hook failed: ${describeError(error)}`);
     }
   }
 

@@ -18,7 +18,7 @@ import { FrameDirection } from "../processors/direction.js";
 import { runDetached } from "../processors/frame-processor.js";
 import { OutputSequencer, type OutputSlot } from "../processors/output-sequencer.js";
 import { LinkedAbort } from "../utils/abort.js";
-import { PipecatError, SettingsValidationError } from "../utils/errors.js";
+import { PipecatError, SettingsValidationError, describeError } from "../utils/errors.js";
 import { Semaphore } from "../utils/semaphore.js";
 import { AIService, type AIServiceOptions } from "./ai-service.js";
 import type { ImageGenSettings } from "./settings.js";
@@ -159,10 +159,7 @@ export abstract class ImageGenService<S extends ImageGenSettings> extends AIServ
     try {
       await this.updateSettings(frame.delta as unknown as S);
     } catch (error) {
-      await this.pushError(
-        `Settings update rejected: ${error instanceof Error ? error.message : String(error)}`,
-        { cause: error },
-      );
+      await this.pushError(`Settings update rejected: ${describeError(error)}`, { cause: error });
     }
   }
 
@@ -275,7 +272,7 @@ export abstract class ImageGenService<S extends ImageGenSettings> extends AIServ
   }
 
   #errorFrame(prompt: string, promptId: number | undefined, error: unknown): ErrorFrame {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = describeError(error);
     const category = error instanceof PipecatError ? error.category : undefined;
     return new ErrorFrame(
       `Image generation failed for prompt ${JSON.stringify(shorten(prompt))}: ${message}`,

@@ -1,4 +1,6 @@
-// Typed errors and the error categories carried by ErrorFrame.
+// The error vocabulary (Pipecat's utils/errors.py): categories carried by ErrorFrame, the
+// classification of any thrown value into one, the base error class, and how errors are described
+// in messages.
 
 /** Why something failed, as far as the pipeline can tell. Drives retries and usability. */
 export type ErrorCategory =
@@ -88,4 +90,75 @@ export function describeValue(value: unknown): string {
   } catch {
     return Object.prototype.toString.call(value);
   }
+}
+
+/** Node and undici error codes that mean the connection failed (not the server's answer). */
+export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "EHOSTDOWN",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "EPIPE",
+  "ETIMEDOUT",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CLOSED",
+  "CERT_HAS_EXPIRED",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+/** The HTTP status an error carries, if any (`status`, `statusCode`, `response.status|statusCode`). */
+export function httpStatusOf(error: object): number | undefined {
+  const e = error as {
+    status?: unknown;
+    statusCode?: unknown;
+    response?: { status?: unknown; statusCode?: unknown };
+  };
+  for (const candidate of [e.status, e.statusCode, e.response?.status, e.response?.statusCode]) {
+    if (
+      typeof candidate === "number" &&
+      Number.isInteger(candidate) &&
+      candidate >= 100 &&
+      candidate <= 599
+    )
+      return candidate;
+  }
+  return undefined;
+}
+
+/**
+ * Pipecat's classify_http_exception, extended: a PipecatError's own category; else an HTTP status
+ * (`status`, `statusCode`, `response.status`, `response.statusCode`); else AbortError →
+ * "cancelled", TimeoutError → "timeout"; else connection errors (Node/undici codes, "fetch failed")
+ * → "network"; else "unknown". Looks through `cause` chains.
+ */
+export function classifyCause(cause: unknown, depth = 0): ErrorCategory {
+  if (cause === null || typeof cause !== "object" || depth > 4) return "unknown";
+  if (cause instanceof PipecatError && cause.category !== "unknown") return cause.category;
+  const status = httpStatusOf(cause);
+  if (status !== undefined && status >= 400) return categoryForHttpStatus(status);
+  const { name, code, message } = cause as { name?: unknown; code?: unknown; message?: unknown };
+  if (name === "AbortError") return "cancelled";
+  if (name === "TimeoutError") return "timeout";
+  if (typeof code === "string" && NETWORK_ERROR_CODES.has(code)) return "network";
+  const inner = (cause as { cause?: unknown }).cause;
+  if (inner !== undefined) {
+    const category = classifyCause(inner, depth + 1);
+    if (category !== "unknown") return category;
+  }
+  if (cause instanceof TypeError && message === "fetch failed") return "network";
+  return "unknown";
+}
+
+/** The message of an Error (its name when the message is empty), or the thrown value as text. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
 }

@@ -14,6 +14,7 @@ import { logger } from "../utils/logger.js";
 import { redactText } from "../utils/secrets.js";
 import { ImageStore } from "./images.js";
 import { StoryboardSession } from "./session.js";
+import { describeError } from "../utils/errors.js";
 
 export interface DemoServerOptions {
   host?: string;
@@ -114,7 +115,7 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
 
   const httpServer = createServer((req, res) => {
     void serve(req, res).catch((error: unknown) => {
-      logger.error(`demo server: ${error instanceof Error ? error.message : String(error)}`);
+      logger.error(`demo server: ${describeError(error)}`);
       if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
       res.end("Internal error\n");
     });
@@ -241,7 +242,7 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
       chain = chain
         .then(() => session.handle(parsed))
         .catch((error: unknown) => {
-          logger.error(`demo session: ${error instanceof Error ? error.message : String(error)}`);
+          logger.error(`demo session: ${describeError(error)}`);
           send({
             type: "error",
             run: 0,

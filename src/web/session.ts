@@ -22,7 +22,7 @@ import { validateSettingsForModel } from "../services/fal/models.js";
 import { FalImageGenSettings } from "../services/fal/settings.js";
 import { parseImageSize, resolveImageSize, type ImageSize } from "../services/image-size.js";
 import { isGiven } from "../services/settings.js";
-import { SettingsValidationError } from "../utils/errors.js";
+import { SettingsValidationError, describeError } from "../utils/errors.js";
 import { logger } from "../utils/logger.js";
 import { redactText } from "../utils/secrets.js";
 import type { ImageStore } from "./images.js";
@@ -154,9 +154,7 @@ export class StoryboardSession {
     this.#task = new PipelineTask(pipeline, { params: { enableMetrics: false } });
     const runner = new PipelineRunner({ handleSigint: false });
     this.#running = runner.run(this.#task).catch((error: unknown) => {
-      logger.error(
-        `storyboard session: pipeline failed: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      logger.error(`storyboard session: pipeline failed: ${describeError(error)}`);
     });
   }
 

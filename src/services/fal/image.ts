@@ -4,7 +4,7 @@
 import { URLImageRawFrame, type DecodedImage } from "../../frames/image.js";
 import { LinkedAbort, sleep } from "../../utils/abort.js";
 import { warnDeprecatedOnce } from "../../utils/deprecation.js";
-import { SettingsValidationError } from "../../utils/errors.js";
+import { SettingsValidationError, describeError } from "../../utils/errors.js";
 import { logger } from "../../utils/logger.js";
 import { ImageCache, type CachedGeneration, type ImageCacheOptions } from "../images/cache.js";
 import { decodeToPixels, readImageHeader } from "../images/decode.js";
@@ -291,7 +291,7 @@ export class FalImageGenService extends ImageGenService<FalImageGenSettings> {
       } catch (error) {
         if (signal.aborted) throw error;
         logger.info(
-          `${this.name}: status stream unavailable (${error instanceof Error ? error.message : String(error)}); polling instead`,
+          `${this.name}: status stream unavailable (${describeError(error)}); polling instead`,
         );
       }
     }

@@ -2,7 +2,7 @@
 // Built on an injectable `fetch` (our equivalent of Pipecat's aiohttp session), with AbortSignal
 // everywhere, per-attempt timeouts, and retries that honour Retry-After.
 import { isAbortError, LinkedAbort } from "../../utils/abort.js";
-import { PipecatError } from "../../utils/errors.js";
+import { PipecatError, describeError } from "../../utils/errors.js";
 import { logger } from "../../utils/logger.js";
 import { redactValue } from "../../utils/secrets.js";
 import { FalApiError, FalNetworkError, FalResponseError, FalTimeoutError } from "./errors.js";
@@ -235,9 +235,7 @@ export class FalTransport {
       return response.ok;
     } catch (error) {
       // Best effort: the caller has already given up on this request; say why fal was not told.
-      logger.info(
-        `fal cancel of request ${requestId} failed: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      logger.info(`fal cancel of request ${requestId} failed: ${describeError(error)}`);
       return false;
     } finally {
       linked.dispose();

@@ -2,7 +2,7 @@
 // so decoding never blocks the event loop.
 import type { Sharp } from "sharp";
 import type { DecodedImage, ImageSize } from "../../frames/image.js";
-import { PipecatError } from "../../utils/errors.js";
+import { PipecatError, describeError } from "../../utils/errors.js";
 
 export class ImageDecodeError extends PipecatError {
   constructor(message: string, cause: unknown) {
@@ -36,10 +36,7 @@ export async function decodeToPixels(bytes: Uint8Array): Promise<DecodedImage> {
       format: pixelFormatForChannels(info.channels),
     };
   } catch (cause) {
-    throw new ImageDecodeError(
-      `Could not decode image: ${cause instanceof Error ? cause.message : String(cause)}`,
-      cause,
-    );
+    throw new ImageDecodeError(`Could not decode image: ${describeError(cause)}`, cause);
   }
 }
 
@@ -58,9 +55,6 @@ export async function readImageHeader(bytes: Uint8Array): Promise<ImageHeader> {
       format: pixelFormatForChannels(meta.channels ?? 3),
     };
   } catch (cause) {
-    throw new ImageDecodeError(
-      `Could not read image header: ${cause instanceof Error ? cause.message : String(cause)}`,
-      cause,
-    );
+    throw new ImageDecodeError(`Could not read image header: ${describeError(cause)}`, cause);
   }
 }
