@@ -6,3 +6,7 @@ export * from "./image.js";
 export * from "./metrics.js";
 export * from "./settings.js";
 export * from "./progress.js";
+export * from "./audio.js";
+export * from "./speech.js";
+export * from "./llm.js";
+export * from "./transport.js";

@@ -1,7 +1,15 @@
 // Frames that start, end, stop, cancel and interrupt a pipeline.
 import { ControlFrame, SystemFrame } from "./base.js";
 
+/** Pipecat's default rates: 16 kHz in (microphones, STT) and 24 kHz out (TTS, players). */
+export const DEFAULT_AUDIO_IN_SAMPLE_RATE = 16_000;
+export const DEFAULT_AUDIO_OUT_SAMPLE_RATE = 24_000;
+
 export interface StartFrameOptions {
+  /** Sample rate of audio entering the pipeline; default 16000. */
+  audioInSampleRate?: number;
+  /** Sample rate the output transport plays; TTS services synthesize at it; default 24000. */
+  audioOutSampleRate?: number;
   enableMetrics?: boolean;
   enableUsageMetrics?: boolean;
   reportOnlyInitialTtfb?: boolean;
@@ -10,11 +18,15 @@ export interface StartFrameOptions {
 
 /** The first frame through a pipeline; processors do nothing with data frames before it. */
 export class StartFrame extends SystemFrame {
+  readonly audioInSampleRate: number;
+  readonly audioOutSampleRate: number;
   readonly enableMetrics: boolean;
   readonly enableUsageMetrics: boolean;
   readonly reportOnlyInitialTtfb: boolean;
   constructor(options: StartFrameOptions = {}) {
     super();
+    this.audioInSampleRate = options.audioInSampleRate ?? DEFAULT_AUDIO_IN_SAMPLE_RATE;
+    this.audioOutSampleRate = options.audioOutSampleRate ?? DEFAULT_AUDIO_OUT_SAMPLE_RATE;
     this.enableMetrics = options.enableMetrics ?? false;
     this.enableUsageMetrics = options.enableUsageMetrics ?? false;
     this.reportOnlyInitialTtfb = options.reportOnlyInitialTtfb ?? false;

@@ -1,4 +1,4 @@
-// Runtime settings updates. Pipecat has none for image services; ours apply in frame order.
+// Runtime settings updates, applied in frame order (Pipecat has none for image services).
 import { ControlFrame } from "./base.js";
 import type { NamedSource } from "./error.js";
 
@@ -30,5 +30,15 @@ export class ServiceUpdateSettingsFrame<
 
 /** Changes an image service's settings for the prompts after it. */
 export class ImageGenUpdateSettingsFrame<
+  TDelta extends SettingsDelta = SettingsDelta,
+> extends ServiceUpdateSettingsFrame<TDelta> {}
+
+/** Changes an LLM service's settings for the requests after it. */
+export class LLMUpdateSettingsFrame<
+  TDelta extends SettingsDelta = SettingsDelta,
+> extends ServiceUpdateSettingsFrame<TDelta> {}
+
+/** Changes a TTS service's settings for the text after it. */
+export class TTSUpdateSettingsFrame<
   TDelta extends SettingsDelta = SettingsDelta,
 > extends ServiceUpdateSettingsFrame<TDelta> {}

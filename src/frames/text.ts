@@ -1,5 +1,5 @@
-// Text frames: what image services generate from.
-import { ControlFrame, DataFrame } from "./base.js";
+// Text frames: what LLMs stream, what users say, and what image and speech services consume.
+import { DataFrame } from "./base.js";
 
 export class TextFrame extends DataFrame {
   skipTts: boolean | undefined = undefined;
@@ -42,7 +42,3 @@ export class InterimTranscriptionFrame extends TextFrame {
     super(text);
   }
 }
-
-/** Brackets one LLM reply. */
-export class LLMFullResponseStartFrame extends ControlFrame {}
-export class LLMFullResponseEndFrame extends ControlFrame {}

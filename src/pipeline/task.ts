@@ -49,6 +49,10 @@ export const ProcessorUnusablePolicy = {
 } as const;
 
 export interface PipelineParams {
+  /** Sample rate of input audio, carried by the StartFrame; default 16000. */
+  audioInSampleRate?: number;
+  /** Sample rate of output audio (TTS, transports), carried by the StartFrame; default 24000. */
+  audioOutSampleRate?: number;
   enableMetrics?: boolean;
   enableUsageMetrics?: boolean;
   reportOnlyInitialTtfb?: boolean;
@@ -359,6 +363,8 @@ export class PipelineTask {
   async #drive(): Promise<Frame> {
     const cancelled = this.#cancelRequest.promise;
     const start = new StartFrame({
+      audioInSampleRate: this.#params.audioInSampleRate,
+      audioOutSampleRate: this.#params.audioOutSampleRate,
       enableMetrics: this.#params.enableMetrics,
       enableUsageMetrics: this.#params.enableUsageMetrics,
       reportOnlyInitialTtfb: this.#params.reportOnlyInitialTtfb,

@@ -6,12 +6,8 @@ import { ErrorFrame } from "../../../src/frames/error.js";
 import { ImageGenProgressFrame } from "../../../src/frames/progress.js";
 import { URLImageRawFrame } from "../../../src/frames/image.js";
 import { ImageGenUpdateSettingsFrame } from "../../../src/frames/settings.js";
-import {
-  InterimTranscriptionFrame,
-  LLMFullResponseEndFrame,
-  LLMFullResponseStartFrame,
-  TextFrame,
-} from "../../../src/frames/text.js";
+import { LLMFullResponseEndFrame, LLMFullResponseStartFrame } from "../../../src/frames/llm.js";
+import { InterimTranscriptionFrame, TextFrame } from "../../../src/frames/text.js";
 import { FalImageGenService } from "../../../src/services/fal/image.js";
 import { FalImageGenSettings, FalInputParams } from "../../../src/services/fal/settings.js";
 import { resetDeprecationWarnings } from "../../../src/utils/deprecation.js";
