@@ -1,0 +1,122 @@
+// Which Host and Origin headers a server of ours answers. A server on loopback is reachable from
+// the user's browser, so a page on another site could reach it through DNS rebinding (a name that
+// resolves to 127.0.0.1) and spend the user's keys: the Host header gives that away, the Origin
+// header gives away cross-site pages. Every server we start checks both, for HTTP requests and
+// WebSocket upgrades alike.
+import { isIP } from "node:net";
+import { SettingsValidationError } from "../utils/errors.js";
+
+/** The host names a loopback-bound server answers to. */
+export const LOOPBACK_HOST_NAMES: readonly string[] = ["127.0.0.1", "localhost", "[::1]"];
+
+/** Allows any Host (and any Origin naming the server's port): only with an explicit choice. */
+export const ANY_HOST = "*";
+
+export interface HostPolicyOptions {
+  /** The address the server listens on ("127.0.0.1", "::1", "0.0.0.0", "192.168.1.5", ...). */
+  bindAddress: string;
+  /** The port it listens on; the Host header must name it. */
+  port: number;
+  /**
+   * Host names (without port) accepted besides the loopback names, e.g. ["my-box.local"], or
+   * ["*"] for any. Required when the server listens on anything but loopback.
+   */
+  allowedHosts?: readonly string[];
+}
+
+export interface HostPolicy {
+  readonly port: number;
+  readonly loopbackOnly: boolean;
+  /** Lower-case host names accepted (loopback names included); undefined = any. */
+  readonly hostNames: ReadonlySet<string> | undefined;
+}
+
+export type GuardVerdict = { ok: true } | { ok: false; status: 403; reason: string };
+
+/** True for addresses only this machine can reach. */
+export function isLoopbackAddress(address: string): boolean {
+  const bare = address.replace(/^\[|\]$/g, "").toLowerCase();
+  if (bare === "localhost" || bare === "::1") return true;
+  if (bare.startsWith("::ffff:")) return isLoopbackAddress(bare.slice("::ffff:".length));
+  return isIP(bare) === 4 && bare.startsWith("127.");
+}
+
+/**
+ * Builds the policy of a server. Throws a SettingsValidationError naming `allowedHosts` when the
+ * server listens beyond loopback without an explicit allow-list.
+ */
+export function createHostPolicy(options: HostPolicyOptions): HostPolicy {
+  const loopbackOnly = isLoopbackAddress(options.bindAddress);
+  const allowed = (options.allowedHosts ?? []).map((name) => name.trim().toLowerCase());
+  if (!loopbackOnly && allowed.length === 0) {
+    throw new SettingsValidationError(
+      "allowedHosts",
+      options.allowedHosts ?? [],
+      `a list of host names (or "*" for any) when listening on ${options.bindAddress}, which other machines can reach`,
+    );
+  }
+  for (const name of allowed) {
+    if (name === "" || /[\s/@?#]/.test(name) || (name !== ANY_HOST && name.includes("*"))) {
+      throw new SettingsValidationError(
+        "allowedHosts",
+        name,
+        'host names such as "my-box.local", or "*"',
+      );
+    }
+  }
+  if (allowed.includes(ANY_HOST)) return { port: options.port, loopbackOnly, hostNames: undefined };
+  return {
+    port: options.port,
+    loopbackOnly,
+    hostNames: new Set([...LOOPBACK_HOST_NAMES, ...allowed.map(bracketIPv6)]),
+  };
+}
+
+/** One line for a user who made a server reachable from other machines. */
+export function exposureWarning(bindAddress: string, port: number, what = "your API keys"): string {
+  return `Warning: listening on ${bindAddress}:${port}: anyone who can reach this port can use ${what}.`;
+}
+
+/** Checks a request's Host and Origin headers against the policy. */
+export function checkHostAndOrigin(
+  policy: HostPolicy,
+  headers: { host?: string | null | undefined; origin?: string | null | undefined },
+): GuardVerdict {
+  const host = headers.host ?? undefined;
+  if (host === undefined || host === "") return refuse("a Host header is required");
+  if (!hostMatches(policy, host)) return refuse(`Host ${JSON.stringify(host)} is not allowed`);
+  const origin = headers.origin ?? undefined;
+  if (origin === undefined) return { ok: true }; // not a browser page (curl, SDK clients)
+  let originUrl: URL;
+  try {
+    originUrl = new URL(origin);
+  } catch {
+    return refuse(`Origin ${JSON.stringify(origin)} is not allowed`);
+  }
+  if (
+    (originUrl.protocol !== "http:" && originUrl.protocol !== "https:") ||
+    originUrl.pathname !== "/" ||
+    !hostMatches(policy, originUrl.host, originUrl.protocol === "https:" ? 443 : 80)
+  ) {
+    return refuse(`Origin ${JSON.stringify(origin)} is not allowed`);
+  }
+  return { ok: true };
+}
+
+function refuse(reason: string): GuardVerdict {
+  return { ok: false, status: 403, reason };
+}
+
+function bracketIPv6(name: string): string {
+  return name.includes(":") && !name.startsWith("[") ? `[${name}]` : name;
+}
+
+/** `host` is "name[:port]" as in a Host header or URL.host. */
+function hostMatches(policy: HostPolicy, host: string, defaultPort = 80): boolean {
+  const match = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/i.exec(host.trim());
+  if (match === null) return false;
+  const name = (match[1] ?? "").toLowerCase();
+  const port = match[2] === undefined ? defaultPort : Number(match[2]);
+  if (port !== policy.port) return false;
+  return policy.hostNames === undefined || policy.hostNames.has(name);
+}
