@@ -1,7 +1,13 @@
 // Backend resolution: a key means fal.ai, a base URL means that server, otherwise the embedded
 // local fal server is started (and said so). The embedded servers here bind 127.0.0.1.
 import { afterEach, describe, expect, it } from "vitest";
-import { localServerNotice, resolveBackend, type Backend } from "../../src/cli/backend.js";
+import {
+  BackendConfigError,
+  localServerNotice,
+  resolveBackend,
+  type Backend,
+} from "../../src/app/backend.js";
+import { PipecatError } from "../../src/utils/errors.js";
 
 const KEY = "backend-test-key-0123456789";
 const EMBEDDED = { inferenceMs: 0 };
@@ -72,6 +78,19 @@ describe("resolveBackend", () => {
     await expect(resolveBackend({ choice: "fal", env: {} })).rejects.toThrow(
       /needs a fal API key: set the FAL_KEY environment variable\.$/,
     );
+    const error = await resolveBackend({ choice: "fal", env: { FAL_KEY: "  " } }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(BackendConfigError);
+    expect(error).toBeInstanceOf(PipecatError);
+    expect(error).toMatchObject({
+      field: "backend",
+      value: "fal",
+      allowed: ["auto", "local"],
+      reason: "needs a fal API key: set the FAL_KEY environment variable.",
+      category: "validation",
+      message: 'Backend "fal" needs a fal API key: set the FAL_KEY environment variable.',
+    });
     expect(
       await resolveBackend({ choice: "fal", env: { FAL_KEY: KEY, FAL_BASE_URL: "http://h:3" } }),
     ).toMatchObject({ kind: "server", baseUrl: "http://h:3", key: KEY, notice: undefined });

@@ -2,7 +2,7 @@
 // the real FalImageGenService (runImageGen) over an injected fetch, so the test pins what users see
 // for the frames the service really builds.
 import { describe, expect, it } from "vitest";
-import { describeFailure } from "../../src/cli/run-prompts.js";
+import { describeFailure } from "../../src/app/describe-failure.js";
 import { ErrorFrame } from "../../src/frames/error.js";
 import { FalImageGenService } from "../../src/services/fal/image.js";
 import { FalImageGenSettings } from "../../src/services/fal/settings.js";
