@@ -38,6 +38,7 @@ export {
   type ImageSize,
   type ImageSizePreset,
 } from "./services/image-size.js";
+// PixelSize (what an image measures) comes with the frames above; ImageSize is the setting.
 export { AIService, type AIServiceOptions } from "./services/ai-service.js";
 export {
   ImageGenService,
