@@ -55,6 +55,7 @@ export { ImageDecodeError } from "./services/images/decode.js";
 export {
   FalImageGenService,
   type FalImageGenServiceOptions,
+  type FalQueueOptions,
   type FalMode,
   type FalStatusMode,
   type DecodeMode,
