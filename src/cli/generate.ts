@@ -5,7 +5,6 @@ import {
   BACKEND_CHOICES,
   BackendConfigError,
   resolveBackend,
-  type Backend,
   type BackendChoice,
 } from "../app/backend.js";
 import { runPrompts, type GeneratedImage, type PromptFailure } from "../app/run-prompts.js";
@@ -242,18 +241,14 @@ export async function runGenerate(argv: string[], io: CommandIO): Promise<number
   }
   const shownOut = relative(io.cwd, outDir) || ".";
 
-  let backend: Backend;
-  try {
-    backend = await resolveBackend({
-      choice: config.backend,
-      baseUrl: config.baseUrl,
-      env: io.env,
-      local: io.localServerOptions,
-    });
-  } catch (error) {
-    if (error instanceof BackendConfigError) throw usageErrorFromBackend(error);
-    throw error;
-  }
+  const backend = await resolveBackend({
+    choice: config.backend,
+    baseUrl: config.baseUrl,
+    env: io.env,
+    local: io.localServerOptions,
+  }).catch((error: unknown) => {
+    throw error instanceof BackendConfigError ? usageErrorFromBackend(error) : error;
+  });
   const secrets = [backend.key, io.env.FAL_KEY];
   const scrub = (text: string): string => redactText(text, secrets);
   if (backend.notice) io.stderr.write(`${backend.notice}\n`);
