@@ -38,6 +38,7 @@ export {
   type ImageSize,
   type ImageSizePreset,
 } from "./services/image-size.js";
+// PixelSize (what an image measures) comes with the frames above; ImageSize is the setting.
 export { AIService, type AIServiceOptions } from "./services/ai-service.js";
 export {
   ImageGenService,
@@ -54,6 +55,7 @@ export { ImageDecodeError } from "./services/images/decode.js";
 export {
   FalImageGenService,
   type FalImageGenServiceOptions,
+  type FalQueueOptions,
   type FalMode,
   type FalStatusMode,
   type DecodeMode,

@@ -2,6 +2,7 @@
 // a UsageError (exit code 2) with one clear line; the CLI never shows a stack trace for one.
 import { readFile } from "node:fs/promises";
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { BackendConfigError } from "../app/backend.js";
 import { parseImageSize, type ImageSize } from "../services/image-size.js";
 import {
   FalImageGenSettings,
@@ -212,6 +213,11 @@ export function usageErrorFromSettings(error: SettingsValidationError): UsageErr
   return new UsageError(
     `Invalid ${flag} "${value}": expected ${error.allowed.replace(/\.$/, "")}.`,
   );
+}
+
+/** The app's backend error in the CLI's terms: `--backend fal needs a fal API key: ...`. */
+export function usageErrorFromBackend(error: BackendConfigError): UsageError {
+  return new UsageError(`--${error.field} ${error.value} ${error.reason}`);
 }
 
 export interface GenerationSettingsInput {

@@ -8,8 +8,9 @@ import {
   parseNumberOption,
   parsePort,
 } from "./args.js";
-import type { CommandIO } from "./io.js";
+import { falBaseUrlFromEnv, falKeyFromEnv } from "../app/backend.js";
 import { describeError } from "../utils/errors.js";
+import type { CommandIO } from "./io.js";
 
 export const DEMO_HELP = `Usage: pipecat-ts demo [options]
 
@@ -57,8 +58,8 @@ export async function runDemo(argv: string[], io: CommandIO): Promise<number> {
   const workers = parseIntegerOption("--workers", values.workers, 1, 64) ?? 2;
 
   const { startDemoServer } = await import("../web/server.js");
-  const hasKey = Boolean(io.env.FAL_KEY && io.env.FAL_KEY.trim() !== "");
-  const hasBase = Boolean(io.env.FAL_BASE_URL && io.env.FAL_BASE_URL.trim() !== "");
+  const hasKey = falKeyFromEnv(io.env) !== undefined;
+  const hasBase = falBaseUrlFromEnv(io.env) !== undefined;
   let demo: Awaited<ReturnType<typeof startDemoServer>>;
   try {
     demo = await startDemoServer({

@@ -1,6 +1,13 @@
 // `pipecat-ts generate`: prompts in (arguments, --file or stdin), image files out.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
+import {
+  BACKEND_CHOICES,
+  BackendConfigError,
+  resolveBackend,
+  type BackendChoice,
+} from "../app/backend.js";
+import { runPrompts, type GeneratedImage, type PromptFailure } from "../app/run-prompts.js";
 import { FalImageGenSettings } from "../services/fal/settings.js";
 import { validateSettingsForModel } from "../services/fal/models.js";
 import { SettingsValidationError, describeError } from "../utils/errors.js";
@@ -22,12 +29,11 @@ import {
   readPromptFile,
   readStream,
   splitPromptLines,
+  usageErrorFromBackend,
   usageErrorFromSettings,
 } from "./args.js";
-import { BACKEND_CHOICES, resolveBackend, type BackendChoice } from "./backend.js";
 import type { CommandIO } from "./io.js";
 import { ProgressDisplay, displayStage, formatBytes } from "./progress.js";
-import { runPrompts, type GeneratedImage, type PromptFailure } from "./run-prompts.js";
 
 export const GENERATE_HELP = `Usage: pipecat-ts generate "<prompt>" ["<prompt>" ...] [options]
        pipecat-ts generate --file prompts.txt [options]
@@ -240,6 +246,8 @@ export async function runGenerate(argv: string[], io: CommandIO): Promise<number
     baseUrl: config.baseUrl,
     env: io.env,
     local: io.localServerOptions,
+  }).catch((error: unknown) => {
+    throw error instanceof BackendConfigError ? usageErrorFromBackend(error) : error;
   });
   const secrets = [backend.key, io.env.FAL_KEY];
   const scrub = (text: string): string => redactText(text, secrets);

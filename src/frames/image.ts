@@ -1,7 +1,11 @@
 // Image frames. `image` holds decoded pixels (as in Pipecat); the encoded file is kept beside it.
 import { DataFrame } from "./base.js";
 
-export interface ImageSize {
+/**
+ * The width and height of an image, in pixels: what an image frame holds. Not the size setting a
+ * service is asked for (`ImageSize`: a preset name or custom dimensions).
+ */
+export interface PixelSize {
   width: number;
   height: number;
 }
@@ -9,14 +13,14 @@ export interface ImageSize {
 /** Raw pixels plus how to read them. `format` is the pixel layout ("RGB", "RGBA", "L", "LA"), not a file format. */
 export interface DecodedImage {
   pixels: Uint8Array;
-  size: ImageSize;
+  size: PixelSize;
   format: string;
 }
 
 export interface ImageRawFrameInit {
   /** Raw pixels, row-major, `format` channels per pixel. Empty when decoding was deferred. */
   image: Uint8Array;
-  size: ImageSize;
+  size: PixelSize;
   /** Pixel layout ("RGB", "RGBA"...); undefined until known. */
   format: string | undefined;
 }
@@ -24,7 +28,7 @@ export interface ImageRawFrameInit {
 /** An image on its way out of the pipeline. */
 export class OutputImageRawFrame extends DataFrame {
   image: Uint8Array;
-  size: ImageSize;
+  size: PixelSize;
   format: string | undefined;
   /** When true, a transport shows the image only after the audio queued before it. */
   syncWithAudio = false;
@@ -42,7 +46,7 @@ export class OutputImageRawFrame extends DataFrame {
 }
 
 export interface URLImageRawFrameInit extends Partial<ImageRawFrameInit> {
-  size: ImageSize;
+  size: PixelSize;
   url: string | undefined;
   /** The original encoded file (PNG/JPEG...), as downloaded. */
   encoded?: Uint8Array;

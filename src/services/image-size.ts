@@ -1,5 +1,6 @@
 // Image sizes shared by fal models: the six presets of fal's toolkit, or explicit {width, height}
 // (reference fal-protocol.md §5.1).
+import type { PixelSize } from "../frames/image.js";
 import { SettingsValidationError } from "../utils/errors.js";
 
 export type ImageSizePreset =
@@ -10,19 +11,23 @@ export type ImageSizePreset =
   | "landscape_4_3"
   | "landscape_16_9";
 
-/** Explicit dimensions in pixels; integers 1..{@link MAX_IMAGE_DIMENSION}. */
+/** Explicit dimensions asked for, in pixels; integers 1..{@link MAX_IMAGE_DIMENSION}. */
 export interface CustomImageSize {
   width: number;
   height: number;
 }
 
+/**
+ * The size setting: a preset name or custom dimensions, as fal's `image_size` field. What an image
+ * actually measures is a `PixelSize` (see `resolveImageSize`).
+ */
 export type ImageSize = ImageSizePreset | CustomImageSize;
 
 /** fal's `ImageSize` bound (`gt=0, le=14142`). */
 export const MAX_IMAGE_DIMENSION = 14142;
 
 /** Preset name → dimensions (fal SDK `IMAGE_SIZE_PRESETS`). Frozen. */
-export const IMAGE_SIZE_PRESETS: Readonly<Record<ImageSizePreset, Readonly<CustomImageSize>>> =
+export const IMAGE_SIZE_PRESETS: Readonly<Record<ImageSizePreset, Readonly<PixelSize>>> =
   Object.freeze({
     square_hd: Object.freeze({ width: 1024, height: 1024 }),
     square: Object.freeze({ width: 512, height: 512 }),
@@ -78,7 +83,7 @@ export function validateImageSize(field: string, value: unknown): asserts value 
 }
 
 /** The pixel dimensions of a size (validated; always a fresh object). */
-export function resolveImageSize(size: ImageSize, field = "imageSize"): CustomImageSize {
+export function resolveImageSize(size: ImageSize, field = "imageSize"): PixelSize {
   validateImageSize(field, size);
   if (typeof size === "string") {
     const preset = IMAGE_SIZE_PRESETS[size];

@@ -8,7 +8,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo, Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { WebSocketServer, type WebSocket } from "ws";
-import { localServerNotice, resolveBackend, startEmbeddedServer } from "../cli/backend.js";
+import {
+  embeddedBackend,
+  remoteBackend,
+  resolveBackend,
+  type Backend,
+  type BackendKind,
+} from "../app/backend.js";
 import type { FalMode } from "../services/fal/image.js";
 import { logger } from "../utils/logger.js";
 import { redactText } from "../utils/secrets.js";
@@ -39,7 +45,7 @@ export interface DemoServer {
   url: string;
   port: number;
   /** Where image requests go. */
-  backend: { kind: "fal" | "server" | "local"; baseUrl: string | undefined };
+  backend: { kind: BackendKind; baseUrl: string | undefined };
   /** One line for the user about the backend (never the key), or undefined. */
   notice: string | undefined;
   /** Open WebSocket sessions. */
@@ -86,28 +92,14 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
   const webRoot = options.webRoot ?? defaultWebRoot();
   const images = new ImageStore();
 
-  // Where images come from.
-  let backend: {
-    kind: "fal" | "server" | "local";
-    baseUrl: string | undefined;
-    key: string | undefined;
-  };
-  let notice: string | undefined;
-  let closeBackend = async (): Promise<void> => undefined;
-  if (options.baseUrl !== undefined || options.key !== undefined) {
-    const baseUrl = options.baseUrl ?? (env.FAL_BASE_URL || undefined);
-    backend = { kind: baseUrl ? "server" : "fal", baseUrl, key: options.key };
-  } else if (options.local !== undefined) {
-    const server = await startEmbeddedServer(options.local);
-    backend = { kind: "local", baseUrl: server.url, key: "" };
-    notice = localServerNotice(server.url);
-    closeBackend = () => server.close();
-  } else {
-    const resolved = await resolveBackend({ env });
-    backend = { kind: resolved.kind, baseUrl: resolved.baseUrl, key: resolved.key };
-    notice = resolved.notice;
-    closeBackend = () => resolved.close();
-  }
+  // Where images come from: what the caller named, else the embedded server when asked for, else
+  // what the environment says.
+  const backend: Backend =
+    options.baseUrl !== undefined || options.key !== undefined
+      ? remoteBackend(options.baseUrl ?? (env.FAL_BASE_URL || undefined), options.key)
+      : options.local !== undefined
+        ? await embeddedBackend(options.local)
+        : await resolveBackend({ env });
   const secrets = [backend.key, env.FAL_KEY, options.key];
 
   const sessions = new Set<StoryboardSession>();
@@ -273,7 +265,7 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     url: `http://${shownHost}:${port}`,
     port,
     backend: { kind: backend.kind, baseUrl: backend.kind === "fal" ? undefined : backend.baseUrl },
-    notice,
+    notice: backend.notice,
     get sessions() {
       return sessions.size;
     },
@@ -286,7 +278,7 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
         for (const socket of sockets) socket.destroy();
         await new Promise<void>((resolve) => httpServer.close(() => resolve()));
         images.clear();
-        await closeBackend();
+        await backend.close();
       })();
       return closed;
     },

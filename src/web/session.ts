@@ -3,6 +3,7 @@
 // few at a time (the service's concurrency), so a settings change (an ImageGenUpdateSettingsFrame,
 // applied in frame order) reaches every panel not yet fed. "stop" queues an InterruptionFrame,
 // which cancels the work in flight; the panels left are reported "cancelled".
+import { describeFailure } from "../app/describe-failure.js";
 import type { Frame } from "../frames/base.js";
 import type { ErrorFrame } from "../frames/error.js";
 import { URLImageRawFrame } from "../frames/image.js";
@@ -16,7 +17,6 @@ import { FrameProcessor } from "../processors/frame-processor.js";
 import { Pipeline } from "../pipeline/pipeline.js";
 import { PipelineRunner } from "../pipeline/runner.js";
 import { PipelineTask } from "../pipeline/task.js";
-import { describeFailure } from "../cli/run-prompts.js";
 import { FalImageGenService, type FalMode } from "../services/fal/image.js";
 import { validateSettingsForModel } from "../services/fal/models.js";
 import { FalImageGenSettings } from "../services/fal/settings.js";

@@ -21,6 +21,18 @@ export type FalMode = "sync" | "queue";
 export type FalStatusMode = "stream" | "poll";
 export type DecodeMode = "raw" | "deferred";
 
+/** Options that only queue mode uses: how a queued request is started and followed. */
+export interface FalQueueOptions {
+  /** Follow the status over SSE ("stream", falling back to polling) or by polling. Default "stream". */
+  statusMode?: FalStatusMode;
+  /** Delay between status polls. Default 250 ms. */
+  pollIntervalMs?: number;
+  /** `x-fal-request-timeout`, seconds until fal must start processing (> 1). */
+  startTimeoutSeconds?: number;
+  /** fal POSTs the result here too (`fal_webhook`). */
+  webhookUrl?: string;
+}
+
 export interface FalImageGenServiceOptions {
   /** fal API key. When given, also sets `process.env.FAL_KEY` (as Pipecat does). Default: `$FAL_KEY`. */
   key?: string;
@@ -35,13 +47,15 @@ export interface FalImageGenServiceOptions {
   baseUrl?: string;
   /** "sync" (Pipecat's: one POST to fal.run) or "queue" (submit, follow status, fetch result). Default "sync". */
   mode?: FalMode;
-  /** Queue mode: follow the status over SSE ("stream", falling back to polling) or by polling. Default "stream". */
+  /** Queue mode only: status stream or polling, poll interval, start timeout, webhook. */
+  queue?: FalQueueOptions;
+  /** @deprecated Use `queue: { statusMode }`, which wins when both are given. */
   statusMode?: FalStatusMode;
-  /** Queue mode: delay between status polls. Default 250 ms. */
+  /** @deprecated Use `queue: { pollIntervalMs }`, which wins when both are given. */
   pollIntervalMs?: number;
-  /** Queue mode: `x-fal-request-timeout`, seconds until fal must start processing (> 1). */
+  /** @deprecated Use `queue: { startTimeoutSeconds }`, which wins when both are given. */
   startTimeoutSeconds?: number;
-  /** Queue mode: fal POSTs the result here too (`fal_webhook`). */
+  /** @deprecated Use `queue: { webhookUrl }`, which wins when both are given. */
   webhookUrl?: string;
   /** Deadline for one prompt, from submission to the last image. Default 120 s. */
   timeoutMs?: number;
@@ -74,13 +88,17 @@ export class FalImageGenService extends ImageGenService<FalImageGenSettings> {
   readonly #fetch: typeof fetch;
   readonly #transport: FalTransport;
   readonly #options: FalImageGenServiceOptions;
+  /** The queue options in force: `queue`, completed by the deprecated flat options. */
+  readonly #queue: FalQueueOptions;
   readonly #cache: ImageCache | undefined;
 
   constructor(options: FalImageGenServiceOptions = {}) {
     const settings = FalImageGenService.#initialSettings(options);
     super({ settings, maxConcurrency: options.maxConcurrency, name: options.name });
     this.validateSettings(settings);
-    validateOptions(options);
+    const queue = queueOptionsInForce(options);
+    validateOptions(options, queue);
+    this.#queue = queue.values;
     if (options.key) process.env.FAL_KEY = options.key;
     this.#key = options.key;
     this.#options = options;
@@ -232,8 +250,8 @@ export class FalImageGenService extends ImageGenService<FalImageGenSettings> {
   ): Promise<FalResponse> {
     const submitted = await this.#transport.submit(model, body, {
       signal,
-      webhookUrl: this.#options.webhookUrl,
-      startTimeoutSeconds: this.#options.startTimeoutSeconds,
+      webhookUrl: this.#queue.webhookUrl,
+      startTimeoutSeconds: this.#queue.startTimeoutSeconds,
     });
     const { requestId } = submitted;
     context.progress({ stage: "in_queue", requestId, queuePosition: submitted.queuePosition });
@@ -279,7 +297,7 @@ export class FalImageGenService extends ImageGenService<FalImageGenSettings> {
         context.progress({ stage: "in_progress", requestId, logs });
       else if (logs.length > 0) context.progress({ stage: "in_progress", requestId, logs });
     };
-    if ((this.#options.statusMode ?? "stream") === "stream") {
+    if ((this.#queue.statusMode ?? "stream") === "stream") {
       try {
         for await (const status of this.#transport.streamStatus(model, requestId, {
           signal,
@@ -295,7 +313,7 @@ export class FalImageGenService extends ImageGenService<FalImageGenSettings> {
         );
       }
     }
-    const interval = this.#options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+    const interval = this.#queue.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     for (;;) {
       const status = await this.#transport.status(model, requestId, { signal, logs: true });
       report(status);
@@ -398,29 +416,79 @@ export class FalImageGenService extends ImageGenService<FalImageGenSettings> {
   }
 }
 
-function validateOptions(options: FalImageGenServiceOptions): void {
+type QueueOptionName = keyof FalQueueOptions;
+
+/** Deprecation codes of the flat queue options, one warning each per process. */
+const FLAT_QUEUE_OPTION_CODES: Readonly<Record<QueueOptionName, string>> = {
+  statusMode: "PIPECAT_FAL_STATUS_MODE",
+  pollIntervalMs: "PIPECAT_FAL_POLL_INTERVAL_MS",
+  startTimeoutSeconds: "PIPECAT_FAL_START_TIMEOUT_SECONDS",
+  webhookUrl: "PIPECAT_FAL_WEBHOOK_URL",
+};
+
+interface QueueOptionsInForce {
+  values: FalQueueOptions;
+  /** The name each value was given under, for error messages: `queue.<name>`, or the flat name. */
+  fields: Record<QueueOptionName, string>;
+}
+
+/** `queue`, completed by the deprecated flat options (each warns once); a grouped value wins. */
+function queueOptionsInForce(options: FalImageGenServiceOptions): QueueOptionsInForce {
+  if (
+    options.queue !== undefined &&
+    (typeof options.queue !== "object" || options.queue === null || Array.isArray(options.queue))
+  )
+    throw new SettingsValidationError(
+      "queue",
+      options.queue,
+      "an object: { statusMode, pollIntervalMs, startTimeoutSeconds, webhookUrl }",
+    );
+  const grouped: FalQueueOptions = options.queue ?? {};
+  const flat: FalQueueOptions = options;
+  const fields = {} as Record<QueueOptionName, string>;
+  const inForce = <K extends QueueOptionName>(name: K): FalQueueOptions[K] => {
+    if (flat[name] !== undefined)
+      warnDeprecatedOnce(
+        FLAT_QUEUE_OPTION_CODES[name],
+        `The \`${name}\` option of FalImageGenService is deprecated. Use \`queue: { ${name} }\` instead. If both are provided, \`queue.${name}\` takes precedence.`,
+      );
+    const fromGroup = grouped[name] !== undefined || flat[name] === undefined;
+    fields[name] = fromGroup ? `queue.${name}` : name;
+    return fromGroup ? grouped[name] : flat[name];
+  };
+  const values: FalQueueOptions = {
+    statusMode: inForce("statusMode"),
+    pollIntervalMs: inForce("pollIntervalMs"),
+    startTimeoutSeconds: inForce("startTimeoutSeconds"),
+    webhookUrl: inForce("webhookUrl"),
+  };
+  return { values, fields };
+}
+
+function validateOptions(options: FalImageGenServiceOptions, queue: QueueOptionsInForce): void {
   const positive = (field: string, value: number | undefined): void => {
     if (value !== undefined && (!Number.isFinite(value) || value <= 0))
       throw new SettingsValidationError(field, value, "a positive number");
   };
+  const { values, fields } = queue;
   positive("timeoutMs", options.timeoutMs);
   positive("httpTimeoutMs", options.httpTimeoutMs);
-  positive("pollIntervalMs", options.pollIntervalMs);
-  if (options.startTimeoutSeconds !== undefined && !(options.startTimeoutSeconds > 1)) {
+  positive(fields.pollIntervalMs, values.pollIntervalMs);
+  if (values.startTimeoutSeconds !== undefined && !(values.startTimeoutSeconds > 1)) {
     throw new SettingsValidationError(
-      "startTimeoutSeconds",
-      options.startTimeoutSeconds,
+      fields.startTimeoutSeconds,
+      values.startTimeoutSeconds,
       "a number of seconds greater than 1",
     );
   }
   if (options.mode !== undefined && options.mode !== "sync" && options.mode !== "queue")
     throw new SettingsValidationError("mode", options.mode, '"sync" or "queue"');
   if (
-    options.statusMode !== undefined &&
-    options.statusMode !== "stream" &&
-    options.statusMode !== "poll"
+    values.statusMode !== undefined &&
+    values.statusMode !== "stream" &&
+    values.statusMode !== "poll"
   )
-    throw new SettingsValidationError("statusMode", options.statusMode, '"stream" or "poll"');
+    throw new SettingsValidationError(fields.statusMode, values.statusMode, '"stream" or "poll"');
   if (options.decode !== undefined && options.decode !== "raw" && options.decode !== "deferred")
     throw new SettingsValidationError("decode", options.decode, '"raw" or "deferred"');
   if (options.baseUrl !== undefined) {

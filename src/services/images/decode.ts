@@ -1,7 +1,7 @@
 // Decodes encoded images to raw pixels with sharp. sharp works on libuv's thread pool,
 // so decoding never blocks the event loop.
 import type { Sharp } from "sharp";
-import type { DecodedImage, ImageSize } from "../../frames/image.js";
+import type { DecodedImage, PixelSize } from "../../frames/image.js";
 import { PipecatError, describeError } from "../../utils/errors.js";
 
 export class ImageDecodeError extends PipecatError {
@@ -41,7 +41,7 @@ export async function decodeToPixels(bytes: Uint8Array): Promise<DecodedImage> {
 }
 
 export interface ImageHeader {
-  size: ImageSize;
+  size: PixelSize;
   format: string;
 }
 

@@ -133,6 +133,37 @@ describe("requests", () => {
     );
   });
 
+  it.each([
+    ["queue.pollIntervalMs", { queue: { pollIntervalMs: 0 } }, "a positive number"],
+    ["queue.startTimeoutSeconds", { queue: { startTimeoutSeconds: 1 } }, "greater than 1"],
+    ["queue.statusMode", { queue: { statusMode: "sse" } }, '"stream" or "poll"'],
+    ["queue", { queue: "poll" }, "an object"],
+  ])("rejects a bad %s, naming the grouped path", (field, options, allowed) => {
+    let error: unknown;
+    try {
+      new FalImageGenService(options as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(SettingsValidationError);
+    expect((error as SettingsValidationError).field).toBe(field);
+    expect((error as SettingsValidationError).message).toContain(allowed);
+  });
+
+  it("names a bad deprecated flat queue option as given; a grouped value wins over it", () => {
+    const warn = vi.spyOn(process, "emitWarning").mockImplementation(() => undefined);
+    try {
+      expect(() => new FalImageGenService({ pollIntervalMs: -1 })).toThrow(
+        expect.objectContaining({ field: "pollIntervalMs", value: -1 }),
+      );
+      expect(
+        () => new FalImageGenService({ pollIntervalMs: -1, queue: { pollIntervalMs: 5 } }),
+      ).not.toThrow();
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it("sets FAL_KEY when a key is given, and uses FAL_KEY when none is", async () => {
     delete process.env.FAL_KEY;
     service({ key: "from-option-key" });

@@ -1,6 +1,6 @@
 // Issue 5 behaviours of FalImageGenService against the local fal server and its fault injection:
 // ordered concurrency, queue mode and progress, cancellation, retries, timeouts, caching, metrics.
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Frame } from "../../../src/frames/base.js";
 import { ErrorFrame } from "../../../src/frames/error.js";
 import { URLImageRawFrame } from "../../../src/frames/image.js";
@@ -18,6 +18,7 @@ import {
   type FalImageGenServiceOptions,
 } from "../../../src/services/fal/image.js";
 import { FalImageGenSettings } from "../../../src/services/fal/settings.js";
+import { resetDeprecationWarnings } from "../../../src/utils/deprecation.js";
 import { runTest, SleepFrame } from "../../helpers/run-test.js";
 
 const KEY = "local-test-key-9f8e7d6c5b4a";
@@ -109,7 +110,7 @@ describe("queue mode", () => {
     async (statusMode) => {
       const { server: s, service } = await setup(
         { workers: 1, inferenceMs: 150 },
-        { mode: "queue", statusMode, pollIntervalMs: 20, maxConcurrency: 3 },
+        { mode: "queue", queue: { statusMode, pollIntervalMs: 20 }, maxConcurrency: 3 },
       );
       const { down } = await runTest(service, { framesToSend: prompts(3) });
       expect(images(down).map((f) => f.prompt)).toEqual(["scene 1", "scene 2", "scene 3"]);
@@ -130,7 +131,7 @@ describe("queue mode", () => {
         inferenceMs: 50,
         faults: [{ operation: "stream", status: 404, body: { detail: "no streams here" } }],
       },
-      { mode: "queue", pollIntervalMs: 20 },
+      { mode: "queue", queue: { pollIntervalMs: 20 } },
     );
     const { down, up } = await runTest(service, { framesToSend: prompts(1) });
     expect(errorsOf(up)).toEqual([]);
@@ -141,7 +142,7 @@ describe("queue mode", () => {
   it("passes fal_webhook and the start timeout through", async () => {
     const { server: s, service } = await setup(
       {},
-      { mode: "queue", webhookUrl: "http://127.0.0.1:9/hook", startTimeoutSeconds: 30 },
+      { mode: "queue", queue: { webhookUrl: "http://127.0.0.1:9/hook", startTimeoutSeconds: 30 } },
     );
     await runTest(service, { framesToSend: prompts(1) });
     const submit = s.requests().find((r) => r.operation === "submit");
@@ -152,7 +153,7 @@ describe("queue mode", () => {
   it("fal's start timeout (x-fal-request-timeout) expiring becomes a timeout ErrorFrame, not retried", async () => {
     const { server: s, service } = await setup(
       { workers: 1, inferenceMs: 2_600 },
-      { mode: "queue", startTimeoutSeconds: 1.5, maxConcurrency: 2 },
+      { mode: "queue", queue: { startTimeoutSeconds: 1.5 }, maxConcurrency: 2 },
     );
     const { up, down } = await runTest(service, { framesToSend: prompts(2) });
     // The first prompt holds the only worker; the second cannot start within 1.5 s.
@@ -165,7 +166,7 @@ describe("queue mode", () => {
   it("never re-submits a queue request: a failed result is retried, the submit is not", async () => {
     const { server: s, service } = await setup(
       { faults: [{ operation: "result", status: 503, times: 1 }] },
-      { mode: "queue", statusMode: "poll", pollIntervalMs: 10 },
+      { mode: "queue", queue: { statusMode: "poll", pollIntervalMs: 10 } },
     );
     const { down } = await runTest(service, { framesToSend: prompts(1) });
     expect(images(down)).toHaveLength(1);
@@ -176,7 +177,7 @@ describe("queue mode", () => {
   it("re-sends a submit refused with 429 or 503, but not one answered 502/504 (a gateway may have queued it)", async () => {
     const { server: s, service } = await setup(
       { faults: [{ operation: "submit", status: 503, times: 1 }] },
-      { mode: "queue", statusMode: "poll", pollIntervalMs: 10 },
+      { mode: "queue", queue: { statusMode: "poll", pollIntervalMs: 10 } },
     );
     const { down } = await runTest(service, { framesToSend: prompts(1) });
     expect(images(down)).toHaveLength(1);
@@ -203,6 +204,88 @@ describe("queue mode", () => {
     const { up } = await runTest(service, { framesToSend: prompts(1) });
     expect(errorsOf(up)[0]?.category).toBe("network");
     expect(count(s, "submit")).toBe(1);
+  });
+});
+
+describe("deprecated flat queue options", () => {
+  /** Builds a second service with the same options, so "once" is tested, and returns the codes. */
+  async function warnedCodes(
+    options: FalImageGenServiceOptions,
+    run: () => Promise<void>,
+  ): Promise<string[]> {
+    resetDeprecationWarnings();
+    const warn = vi.spyOn(process, "emitWarning").mockImplementation(() => undefined);
+    try {
+      await run();
+      new FalImageGenService(options);
+      return warn.mock.calls.map((call) => String((call[1] as { code?: string })?.code));
+    } finally {
+      warn.mockRestore();
+    }
+  }
+
+  it("statusMode still chooses polling, with one DeprecationWarning", async () => {
+    const codes = await warnedCodes({ statusMode: "poll" }, async () => {
+      const { server: s, service } = await setup(
+        { inferenceMs: 50 },
+        { mode: "queue", statusMode: "poll", queue: { pollIntervalMs: 10 } },
+      );
+      const { down } = await runTest(service, { framesToSend: prompts(1) });
+      expect(images(down)).toHaveLength(1);
+      expect(count(s, "stream")).toBe(0);
+      expect(count(s, "status")).toBeGreaterThan(0);
+    });
+    expect(codes).toEqual(["PIPECAT_FAL_STATUS_MODE"]);
+  });
+
+  it("pollIntervalMs still sets the interval; queue.pollIntervalMs wins over it", async () => {
+    const codes = await warnedCodes({ pollIntervalMs: 60_000 }, async () => {
+      // A 60 s interval: the prompt outlives its 1 s deadline after the first poll.
+      const { service } = await setup(
+        { inferenceMs: 100 },
+        { mode: "queue", pollIntervalMs: 60_000, queue: { statusMode: "poll" }, timeoutMs: 1_000 },
+      );
+      const slow = await runTest(service, { framesToSend: prompts(1) });
+      expect(errorsOf(slow.up).map((e) => e.category)).toEqual(["timeout"]);
+      await server?.close();
+      // The grouped value wins: polled every 10 ms, the same prompt completes.
+      const { service: fast } = await setup(
+        { inferenceMs: 100 },
+        {
+          mode: "queue",
+          pollIntervalMs: 60_000,
+          queue: { statusMode: "poll", pollIntervalMs: 10 },
+          timeoutMs: 1_000,
+        },
+      );
+      const quick = await runTest(fast, { framesToSend: prompts(1) });
+      expect(errorsOf(quick.up)).toEqual([]);
+      expect(images(quick.down)).toHaveLength(1);
+    });
+    expect(codes).toEqual(["PIPECAT_FAL_POLL_INTERVAL_MS"]);
+  });
+
+  it("startTimeoutSeconds still reaches fal as x-fal-request-timeout", async () => {
+    const codes = await warnedCodes({ startTimeoutSeconds: 30 }, async () => {
+      const { server: s, service } = await setup({}, { mode: "queue", startTimeoutSeconds: 30 });
+      await runTest(service, { framesToSend: prompts(1) });
+      const submit = s.requests().find((r) => r.operation === "submit");
+      expect(submit?.headers["x-fal-request-timeout"]).toBe("30");
+    });
+    expect(codes).toEqual(["PIPECAT_FAL_START_TIMEOUT_SECONDS"]);
+  });
+
+  it("webhookUrl still reaches fal as fal_webhook", async () => {
+    const codes = await warnedCodes({ webhookUrl: "http://127.0.0.1:9/old" }, async () => {
+      const { server: s, service } = await setup(
+        {},
+        { mode: "queue", webhookUrl: "http://127.0.0.1:9/old" },
+      );
+      await runTest(service, { framesToSend: prompts(1) });
+      const submit = s.requests().find((r) => r.operation === "submit");
+      expect(submit?.query.fal_webhook).toBe("http://127.0.0.1:9/old");
+    });
+    expect(codes).toEqual(["PIPECAT_FAL_WEBHOOK_URL"]);
   });
 });
 
@@ -356,7 +439,7 @@ describe("retries and timeouts", () => {
   it("a hung status poll is cut off by the per-attempt timeout and polled again", async () => {
     const { server: s, service } = await setup(
       { inferenceMs: 100, faults: [{ operation: "status", hang: true, times: 1 }] },
-      { mode: "queue", statusMode: "poll", pollIntervalMs: 10, httpTimeoutMs: 200 },
+      { mode: "queue", queue: { statusMode: "poll", pollIntervalMs: 10 }, httpTimeoutMs: 200 },
     );
     const { up, down } = await runTest(service, { framesToSend: prompts(1) });
     expect(errorsOf(up)).toEqual([]);

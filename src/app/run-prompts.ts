@@ -1,5 +1,6 @@
-// Runs a list of prompts through a real pipeline, Pipeline([FalImageGenService, collector]),
-// and reports progress, images and failures by prompt index. Shared by `pipecat-ts generate`.
+// Runs a batch of prompts through a real pipeline, Pipeline([ErrorTap, FalImageGenService,
+// collector]), and reports progress, images and failures by prompt index. Used by
+// `pipecat-ts generate`; any front end with a fixed list of prompts can use it.
 import type { Frame } from "../frames/base.js";
 import type { ErrorFrame } from "../frames/error.js";
 import { URLImageRawFrame } from "../frames/image.js";
@@ -13,11 +14,10 @@ import { FrameProcessor } from "../processors/frame-processor.js";
 import { Pipeline } from "../pipeline/pipeline.js";
 import { PipelineRunner } from "../pipeline/runner.js";
 import { PipelineTask } from "../pipeline/task.js";
-import { FalApiError, FalNetworkError } from "../services/fal/errors.js";
 import { FalImageGenService, type FalMode } from "../services/fal/image.js";
 import type { FalImageGenSettings } from "../services/fal/settings.js";
 import type { ErrorCategory } from "../utils/errors.js";
-import { redactText } from "../utils/secrets.js";
+import { describeFailure } from "./describe-failure.js";
 
 export interface GeneratedImage {
   /** 0-based position of the prompt. */
@@ -117,37 +117,6 @@ class PromptCollector extends FrameProcessor {
     }
     await this.pushFrame(frame, direction);
   }
-}
-
-/** A user-facing line for a failed prompt: fal's reason, made specific for common cases. */
-export function describeFailure(
-  error: ErrorFrame | { error: string; cause?: unknown },
-  context: { model: string; baseUrl: string | undefined; key?: string },
-): {
-  message: string;
-  status: number | undefined;
-} {
-  const cause = error.cause;
-  let message = error.error.replace(/^Image generation failed for prompt "(?:[^"\\]|\\.)*": /, "");
-  let status: number | undefined;
-  const where = context.baseUrl ? `the server at ${context.baseUrl}` : "fal.ai";
-  if (cause instanceof FalApiError) {
-    status = cause.status;
-    if (cause.status === 404)
-      message = `Unknown model "${context.model}": ${where} answered 404 (${detailText(cause.detail) ?? "not found"}).`;
-    else if (cause.status === 401)
-      message = `${where} rejected the request (HTTP 401): the fal key is missing or wrong. Check FAL_KEY.`;
-    else if (cause.status === 403)
-      message = `${where} refused the request (HTTP 403): this key may not use "${context.model}".`;
-  } else if (cause instanceof FalNetworkError) {
-    message = `Cannot reach ${where}: ${cause.message}`;
-  }
-  message = message.replace(/\s+/g, " ").trim();
-  return { message: redactText(message, [context.key, process.env.FAL_KEY]), status };
-}
-
-function detailText(detail: unknown): string | undefined {
-  return typeof detail === "string" && detail.length > 0 ? detail : undefined;
 }
 
 /**
