@@ -31,7 +31,10 @@ export class LinearResampler {
   readonly toRate: number;
   readonly numChannels: number;
   readonly #frameBytes: number;
-  /** Next output position relative to the current chunk's first frame, times toRate. */
+  /** Input frames per output frame, as the reduced fraction step / scale. */
+  readonly #step: number;
+  readonly #scale: number;
+  /** Next output position relative to the current chunk's first frame, times #scale. */
   #position = 0;
   /** The last frame of the previous chunk (index -1 of the current one). */
   #previous: Int16Array | undefined;
@@ -53,9 +56,6 @@ export class LinearResampler {
     this.#step = fromRate / divisor;
     this.#scale = toRate / divisor;
   }
-
-  readonly #step: number;
-  readonly #scale: number;
 
   /** Resamples the next piece of s16le bytes (any length; a split frame is completed next time). */
   process(pcm: Uint8Array): Uint8Array {

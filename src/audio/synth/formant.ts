@@ -205,7 +205,7 @@ function foreignPhones(char: string): Phone[] {
 }
 
 /** The whole text as phones, with pauses, stress and the pitch contour of each phrase. */
-export function planPhones(text: string): Phone[] {
+function planPhones(text: string): Phone[] {
   const phones: Phone[] = [];
   let phrase: Phone[] = [];
   const endPhrase = (question: boolean, exclaim: boolean): void => {
@@ -363,9 +363,10 @@ class Renderer {
     return this.#random / 2 ** 31 - 1;
   }
 
+  /** Writes the phone's samples at `offset`; returns how many (samplesFor). */
   render(p: Phone, speed: number, out: Int16Array, offset: number): number {
     const rate = this.#rate;
-    const count = Math.max(1, Math.round((p.ms / speed / 1000) * rate));
+    const count = this.samplesFor(p, speed);
     const nyquistGuard = rate * 0.45;
     const scale = this.#voice.builtin.formantScale;
     const from = [...this.#formants] as [number, number, number];
