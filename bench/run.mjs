@@ -6,6 +6,8 @@
 //   (c) core         frames/s and peak RSS of the bare pipeline (child: bench/core-throughput.mjs)
 //   (d) memory       RSS after 2,000 generations vs after 200 (child: bench/memory.mjs)
 //   decodePaths      decode candidates vs plain sharp, same run (child: bench/decode-paths.mjs)
+//   speechSynth      the local speech engines' own speed: espeak-ng and the built-in synthesizer,
+//                    time to first chunk and real-time factor (child: bench/speech-synth.mjs)
 //
 // Everything talks to local fal servers on 127.0.0.1 only. `node bench/run.mjs --quick` (after a
 // build) runs fewer samples, for checking the scripts. See BENCHMARKS.md.
@@ -145,6 +147,15 @@ async function main() {
     args: ["--rounds", quick ? "15" : "40"],
   });
   result.decodePaths = decode.ok ? compactDecodePaths(decode.result) : { error: decode.error };
+
+  // The speech engines' own time (its own process), for later benches to subtract.
+  progress("speech synthesis: node bench/speech-synth.mjs");
+  const speech = await runChild(join(here, "speech-synth.mjs"), {
+    args: ["--rounds", quick ? "5" : "30"],
+  });
+  result.speechSynth = speech.ok
+    ? { espeak: speech.result.espeak, builtin: speech.result.builtin, words: speech.result.words }
+    : { error: speech.error };
 
   result.targets = targets(result);
   result.vsPipecat = vsPipecat(result);

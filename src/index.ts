@@ -22,6 +22,19 @@ export {
 } from "./utils/errors.js";
 
 export {
+  matchEndOfSentence,
+  SENTENCE_ENDING_PUNCTUATION,
+  UNAMBIGUOUS_SENTENCE_ENDING_PUNCTUATION,
+} from "./utils/text/end-of-sentence.js";
+export {
+  SimpleTextAggregator,
+  type SimpleTextAggregatorOptions,
+  type SimpleAggregationType,
+} from "./utils/text/simple-text-aggregator.js";
+export type { Aggregation, TextAggregator } from "./utils/text/text-aggregator.js";
+export * from "./audio/index.js";
+
+export {
   NOT_GIVEN,
   NotGiven,
   isGiven,

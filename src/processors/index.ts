@@ -12,3 +12,7 @@ export { FrameProcessorMetrics } from "./metrics.js";
 export { EventEmitter, type EventHandler } from "./events.js";
 export { IdentityFilter } from "./identity-filter.js";
 export { ErrorTap } from "./error-tap.js";
+export {
+  SentenceAggregator,
+  type SentenceAggregatorOptions,
+} from "./aggregators/sentence-aggregator.js";
