@@ -15,7 +15,7 @@ import { ImageGenProgressFrame, type ImageGenLog, type ImageGenStage } from "../
 import { ImageGenUpdateSettingsFrame } from "../frames/settings.js";
 import { InterimTranscriptionFrame, TextFrame } from "../frames/text.js";
 import { FrameDirection } from "../processors/direction.js";
-import { runDetached } from "../processors/frame-processor.js";
+import { runDetached } from "../processors/lanes.js";
 import { OutputSequencer, type OutputSlot } from "../processors/output-sequencer.js";
 import { LinkedAbort } from "../utils/abort.js";
 import { PipecatError, SettingsValidationError, describeError } from "../utils/errors.js";
