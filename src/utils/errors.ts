@@ -47,18 +47,93 @@ export function categoryForHttpStatus(status: number): ErrorCategory {
   return "unknown";
 }
 
-/** Base class of every error this package throws on purpose. */
+/** An error class's identity in every copy of the package: its brand and its stable code. */
+interface ErrorClassIdentity {
+  readonly brand: symbol;
+  readonly code: string;
+}
+
+const errorIdentities = new WeakMap<abstract new (...args: never[]) => Error, ErrorClassIdentity>();
+
+/**
+ * Gives an error class of this package an identity that holds across copies of the package (an
+ * app may end up with two, e.g. nested in node_modules): a `Symbol.for("pipecat-ts.error.<name>")`
+ * brand on its prototype, which `instanceof` checks (see PipecatError's Symbol.hasInstance), and the
+ * stable `code` its instances carry. Call it once per class, from a static block, with the class's
+ * own name; subclasses inherit their ancestors' brands through the prototype chain. As undici
+ * (`Symbol.for("undici.error.UND_ERR_...")`) and the Vercel AI SDK (`AISDKError.isInstance`) do.
+ */
+export function brandErrorClass(
+  errorClass: abstract new (...args: never[]) => PipecatError,
+  name: string,
+  code: string,
+): void {
+  const brand = Symbol.for(`pipecat-ts.error.${name}`);
+  Object.defineProperty(errorClass.prototype, brand, { value: true });
+  errorIdentities.set(errorClass, { brand, code });
+}
+
+/** The code of the nearest branded class in `errorClass`'s chain. */
+function codeOf(errorClass: unknown): string {
+  for (let c = errorClass; typeof c === "function"; c = Object.getPrototypeOf(c)) {
+    const identity = errorIdentities.get(c as abstract new () => Error);
+    if (identity !== undefined) return identity.code;
+  }
+  return "PIPECAT_ERROR";
+}
+
+/** PipecatError's instanceof: the brand of `errorClass`, or its prototype when it has no brand. */
+function hasBrandOf(errorClass: abstract new (...args: never[]) => Error, value: unknown): boolean {
+  const identity = errorIdentities.get(errorClass);
+  if (identity === undefined) return Function.prototype[Symbol.hasInstance].call(errorClass, value);
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[identity.brand] === true
+  );
+}
+
+/**
+ * Base class of every error this package throws on purpose. `instanceof` works across copies of
+ * the package (see brandErrorClass), and `code` names the class in a way that never changes.
+ */
 export class PipecatError extends Error {
+  static {
+    brandErrorClass(PipecatError, "PipecatError", "PIPECAT_ERROR");
+  }
+
+  /**
+   * `value instanceof SomeError`: true when `value` carries that class's brand, whichever copy of
+   * the package made it. A class without a brand of its own (an app's subclass) falls back to the
+   * ordinary prototype check.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: the class right of instanceof (subclasses inherit this method)
+    return hasBrandOf(this, value);
+  }
+
   readonly category: ErrorCategory;
+  /** Stable identifier of the error's class, e.g. "FAL_API_ERROR" (see the README's "Errors"). */
+  readonly code: string;
+
   constructor(message: string, options: { category?: ErrorCategory; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.category = options.category ?? "unknown";
+    this.code = codeOf(new.target);
   }
 }
 
 /** A setting or argument has a value that is not allowed. Names the field, the value and what is allowed. */
 export class SettingsValidationError extends PipecatError {
+  static {
+    brandErrorClass(
+      SettingsValidationError,
+      "SettingsValidationError",
+      "SETTINGS_VALIDATION_ERROR",
+    );
+  }
+
   readonly field: string;
   readonly value: unknown;
   readonly allowed: string;
