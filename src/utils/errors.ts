@@ -208,28 +208,63 @@ export function httpStatusOf(error: object): number | undefined {
   return undefined;
 }
 
+/** How far down a `cause` chain the helpers below look (chains can be cyclic). */
+const MAX_CAUSE_DEPTH = 5;
+
+/**
+ * The objects of an error's `cause` chain, outermost first: `error`, `error.cause`, its cause...,
+ * stopping at the first value that is not an object, or after `maxDepth` of them.
+ */
+export function* causeChain(error: unknown, maxDepth = MAX_CAUSE_DEPTH): Generator<object> {
+  let current = error;
+  for (let depth = 0; depth < maxDepth; depth++) {
+    if (current === null || typeof current !== "object") return;
+    yield current;
+    current = (current as { cause?: unknown }).cause;
+  }
+}
+
+/**
+ * The first string `code` down the `cause` chain: what Node and undici put on the errors behind
+ * `TypeError("fetch failed")` ("ECONNREFUSED", "UND_ERR_CONNECT_TIMEOUT"...), or a PipecatError's
+ * own code. Undefined when there is none.
+ */
+export function errorCodeOf(error: unknown): string | undefined {
+  for (const level of causeChain(error)) {
+    const code = (level as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+  }
+  return undefined;
+}
+
+/** The category one error says of itself, without looking at its cause. */
+function ownCategory(error: object): ErrorCategory {
+  if (error instanceof PipecatError && error.category !== "unknown") return error.category;
+  const status = httpStatusOf(error);
+  if (status !== undefined && status >= 400) return categoryForHttpStatus(status);
+  const { name, code } = error as { name?: unknown; code?: unknown };
+  if (name === "AbortError") return "cancelled";
+  if (name === "TimeoutError") return "timeout";
+  if (typeof code === "string" && NETWORK_ERROR_CODES.has(code)) return "network";
+  return "unknown";
+}
+
 /**
  * Pipecat's classify_http_exception, extended: a PipecatError's own category; else an HTTP status
  * (`status`, `statusCode`, `response.status`, `response.statusCode`); else AbortError →
  * "cancelled", TimeoutError → "timeout"; else connection errors (Node/undici codes, "fetch failed")
- * → "network"; else "unknown". Looks through `cause` chains.
+ * → "network"; else "unknown". Looks through `cause` chains: the outermost error that says
+ * something wins, and "fetch failed" anywhere counts only when nothing else does. `depth`: how far
+ * down a chain `cause` already is (it is looked at `MAX_CAUSE_DEPTH - depth` levels deep).
  */
 export function classifyCause(cause: unknown, depth = 0): ErrorCategory {
-  if (cause === null || typeof cause !== "object" || depth > 4) return "unknown";
-  if (cause instanceof PipecatError && cause.category !== "unknown") return cause.category;
-  const status = httpStatusOf(cause);
-  if (status !== undefined && status >= 400) return categoryForHttpStatus(status);
-  const { name, code, message } = cause as { name?: unknown; code?: unknown; message?: unknown };
-  if (name === "AbortError") return "cancelled";
-  if (name === "TimeoutError") return "timeout";
-  if (typeof code === "string" && NETWORK_ERROR_CODES.has(code)) return "network";
-  const inner = (cause as { cause?: unknown }).cause;
-  if (inner !== undefined) {
-    const category = classifyCause(inner, depth + 1);
+  let fetchFailed = false;
+  for (const level of causeChain(cause, MAX_CAUSE_DEPTH - depth)) {
+    const category = ownCategory(level);
     if (category !== "unknown") return category;
+    if (level instanceof TypeError && level.message === "fetch failed") fetchFailed = true;
   }
-  if (cause instanceof TypeError && message === "fetch failed") return "network";
-  return "unknown";
+  return fetchFailed ? "network" : "unknown";
 }
 
 /** The message of an Error (its name when the message is empty), or the thrown value as text. */

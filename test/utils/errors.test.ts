@@ -4,18 +4,21 @@
 import { describe, expect, it } from "vitest";
 import { ImageGenCancelledError } from "../../src/services/image-service.js";
 import { ImageDecodeError } from "../../src/services/images/decode.js";
+import { ImageDownloadError } from "../../src/services/images/download.js";
 import {
   FalApiError,
   FalNetworkError,
   FalResponseError,
   FalTimeoutError,
-  ImageDownloadError,
 } from "../../src/services/fal/errors.js";
 import {
   type ErrorCategory,
   PipecatError,
   SettingsValidationError,
   brandErrorClass,
+  causeChain,
+  classifyCause,
+  errorCodeOf,
 } from "../../src/utils/errors.js";
 
 type ErrorClass = abstract new (...args: never[]) => PipecatError;
@@ -176,5 +179,40 @@ describe("error classes", () => {
     expect(error).toBeInstanceOf(FalNetworkError);
     expect(error).toBeInstanceOf(PipecatError);
     expect(new FalNetworkError("y", { notSent: false })).not.toBeInstanceOf(TestOnlyError);
+  });
+});
+
+describe("cause chains", () => {
+  const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), {
+    code: "ECONNREFUSED",
+  });
+  const fetchFailed = new TypeError("fetch failed", { cause: refused });
+
+  it("causeChain walks down `cause`, outermost first, and stops on cycles", () => {
+    expect([...causeChain(fetchFailed)]).toEqual([fetchFailed, refused]);
+    const loop: { cause?: unknown } = {};
+    loop.cause = loop;
+    expect([...causeChain(loop)]).toHaveLength(5);
+    expect([...causeChain("not an object")]).toEqual([]);
+  });
+
+  it("errorCodeOf finds the first code down the chain", () => {
+    expect(errorCodeOf(fetchFailed)).toBe("ECONNREFUSED");
+    expect(errorCodeOf(new FalTimeoutError("fal run", 1))).toBe("FAL_TIMEOUT_ERROR");
+    expect(errorCodeOf(new Error("no code"))).toBeUndefined();
+    expect(errorCodeOf(undefined)).toBeUndefined();
+  });
+
+  it("classifyCause: the outermost error that says something wins; fetch failed only as a last resort", () => {
+    expect(classifyCause(fetchFailed)).toBe("network");
+    expect(classifyCause(new TypeError("fetch failed"))).toBe("network");
+    const gatewayTimeout = Object.assign(new Error("upstream"), { status: 504 });
+    expect(classifyCause(new TypeError("fetch failed", { cause: gatewayTimeout }))).toBe("server");
+    expect(
+      classifyCause(
+        new Error("wrapped", { cause: new FalApiError({ status: 401, operation: "run" }) }),
+      ),
+    ).toBe("authentication");
+    expect(classifyCause(new Error("plain"))).toBe("unknown");
   });
 });

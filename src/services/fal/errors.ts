@@ -1,11 +1,6 @@
 // Typed errors of the fal transport. Messages carry fal's own explanation (`detail`), never the
 // key.
-import {
-  PipecatError,
-  brandErrorClass,
-  categoryForHttpStatus,
-  type ErrorCategory,
-} from "../../utils/errors.js";
+import { PipecatError, brandErrorClass, categoryForHttpStatus } from "../../utils/errors.js";
 
 /** One entry of fal's 422 `{"detail": [...]}` body (FastAPI/Pydantic shape). */
 export interface FalFieldError {
@@ -66,24 +61,6 @@ export class FalResponseError extends PipecatError {
 
   constructor(message: string, options: { cause?: unknown } = {}) {
     super(message, { category: "server", ...options });
-  }
-}
-
-/** A generated image could not be downloaded or is not an image. */
-export class ImageDownloadError extends PipecatError {
-  static {
-    brandErrorClass(ImageDownloadError, "ImageDownloadError", "IMAGE_DOWNLOAD_ERROR");
-  }
-
-  readonly url: string;
-  readonly status: number | undefined;
-  constructor(
-    message: string,
-    init: { url: string; status?: number; category?: ErrorCategory; cause?: unknown },
-  ) {
-    super(message, { category: init.category ?? "server", cause: init.cause });
-    this.url = init.url;
-    this.status = init.status;
   }
 }
 
