@@ -64,6 +64,7 @@ export {
 } from "./services/image-service.js";
 export { ImageCache, type ImageCacheOptions } from "./services/images/cache.js";
 export { ImageDecodeError } from "./services/images/decode.js";
+export { ImageDownloadError } from "./services/images/download.js";
 
 export {
   FalImageGenService,
@@ -85,10 +86,9 @@ export {
   FalResponseError,
   FalNetworkError,
   FalTimeoutError,
-  ImageDownloadError,
   type FalFieldError,
 } from "./services/fal/errors.js";
-export { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./services/fal/retry.js";
+export { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./utils/retry.js";
 export {
   FalTransport,
   falEndpoints,

@@ -1,7 +1,7 @@
 // Where image requests go, for every front end (CLI, web demo): fal.ai (FAL_KEY set), a
 // fal-compatible server named by a base URL (--base-url or FAL_BASE_URL), or the embedded local fal
 // server (preview renderer) started in-process. Front ends print `notice` and call `close()`.
-import { PipecatError } from "../utils/errors.js";
+import { PipecatError, brandErrorClass } from "../utils/errors.js";
 
 export type BackendChoice = "auto" | "fal" | "local";
 export const BACKEND_CHOICES: readonly BackendChoice[] = ["auto", "fal", "local"];
@@ -34,6 +34,10 @@ export interface ResolveBackendOptions {
  * in their own terms: the CLI as `--backend <value> <reason>`, a usage error.
  */
 export class BackendConfigError extends PipecatError {
+  static {
+    brandErrorClass(BackendConfigError, "BackendConfigError", "BACKEND_CONFIG_ERROR");
+  }
+
   readonly field = "backend";
   readonly value: BackendChoice;
   /** The choices that would work as things are. */

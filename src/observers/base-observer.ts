@@ -3,6 +3,10 @@ import type { Frame } from "../frames/base.js";
 import type { FrameDirection } from "../processors/direction.js";
 import type { FrameProcessor } from "../processors/frame-processor.js";
 
+// The clock lives in utils/clock.ts (the core reads it without importing observers); re-exported
+// here, where the public API has always offered it.
+export { monotonicNs } from "../utils/clock.js";
+
 /** A processor started processing a frame. `timestamp`: monotonic nanoseconds (performance.now() based). */
 export interface FrameProcessed {
   processor: FrameProcessor;
@@ -40,9 +44,4 @@ export interface ObserverProxyLike {
   readonly wantsProcessFrame?: boolean;
   /** When false, processors skip onPushFrame() (and building its event). Undefined counts as true. */
   readonly wantsPushFrame?: boolean;
-}
-
-/** Monotonic clock in nanoseconds, for observer timestamps. */
-export function monotonicNs(): number {
-  return Math.round(performance.now() * 1e6);
 }

@@ -4,7 +4,7 @@
 // wantsPushFrame).
 import type { Frame } from "../frames/base.js";
 import { describeError } from "../utils/errors.js";
-import { runDetached } from "../processors/frame-processor.js";
+import { runDetached } from "../processors/lanes.js";
 import { logger } from "../utils/logger.js";
 import type {
   BaseObserver,

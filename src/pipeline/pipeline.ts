@@ -4,11 +4,8 @@
 import type { Frame } from "../frames/base.js";
 import { FrameDirection } from "../processors/direction.js";
 import { describeError } from "../utils/errors.js";
-import {
-  FrameProcessor,
-  isSettledNoop,
-  type FrameProcessorSetup,
-} from "../processors/frame-processor.js";
+import { FrameProcessor, type FrameProcessorSetup } from "../processors/frame-processor.js";
+import { isSettledNoop } from "../processors/lanes.js";
 import { logger } from "../utils/logger.js";
 
 /** Where a frame leaving a pipeline end goes. */

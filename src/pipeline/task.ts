@@ -22,12 +22,8 @@ import { TaskObserver } from "../observers/task-observer.js";
 import { FrameDirection } from "../processors/direction.js";
 import { EventEmitter, type EventHandler } from "../processors/events.js";
 import { describeError } from "../utils/errors.js";
-import {
-  FrameProcessor,
-  isSettledNoop,
-  runDetached,
-  settledNoop,
-} from "../processors/frame-processor.js";
+import { FrameProcessor } from "../processors/frame-processor.js";
+import { isSettledNoop, runDetached, settledNoop } from "../processors/lanes.js";
 import { Fifo } from "../processors/queues.js";
 import { nextObjectId, nextObjectName } from "../utils/ids.js";
 import { logger } from "../utils/logger.js";

@@ -1,7 +1,22 @@
-// A small typed event emitter. Handlers may be sync or async; emit() awaits them in registration
-// order. A handler that throws (or rejects) is logged, never rethrown, and the next one still runs.
+// A small typed event emitter, and the events every processor emits. Handlers may be sync or
+// async; emit() awaits them in registration order. A handler that throws (or rejects) is logged,
+// never rethrown, and the next one still runs.
+import type { Frame } from "../frames/base.js";
+import type { ErrorFrame } from "../frames/error.js";
 import { describeError } from "../utils/errors.js";
 import { logger } from "../utils/logger.js";
+import type { FrameDirection } from "./direction.js";
+import type { FrameProcessor } from "./frame-processor.js";
+
+/** Handler arguments of the events every processor emits. */
+export interface FrameProcessorEvents {
+  beforeProcessFrame: [processor: FrameProcessor, frame: Frame, direction: FrameDirection];
+  afterProcessFrame: [processor: FrameProcessor, frame: Frame, direction: FrameDirection];
+  beforePushFrame: [processor: FrameProcessor, frame: Frame, direction: FrameDirection];
+  afterPushFrame: [processor: FrameProcessor, frame: Frame, direction: FrameDirection];
+  error: [processor: FrameProcessor, frame: ErrorFrame];
+  usableChanged: [processor: FrameProcessor, usable: boolean];
+}
 
 export type EventHandler<A extends unknown[] = unknown[]> = (...args: A) => unknown;
 

@@ -1,9 +1,6 @@
 // Per-processor metrics: time to first byte (TTFB) and processing time, in seconds.
 import type { ProcessingMetricsData, TTFBMetricsData } from "../frames/metrics.js";
-
-function nowMs(): number {
-  return performance.now();
-}
+import { monotonicMs as nowMs } from "../utils/clock.js";
 
 export class FrameProcessorMetrics {
   /** With this on, only the first TTFB measurement of the processor's life is reported. */

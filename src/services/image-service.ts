@@ -15,10 +15,15 @@ import { ImageGenProgressFrame, type ImageGenLog, type ImageGenStage } from "../
 import { ImageGenUpdateSettingsFrame } from "../frames/settings.js";
 import { InterimTranscriptionFrame, TextFrame } from "../frames/text.js";
 import { FrameDirection } from "../processors/direction.js";
-import { runDetached } from "../processors/frame-processor.js";
+import { runDetached } from "../processors/lanes.js";
 import { OutputSequencer, type OutputSlot } from "../processors/output-sequencer.js";
 import { LinkedAbort } from "../utils/abort.js";
-import { PipecatError, SettingsValidationError, describeError } from "../utils/errors.js";
+import {
+  PipecatError,
+  SettingsValidationError,
+  brandErrorClass,
+  describeError,
+} from "../utils/errors.js";
 import { Semaphore } from "../utils/semaphore.js";
 import { AIService, type AIServiceOptions } from "./ai-service.js";
 import type { ImageGenSettings } from "./settings.js";
@@ -60,6 +65,10 @@ export interface RunImageGenOptions {
 
 /** Thrown (and turned into an ErrorFrame) when a prompt is interrupted, so callers can tell it apart. */
 export class ImageGenCancelledError extends PipecatError {
+  static {
+    brandErrorClass(ImageGenCancelledError, "ImageGenCancelledError", "IMAGE_GEN_CANCELLED_ERROR");
+  }
+
   constructor() {
     super("Image generation was cancelled", { category: "cancelled" });
   }

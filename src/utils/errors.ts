@@ -47,18 +47,93 @@ export function categoryForHttpStatus(status: number): ErrorCategory {
   return "unknown";
 }
 
-/** Base class of every error this package throws on purpose. */
+/** An error class's identity in every copy of the package: its brand and its stable code. */
+interface ErrorClassIdentity {
+  readonly brand: symbol;
+  readonly code: string;
+}
+
+const errorIdentities = new WeakMap<abstract new (...args: never[]) => Error, ErrorClassIdentity>();
+
+/**
+ * Gives an error class of this package an identity that holds across copies of the package (an
+ * app may end up with two, e.g. nested in node_modules): a `Symbol.for("pipecat-ts.error.<name>")`
+ * brand on its prototype, which `instanceof` checks (see PipecatError's Symbol.hasInstance), and the
+ * stable `code` its instances carry. Call it once per class, from a static block, with the class's
+ * own name; subclasses inherit their ancestors' brands through the prototype chain. As undici
+ * (`Symbol.for("undici.error.UND_ERR_...")`) and the Vercel AI SDK (`AISDKError.isInstance`) do.
+ */
+export function brandErrorClass(
+  errorClass: abstract new (...args: never[]) => PipecatError,
+  name: string,
+  code: string,
+): void {
+  const brand = Symbol.for(`pipecat-ts.error.${name}`);
+  Object.defineProperty(errorClass.prototype, brand, { value: true });
+  errorIdentities.set(errorClass, { brand, code });
+}
+
+/** The code of the nearest branded class in `errorClass`'s chain. */
+function codeOf(errorClass: unknown): string {
+  for (let c = errorClass; typeof c === "function"; c = Object.getPrototypeOf(c)) {
+    const identity = errorIdentities.get(c as abstract new () => Error);
+    if (identity !== undefined) return identity.code;
+  }
+  return "PIPECAT_ERROR";
+}
+
+/** PipecatError's instanceof: the brand of `errorClass`, or its prototype when it has no brand. */
+function hasBrandOf(errorClass: abstract new (...args: never[]) => Error, value: unknown): boolean {
+  const identity = errorIdentities.get(errorClass);
+  if (identity === undefined) return Function.prototype[Symbol.hasInstance].call(errorClass, value);
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[identity.brand] === true
+  );
+}
+
+/**
+ * Base class of every error this package throws on purpose. `instanceof` works across copies of
+ * the package (see brandErrorClass), and `code` names the class in a way that never changes.
+ */
 export class PipecatError extends Error {
+  static {
+    brandErrorClass(PipecatError, "PipecatError", "PIPECAT_ERROR");
+  }
+
+  /**
+   * `value instanceof SomeError`: true when `value` carries that class's brand, whichever copy of
+   * the package made it. A class without a brand of its own (an app's subclass) falls back to the
+   * ordinary prototype check.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: the class right of instanceof (subclasses inherit this method)
+    return hasBrandOf(this, value);
+  }
+
   readonly category: ErrorCategory;
+  /** Stable identifier of the error's class, e.g. "FAL_API_ERROR" (see the README's "Errors"). */
+  readonly code: string;
+
   constructor(message: string, options: { category?: ErrorCategory; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.category = options.category ?? "unknown";
+    this.code = codeOf(new.target);
   }
 }
 
 /** A setting or argument has a value that is not allowed. Names the field, the value and what is allowed. */
 export class SettingsValidationError extends PipecatError {
+  static {
+    brandErrorClass(
+      SettingsValidationError,
+      "SettingsValidationError",
+      "SETTINGS_VALIDATION_ERROR",
+    );
+  }
+
   readonly field: string;
   readonly value: unknown;
   readonly allowed: string;
@@ -133,28 +208,63 @@ export function httpStatusOf(error: object): number | undefined {
   return undefined;
 }
 
+/** How far down a `cause` chain the helpers below look (chains can be cyclic). */
+const MAX_CAUSE_DEPTH = 5;
+
+/**
+ * The objects of an error's `cause` chain, outermost first: `error`, `error.cause`, its cause...,
+ * stopping at the first value that is not an object, or after `maxDepth` of them.
+ */
+export function* causeChain(error: unknown, maxDepth = MAX_CAUSE_DEPTH): Generator<object> {
+  let current = error;
+  for (let depth = 0; depth < maxDepth; depth++) {
+    if (current === null || typeof current !== "object") return;
+    yield current;
+    current = (current as { cause?: unknown }).cause;
+  }
+}
+
+/**
+ * The first string `code` down the `cause` chain: what Node and undici put on the errors behind
+ * `TypeError("fetch failed")` ("ECONNREFUSED", "UND_ERR_CONNECT_TIMEOUT"...), or a PipecatError's
+ * own code. Undefined when there is none.
+ */
+export function errorCodeOf(error: unknown): string | undefined {
+  for (const level of causeChain(error)) {
+    const code = (level as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+  }
+  return undefined;
+}
+
+/** The category one error says of itself, without looking at its cause. */
+function ownCategory(error: object): ErrorCategory {
+  if (error instanceof PipecatError && error.category !== "unknown") return error.category;
+  const status = httpStatusOf(error);
+  if (status !== undefined && status >= 400) return categoryForHttpStatus(status);
+  const { name, code } = error as { name?: unknown; code?: unknown };
+  if (name === "AbortError") return "cancelled";
+  if (name === "TimeoutError") return "timeout";
+  if (typeof code === "string" && NETWORK_ERROR_CODES.has(code)) return "network";
+  return "unknown";
+}
+
 /**
  * Pipecat's classify_http_exception, extended: a PipecatError's own category; else an HTTP status
  * (`status`, `statusCode`, `response.status`, `response.statusCode`); else AbortError →
  * "cancelled", TimeoutError → "timeout"; else connection errors (Node/undici codes, "fetch failed")
- * → "network"; else "unknown". Looks through `cause` chains.
+ * → "network"; else "unknown". Looks through `cause` chains: the outermost error that says
+ * something wins, and "fetch failed" anywhere counts only when nothing else does. `depth`: how far
+ * down a chain `cause` already is (it is looked at `MAX_CAUSE_DEPTH - depth` levels deep).
  */
 export function classifyCause(cause: unknown, depth = 0): ErrorCategory {
-  if (cause === null || typeof cause !== "object" || depth > 4) return "unknown";
-  if (cause instanceof PipecatError && cause.category !== "unknown") return cause.category;
-  const status = httpStatusOf(cause);
-  if (status !== undefined && status >= 400) return categoryForHttpStatus(status);
-  const { name, code, message } = cause as { name?: unknown; code?: unknown; message?: unknown };
-  if (name === "AbortError") return "cancelled";
-  if (name === "TimeoutError") return "timeout";
-  if (typeof code === "string" && NETWORK_ERROR_CODES.has(code)) return "network";
-  const inner = (cause as { cause?: unknown }).cause;
-  if (inner !== undefined) {
-    const category = classifyCause(inner, depth + 1);
+  let fetchFailed = false;
+  for (const level of causeChain(cause, MAX_CAUSE_DEPTH - depth)) {
+    const category = ownCategory(level);
     if (category !== "unknown") return category;
+    if (level instanceof TypeError && level.message === "fetch failed") fetchFailed = true;
   }
-  if (cause instanceof TypeError && message === "fetch failed") return "network";
-  return "unknown";
+  return fetchFailed ? "network" : "unknown";
 }
 
 /** The message of an Error (its name when the message is empty), or the thrown value as text. */

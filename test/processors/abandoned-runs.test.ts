@@ -8,11 +8,10 @@ import { TextFrame } from "../../src/frames/text.js";
 import { Pipeline } from "../../src/pipeline/pipeline.js";
 import { FrameDirection } from "../../src/processors/direction.js";
 import {
-  ABANDONED_RUN_GRACE_MS,
   FrameProcessor,
-  runDetached,
   type FrameProcessorOptions,
 } from "../../src/processors/frame-processor.js";
+import { ABANDONED_RUN_GRACE_MS, runDetached } from "../../src/processors/lanes.js";
 import { sleep as abortableSleep } from "../../src/utils/abort.js";
 import { runTest, SleepFrame } from "../helpers/run-test.js";
 import {

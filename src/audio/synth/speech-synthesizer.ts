@@ -2,7 +2,12 @@
 // sample rate, streamed as it is produced (so a TTS twin can stream its HTTP body), cancelled by an
 // AbortSignal. Two engines implement it: espeak-ng as an external program, and a built-in formant
 // synthesizer for machines without it.
-import { PipecatError, type ErrorCategory, SettingsValidationError } from "../../utils/errors.js";
+import {
+  PipecatError,
+  brandErrorClass,
+  type ErrorCategory,
+  SettingsValidationError,
+} from "../../utils/errors.js";
 
 /** The sample rates a request may ask for (Hz), inclusive: Cartesia's 8000 to 48000. */
 export const MIN_SYNTHESIS_SAMPLE_RATE = 8_000;
@@ -43,6 +48,10 @@ export interface SpeechSynthesizer {
 
 /** Synthesis failed: the engine crashed, ran too long, or produced too much. */
 export class SpeechSynthesisError extends PipecatError {
+  static {
+    brandErrorClass(SpeechSynthesisError, "SpeechSynthesisError", "SPEECH_SYNTHESIS_ERROR");
+  }
+
   constructor(message: string, category: ErrorCategory, cause?: unknown) {
     super(message, { category, cause });
   }

@@ -1,6 +1,6 @@
 // Typed errors of the fal transport. Messages carry fal's own explanation (`detail`), never the
 // key.
-import { PipecatError, categoryForHttpStatus, type ErrorCategory } from "../../utils/errors.js";
+import { PipecatError, brandErrorClass, categoryForHttpStatus } from "../../utils/errors.js";
 
 /** One entry of fal's 422 `{"detail": [...]}` body (FastAPI/Pydantic shape). */
 export interface FalFieldError {
@@ -25,6 +25,10 @@ export interface FalApiErrorInit {
 
 /** fal answered with a non-2xx status. */
 export class FalApiError extends PipecatError {
+  static {
+    brandErrorClass(FalApiError, "FalApiError", "FAL_API_ERROR");
+  }
+
   readonly status: number;
   readonly detail: unknown;
   readonly requestId: string | undefined;
@@ -51,27 +55,21 @@ export class FalApiError extends PipecatError {
 
 /** fal answered 2xx but the body is not what the protocol promises (bad JSON, no images...). */
 export class FalResponseError extends PipecatError {
+  static {
+    brandErrorClass(FalResponseError, "FalResponseError", "FAL_RESPONSE_ERROR");
+  }
+
   constructor(message: string, options: { cause?: unknown } = {}) {
     super(message, { category: "server", ...options });
   }
 }
 
-/** A generated image could not be downloaded or is not an image. */
-export class ImageDownloadError extends PipecatError {
-  readonly url: string;
-  readonly status: number | undefined;
-  constructor(
-    message: string,
-    init: { url: string; status?: number; category?: ErrorCategory; cause?: unknown },
-  ) {
-    super(message, { category: init.category ?? "server", cause: init.cause });
-    this.url = init.url;
-    this.status = init.status;
-  }
-}
-
 /** Our own deadline expired. */
 export class FalTimeoutError extends PipecatError {
+  static {
+    brandErrorClass(FalTimeoutError, "FalTimeoutError", "FAL_TIMEOUT_ERROR");
+  }
+
   readonly timeoutMs: number;
   constructor(what: string, timeoutMs: number) {
     super(`${what} timed out after ${timeoutMs} ms`, { category: "timeout" });
@@ -81,6 +79,10 @@ export class FalTimeoutError extends PipecatError {
 
 /** The connection failed (refused, reset, DNS...). */
 export class FalNetworkError extends PipecatError {
+  static {
+    brandErrorClass(FalNetworkError, "FalNetworkError", "FAL_NETWORK_ERROR");
+  }
+
   /** True when the request certainly never reached the server (safe to re-send even a queue submit). */
   readonly notSent: boolean;
   constructor(message: string, init: { cause?: unknown; notSent: boolean }) {

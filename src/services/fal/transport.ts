@@ -1,20 +1,29 @@
-// The HTTP layer for fal: sync run, queue (submit, status, SSE status stream, result, cancel).
+// fal's protocol over HTTP: sync run, queue (submit, status, SSE status stream, result, cancel).
 // Built on an injectable `fetch` (our equivalent of Pipecat's aiohttp session), with AbortSignal
-// everywhere, per-attempt timeouts, and retries that honour Retry-After.
-import { isAbortError, LinkedAbort } from "../../utils/abort.js";
+// everywhere, per-attempt timeouts, and retries that honour Retry-After. The generic parts (fetch
+// failures, body reading, Retry-After, SSE, backoff) live in utils/; this file maps them to fal's
+// paths, headers and typed errors.
+import { LinkedAbort } from "../../utils/abort.js";
 import { PipecatError, describeError } from "../../utils/errors.js";
+import {
+  asRecord,
+  classifyFetchError,
+  discardBody,
+  parseRetryAfter,
+  readErrorBody,
+  readJsonBody,
+  type JsonBody,
+} from "../../utils/http.js";
 import { logger } from "../../utils/logger.js";
 import { redactValue } from "../../utils/secrets.js";
+import { readServerSentEvents } from "../../utils/sse.js";
 import { FalApiError, FalNetworkError, FalResponseError, FalTimeoutError } from "./errors.js";
 import { parseModelId } from "./models.js";
-import { DEFAULT_RETRY_POLICY, parseRetryAfter, withRetries, type RetryPolicy } from "./retry.js";
-import { readServerSentEvents } from "./sse.js";
+import { DEFAULT_RETRY_POLICY, falPolicyFor, withRetries, type RetryPolicy } from "./retry.js";
 
 export const FAL_RUN_URL = "https://fal.run";
 export const FAL_QUEUE_URL = "https://queue.fal.run";
 const USER_AGENT = "pipecat-ts";
-/** Statuses after which a queue submit is certainly not queued, so it may be sent again. */
-const SUBMIT_RETRYABLE_STATUSES: readonly number[] = [429, 503];
 
 export interface FalEndpoints {
   /** Where sync runs go: `{runUrl}/{model}`. */
@@ -192,7 +201,7 @@ export class FalTransport {
     if (!response.ok) throw await this.#apiError("stream", response);
     const type = response.headers.get("content-type") ?? "";
     if (!type.includes("text/event-stream") || !response.body) {
-      await response.body?.cancel().catch(() => undefined);
+      await discardBody(response);
       throw new FalResponseError(
         `fal status stream answered with content-type "${type}", not text/event-stream`,
       );
@@ -229,7 +238,7 @@ export class FalTransport {
     const linked = new LinkedAbort([], { timeoutMs: options.timeoutMs ?? CANCEL_TIMEOUT_MS });
     try {
       const response = await this.#send("cancel", url, { method: "PUT" }, undefined, linked.signal);
-      await response.body?.cancel().catch(() => undefined);
+      await discardBody(response);
       if (!response.ok)
         logger.info(`fal cancel of request ${requestId} answered HTTP ${response.status}`);
       return response.ok;
@@ -252,18 +261,7 @@ export class FalTransport {
     signal: AbortSignal | undefined,
     call: () => Promise<T>,
   ): Promise<{ value: T; attempts: number }> {
-    // A queue submit answered 502/504 may have been forwarded and queued by fal behind the gateway:
-    // only answers that certainly mean "not accepted" (429, 503) are worth sending it again for.
-    const policy =
-      operation === "submit"
-        ? {
-            ...this.#policy,
-            retryableStatuses: this.#policy.retryableStatuses.filter((s) =>
-              SUBMIT_RETRYABLE_STATUSES.includes(s),
-            ),
-          }
-        : this.#policy;
-    return withRetries(call, policy, {
+    return withRetries(call, falPolicyFor(operation, this.#policy), {
       idempotent,
       signal,
       onRetry: (info) => this.#onRetry?.({ operation, ...info }),
@@ -285,20 +283,19 @@ export class FalTransport {
       const response = await this.#send(operation, url, init, signal, attempt.signal);
       if (!response.ok) throw await this.#apiError(operation, response);
       const requestId = response.headers.get("x-fal-request-id") ?? undefined;
-      let text: string;
+      let body: JsonBody;
       try {
-        text = await response.text();
+        body = await readJsonBody(response);
       } catch (cause) {
         throw translateFetchError(operation, cause, signal, this.#httpTimeoutMs, false);
       }
-      try {
-        return { data: JSON.parse(text) as unknown, requestId };
-      } catch (cause) {
+      if (!body.ok) {
         throw new FalResponseError(
           `fal ${operation} answered HTTP ${response.status} with a body that is not JSON`,
-          { cause },
+          { cause: body.error },
         );
       }
+      return { data: body.value, requestId };
     } finally {
       attempt.dispose();
     }
@@ -328,15 +325,10 @@ export class FalTransport {
   }
 
   async #apiError(operation: string, response: Response): Promise<FalApiError> {
-    let detail: unknown;
-    const text = await response.text().catch(() => "");
-    try {
-      const body = JSON.parse(text) as unknown;
-      const record = asRecord(body);
-      detail = record && "detail" in record ? record.detail : body;
-    } catch {
-      detail = text.trim().slice(0, 500) || undefined;
-    }
+    // fal's errors are `{"detail": ...}`; gateways may answer with any JSON, or with text.
+    const body = await readErrorBody(response);
+    const record = asRecord(body);
+    const detail = record && "detail" in record ? record.detail : body;
     return new FalApiError({
       status: response.status,
       // A misbehaving server could echo our Authorization header back: never let the key through.
@@ -350,7 +342,7 @@ export class FalTransport {
   }
 }
 
-/** Maps what fetch throws to our typed errors. The caller's own abort is re-thrown as is. */
+/** Maps what fetch (or a body read) throws to fal's typed errors. The caller's own abort is re-thrown as is. */
 function translateFetchError(
   operation: string,
   cause: unknown,
@@ -358,35 +350,16 @@ function translateFetchError(
   timeoutMs: number,
   beforeResponse: boolean,
 ): unknown {
-  if (callerSignal?.aborted) return callerSignal.reason ?? cause;
+  const failure = classifyFetchError(cause, { callerSignal, beforeResponse });
+  if (failure.kind === "aborted") return failure.reason;
   // Our own per-attempt deadline aborts with a FalTimeoutError as its reason.
   if (cause instanceof PipecatError) return cause;
-  if (isAbortError(cause)) return new FalTimeoutError(`fal ${operation}`, timeoutMs);
-  const code = networkErrorCode(cause);
-  const notSent =
-    beforeResponse &&
-    (code === "ECONNREFUSED" ||
-      code === "ENOTFOUND" ||
-      code === "EAI_AGAIN" ||
-      code === "UND_ERR_CONNECT_TIMEOUT");
-  const reason = code ? ` (${code})` : "";
-  return new FalNetworkError(`fal ${operation} failed: network error${reason}`, { cause, notSent });
-}
-
-function networkErrorCode(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && current; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === "string") return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return value && typeof value === "object" && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
+  if (failure.kind === "timeout") return new FalTimeoutError(`fal ${operation}`, timeoutMs);
+  const reason = failure.code ? ` (${failure.code})` : "";
+  return new FalNetworkError(`fal ${operation} failed: network error${reason}`, {
+    cause,
+    notSent: failure.notSent,
+  });
 }
 
 function parseState(value: unknown): FalQueueState | undefined {

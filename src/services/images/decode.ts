@@ -2,9 +2,14 @@
 // so decoding never blocks the event loop.
 import type { Sharp } from "sharp";
 import type { DecodedImage, PixelSize } from "../../frames/image.js";
-import { PipecatError, describeError } from "../../utils/errors.js";
+import { PipecatError, brandErrorClass, describeError } from "../../utils/errors.js";
 
+/** The bytes would not decode to pixels. */
 export class ImageDecodeError extends PipecatError {
+  static {
+    brandErrorClass(ImageDecodeError, "ImageDecodeError", "IMAGE_DECODE_ERROR");
+  }
+
   constructor(message: string, cause: unknown) {
     super(message, { category: "server", cause });
   }

@@ -1,9 +1,38 @@
-// Downloads a generated image (or decodes a data URI) with the checks Pipecat skips:
-// HTTP status, content type, a size cap, a timeout, and the bytes really being an image.
-import { isAbortError, LinkedAbort } from "../../utils/abort.js";
-import { categoryForHttpStatus } from "../../utils/errors.js";
-import { ImageDownloadError } from "../fal/errors.js";
+// Downloads a generated image (or decodes a data URI) with the checks Pipecat skips: HTTP status,
+// content type, a size cap, a timeout, and the bytes really being an image; ImageDownloadError
+// says which failed.
+import { LinkedAbort } from "../../utils/abort.js";
+import {
+  PipecatError,
+  brandErrorClass,
+  categoryForHttpStatus,
+  type ErrorCategory,
+} from "../../utils/errors.js";
+import {
+  classifyFetchError,
+  discardBody,
+  readBodyCapped,
+  urlForMessages,
+} from "../../utils/http.js";
 import { sniffImageType } from "./sniff.js";
+
+/** A generated image could not be downloaded or is not an image. */
+export class ImageDownloadError extends PipecatError {
+  static {
+    brandErrorClass(ImageDownloadError, "ImageDownloadError", "IMAGE_DOWNLOAD_ERROR");
+  }
+
+  readonly url: string;
+  readonly status: number | undefined;
+  constructor(
+    message: string,
+    init: { url: string; status?: number; category?: ErrorCategory; cause?: unknown },
+  ) {
+    super(message, { category: init.category ?? "server", cause: init.cause });
+    this.url = init.url;
+    this.status = init.status;
+  }
+}
 
 export interface DownloadOptions {
   fetch?: typeof fetch;
@@ -29,7 +58,7 @@ export async function downloadImage(
 ): Promise<DownloadedImage> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_IMAGE_BYTES;
   if (url.startsWith("data:")) return decodeDataUri(url, maxBytes);
-  const shownUrl = describeUrl(url);
+  const shownUrl = urlForMessages(url);
   const timeoutMs = options.timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
   // Negative or non-finite timeouts are a RangeError, 0 times out at once (as AbortSignal.timeout).
   if (!Number.isFinite(timeoutMs) || timeoutMs < 0)
@@ -62,7 +91,7 @@ async function download(
     throw failure(cause, options.signal, shownUrl, timeoutMs);
   }
   if (!response.ok) {
-    await response.body?.cancel().catch(() => undefined);
+    await discardBody(response);
     throw new ImageDownloadError(
       `Image download failed with HTTP ${response.status} (${shownUrl})`,
       {
@@ -79,54 +108,23 @@ async function download(
     !declaredType.startsWith("image/") &&
     declaredType !== "application/octet-stream"
   ) {
-    await response.body?.cancel().catch(() => undefined);
+    await discardBody(response);
     throw new ImageDownloadError(
       `Image download returned content-type "${declaredType}", not an image (${shownUrl})`,
       { url: shownUrl },
     );
   }
-  const declaredLength = Number(response.headers.get("content-length") ?? NaN);
-  if (Number.isFinite(declaredLength) && declaredLength > maxBytes) {
-    await response.body?.cancel().catch(() => undefined);
-    throw tooLarge(shownUrl, declaredLength, maxBytes);
-  }
   let bytes: Uint8Array;
   try {
-    bytes = await readCapped(response, maxBytes, shownUrl);
+    bytes = await readBodyCapped(response, {
+      maxBytes,
+      tooLarge: (size) => tooLarge(shownUrl, size, maxBytes),
+    });
   } catch (cause) {
     if (cause instanceof ImageDownloadError) throw cause;
     throw failure(cause, options.signal, shownUrl, timeoutMs);
   }
   return { bytes, mimeType: checkedType(bytes, shownUrl) };
-}
-
-async function readCapped(
-  response: Response,
-  maxBytes: number,
-  shownUrl: string,
-): Promise<Uint8Array> {
-  if (!response.body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = response.body.getReader();
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge(shownUrl, total, maxBytes);
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }
 
 function decodeDataUri(uri: string, maxBytes: number): DownloadedImage {
@@ -166,8 +164,9 @@ function failure(
   shownUrl: string,
   timeoutMs: number,
 ): unknown {
-  if (callerSignal?.aborted) return callerSignal.reason ?? cause;
-  if (isAbortError(cause))
+  const failed = classifyFetchError(cause, { callerSignal });
+  if (failed.kind === "aborted") return failed.reason;
+  if (failed.kind === "timeout")
     return new ImageDownloadError(`Image download timed out after ${timeoutMs} ms (${shownUrl})`, {
       url: shownUrl,
       category: "timeout",
@@ -178,14 +177,4 @@ function failure(
     category: "network",
     cause,
   });
-}
-
-/** URLs in messages lose their query string (signed URLs carry tokens). */
-function describeUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.origin}${parsed.pathname}`;
-  } catch {
-    return "invalid URL";
-  }
 }

@@ -1,11 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FalApiError, FalNetworkError, FalTimeoutError } from "../../../src/services/fal/errors.js";
-import {
-  DEFAULT_RETRY_POLICY,
-  parseRetryAfter,
-  retryDelay,
-  withRetries,
-} from "../../../src/services/fal/retry.js";
+import { DEFAULT_RETRY_POLICY, retryDelay, withRetries } from "../../../src/services/fal/retry.js";
 
 const api = (
   status: number,
@@ -117,17 +112,5 @@ describe("withRetries", () => {
     );
     setTimeout(() => controller.abort(new Error("stopped")), 10);
     await expect(pending).rejects.toThrow("stopped");
-  });
-});
-
-describe("parseRetryAfter", () => {
-  it("reads seconds and HTTP dates", () => {
-    expect(parseRetryAfter("2")).toBe(2000);
-    expect(parseRetryAfter("0.5")).toBe(500);
-    expect(
-      parseRetryAfter("Wed, 21 Oct 2015 07:28:10 GMT", Date.parse("Wed, 21 Oct 2015 07:28:00 GMT")),
-    ).toBe(10_000);
-    expect(parseRetryAfter(null)).toBeUndefined();
-    expect(parseRetryAfter("soon")).toBeUndefined();
   });
 });

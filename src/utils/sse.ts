@@ -1,8 +1,15 @@
-// A minimal Server-Sent Events reader: yields the `data` of each event, skips comments.
+// A minimal Server-Sent Events reader (the text/event-stream format of the HTML spec): yields the
+// `data` of each event and skips comments. Provider-neutral: fal's queue status stream uses it, and
+// so can any streaming HTTP API that speaks SSE (OpenAI's chat completions, for one).
 
-/** Yields each event's data (multi-line data joined with "\n"). Ends when the stream ends. */
+/** Any of the spec's line endings: CRLF, CR or LF. */
 const LINE_BREAK = /\r\n|\r|\n/;
 
+/**
+ * Yields each event's data (multi-line data joined with "\n"), in order, as the body streams in;
+ * `event:`, `id:` and `retry:` fields are ignored. Ends when the stream ends. Always releases and
+ * cancels the body when done, also when the consumer stops early (break, throw).
+ */
 export async function* readServerSentEvents(
   body: ReadableStream<Uint8Array>,
 ): AsyncGenerator<string> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readServerSentEvents } from "../../../src/services/fal/sse.js";
+import { readServerSentEvents } from "../../src/utils/sse.js";
 
 function streamOf(chunks: string[]): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
