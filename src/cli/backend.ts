@@ -37,7 +37,7 @@ export function localServerNotice(url: string): string {
 export async function startEmbeddedServer(
   options: Record<string, unknown> = {},
 ): Promise<LocalServerHandle> {
-  const { startLocalFalServer } = await import("../local-fal/index.js");
+  const { startLocalFalServer } = await import("../local/fal/index.js");
   const server = await startLocalFalServer({ host: "127.0.0.1", port: 0, ...options } as Parameters<
     typeof startLocalFalServer
   >[0]);

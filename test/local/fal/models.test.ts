@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MODELS, validateInput, type FieldError } from "../../src/local-fal/index.js";
+import { MODELS, validateInput, type FieldError } from "../../../src/local/fal/index.js";
 import { call, start, submit, waitCompleted } from "./helpers.js";
 
 function errorsFor(model: string, body: unknown): FieldError[] {

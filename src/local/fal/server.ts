@@ -12,7 +12,7 @@ import { JobQueue, type Job } from "./queue.js";
 import type { ImageStyle } from "./renderer.js";
 import { resolveRoute, type Operation, type Route } from "./routes.js";
 import { WebhookSender, isDeliverableWebhookUrl, type WebhookBody } from "./webhooks.js";
-import { describeError } from "../utils/errors.js";
+import { describeError } from "../../utils/errors.js";
 
 export interface LocalFalServerOptions {
   /** Interface to listen on; default "127.0.0.1". */

@@ -1,7 +1,7 @@
 // The model table of the local fal server and input validation that answers like a fal app
 // (FastAPI + Pydantic v2): 422 {"detail":[{loc, msg, type, input, ctx?, url}]}.
 // Field names, types, enums, defaults and ranges follow docs/local-fal.md (from fal's schemas).
-import { IMAGE_SIZE_PRESETS, MAX_IMAGE_DIMENSION } from "../services/image-size.js";
+import { IMAGE_SIZE_PRESETS, MAX_IMAGE_DIMENSION } from "../../services/image-size.js";
 import type { ImageFormat } from "./renderer.js";
 
 export interface FieldError {
