@@ -7,6 +7,8 @@ export type {
   LocalFalStats,
   RecordedRequest,
 } from "./server.js";
+export { createLocalFalApp } from "./app.js";
+export type { LocalFalApp, LocalFalAppOptions } from "./app.js";
 export { localFalFetch } from "./fetch.js";
 export { rewriteFalUrl, PROXY_PATH, TARGET_URL_HEADER } from "./routes.js";
 export type { Operation } from "./routes.js";
