@@ -16,6 +16,8 @@ const TEST_ORIGIN = "http://localhost";
 export interface FetchOptions {
   /** The request-target as the client sent it (the node adapter passes the raw one). */
   target?: string;
+  /** Aborts when the client goes away; default `request.signal` (see RequestContextInit). */
+  signal?: AbortSignal;
 }
 
 export interface App {
@@ -72,9 +74,10 @@ export function createApp(options: AppOptions): App {
         url,
         streamed ? ({ ...init, duplex: "half" } as RequestInit) : init,
       );
-      return typeof input === "string" && input.startsWith("/")
-        ? fetch(request, { target: input })
-        : fetch(request);
+      const options: FetchOptions = {};
+      if (typeof input === "string" && input.startsWith("/")) options.target = input;
+      if (init?.signal) options.signal = init.signal;
+      return fetch(request, options);
     },
   };
 }

@@ -32,6 +32,12 @@ export type ResponseTransform = (response: Response) => Response | Promise<Respo
 export interface RequestContextInit {
   /** The request-target as sent (path and query); default: the URL's path and query. */
   target?: string;
+  /**
+   * Aborts when the client goes away; default `request.signal`. Adapters pass the signal they
+   * abort themselves: a Request's own signal follows its source only through a weak reference
+   * (undici), so a request nothing else holds can be collected and miss the abort.
+   */
+  signal?: AbortSignal;
 }
 
 export class RequestContext {
@@ -41,24 +47,22 @@ export class RequestContext {
    * `/files/../x` and `/files/%2e%2e/x` stay as they are, so routing can treat them as it must.
    */
   readonly target: string;
+  /** Aborts when the client goes away (or the server closes). Prefer it to `request.signal`. */
+  readonly signal: AbortSignal;
   readonly #values = new Map<ContextKey<unknown>, unknown>();
   #readBody: BodyReader = readWhole;
   #body: Promise<Uint8Array> | undefined;
   readonly #transforms: ResponseTransform[] = [];
-  #finishCallbacks: Array<(response: Response) => void> | undefined;
+  readonly #finishCallbacks: Array<(response: Response) => void> = [];
 
   constructor(request: Request, init: RequestContextInit = {}) {
     this.request = request;
+    this.signal = init.signal ?? request.signal;
     if (init.target !== undefined) this.target = init.target;
     else {
       const url = new URL(request.url);
       this.target = `${url.pathname}${url.search}`;
     }
-  }
-
-  /** Aborts when the client goes away (or the server closes). */
-  get signal(): AbortSignal {
-    return this.request.signal;
   }
 
   get<T>(key: ContextKey<T>): T | undefined {
@@ -98,27 +102,26 @@ export class RequestContext {
   }
 
   /**
-   * Calls back once the whole response has been handed on: at once for an answer without a body,
-   * after its last byte otherwise. Never for a dropped connection, a body that fails part-way, or
+   * Calls back once the whole final response (after every transform) has been handed on: at once
+   * for an answer without a body, after its last byte otherwise. Never for a dropped connection, a body that fails part-way, or
    * a client that stops reading.
    */
   onFinish(callback: (response: Response) => void): void {
-    if (!this.#finishCallbacks) {
-      const callbacks: Array<(response: Response) => void> = [];
-      this.#finishCallbacks = callbacks;
-      this.transformResponse((response) => whenFinished(response, callbacks));
-    }
     this.#finishCallbacks.push(callback);
   }
 
-  /** Applies the registered transforms (innermost first); called by the app, once. */
+  /**
+   * Applies the registered transforms (innermost first), then watches the final body for
+   * `onFinish`. Called by the app, once.
+   */
   async settle(response: Response): Promise<Response> {
     let out = response;
     for (let i = this.#transforms.length - 1; i >= 0; i -= 1) {
-      if (out.type === "error") break;
+      if (out.type === "error") return out;
       out = await (this.#transforms[i] as ResponseTransform)(out);
     }
-    return out;
+    if (out.type === "error" || this.#finishCallbacks.length === 0) return out;
+    return whenFinished(out, this.#finishCallbacks);
   }
 }
 

@@ -76,7 +76,7 @@ export function createNodeServer(
     }
     let response: Response;
     try {
-      response = await app.fetch(request, { target: req.url ?? "/" });
+      response = await app.fetch(request, { target: req.url ?? "/", signal: controller.signal });
     } catch (error) {
       options.log?.(`internal error: ${describeError(error)}`);
       response = new Response("Internal Server Error", {

@@ -1,6 +1,6 @@
 // GET / and GET /health: what this server is and which routes it serves.
 import type { Handler } from "../../../server/compose.js";
-import { MODELS } from "../models.js";
+import { LOCAL_FAL_MODELS } from "../models.js";
 import { falJson } from "../replies.js";
 
 export function createInfoHandler(): Handler {
@@ -8,7 +8,7 @@ export function createInfoHandler(): Handler {
     return falJson(200, {
       name: "local-fal",
       description: "Local fal-compatible server with a preview renderer (not a model).",
-      models: [...MODELS.keys()],
+      models: [...LOCAL_FAL_MODELS.keys()],
       routes: [
         "/run/{model}",
         "/queue/{model}",
