@@ -44,8 +44,10 @@ import type { ImageStyle } from "./renderer.js";
 import { falJson, falResponseHeaders } from "./replies.js";
 import type { Operation } from "./routes.js";
 import { answerUnroutable, routeFalRequests, routeOf } from "./routing.js";
-import type { LocalFalCounters, LocalFalState } from "./state.js";
+import type { LocalFalCounters, LocalFalState, LocalFalStats } from "./state.js";
 import { WebhookSender, type WebhookBody } from "./webhooks.js";
+
+export type { LocalFalStats };
 
 const MiB = 1024 * 1024;
 const DEFAULT_MAX_BODY_BYTES = 10 * MiB;
@@ -126,38 +128,21 @@ export interface RecordedRequest {
   status?: number;
 }
 
-export interface LocalFalStats {
-  requests: number;
-  byOperation: Partial<Record<Operation, number>>;
-  byStatus: Record<string, number>;
-  unauthorized: number;
-  cancelsReceived: number;
-  faultsInjected: number;
-  submitted: number;
-  runs: number;
-  completed: number;
-  cancelled: number;
-  errors: number;
-  queued: number;
-  inProgress: number;
-  workers: number;
-  imagesRendered: number;
-  renderMsTotal: number;
-  uploads: number;
-  webhooksDelivered: number;
-  webhooksFailed: number;
-  files: { count: number; bytes: number; evictions: number };
-}
-
-/** The local fal server without a socket: `fetch()`/`request()` answer as the server would. */
-export interface LocalFalApp extends App {
-  /** Base of generated URLs (publicUrl, else the origin given to setOrigin; "" before that). */
-  readonly url: string;
+/** What a test or a tool can see and change of a running local fal server. */
+export interface LocalFalControls {
+  /** Replaces the fault rules (each is checked first). */
   setFaults(rules: FaultRule[]): void;
   stats(): LocalFalStats;
+  /** Copies of the recorded requests, oldest first. */
   requests(): RecordedRequest[];
   /** Forgets recorded requests. */
   clearRequests(): void;
+}
+
+/** The local fal server without a socket: `fetch()`/`request()` answer as the server would. */
+export interface LocalFalApp extends App, LocalFalControls {
+  /** Base of generated URLs (publicUrl, else the origin given to setOrigin; "" before that). */
+  readonly url: string;
   /**
    * Tells the app its own origin (e.g. http://127.0.0.1:8787): the base of generated URLs unless
    * publicUrl is set, and an x-fal-target-url that names it is served locally.

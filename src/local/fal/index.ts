@@ -8,7 +8,7 @@ export type {
   RecordedRequest,
 } from "./server.js";
 export { createLocalFalApp } from "./app.js";
-export type { LocalFalApp, LocalFalAppOptions } from "./app.js";
+export type { LocalFalApp, LocalFalAppOptions, LocalFalControls } from "./app.js";
 export { localFalFetch } from "./fetch.js";
 export { rewriteFalUrl, PROXY_PATH, TARGET_URL_HEADER } from "./routes.js";
 export type { Operation } from "./routes.js";

@@ -8,10 +8,10 @@ import {
   localFalLog,
   type LocalFalApp,
   type LocalFalAppOptions,
+  type LocalFalControls,
   type LocalFalStats,
   type RecordedRequest,
 } from "./app.js";
-import type { FaultRule } from "./faults.js";
 
 export type { LocalFalStats, RecordedRequest };
 
@@ -22,16 +22,15 @@ export interface LocalFalServerOptions extends LocalFalAppOptions {
   port?: number;
 }
 
-export interface LocalFalServer {
+export interface LocalFalServer extends LocalFalControls {
   /** Base URL, e.g. http://127.0.0.1:43123 (no trailing slash). */
   url: string;
   port: number;
+  /**
+   * Ends open streams, hung requests, jobs and webhooks in flight, drops every connection and
+   * forgets the files. Idempotent; the process can exit afterwards.
+   */
   close(): Promise<void>;
-  setFaults(rules: FaultRule[]): void;
-  stats(): LocalFalStats;
-  requests(): RecordedRequest[];
-  /** Forgets recorded requests. */
-  clearRequests(): void;
 }
 
 export interface LocalFalServerHandle {

@@ -4,18 +4,43 @@ import type { FileStore } from "./files.js";
 import type { JobQueue } from "./queue.js";
 import type { Operation } from "./routes.js";
 
-/** The server's own counters (the queue, file store and webhook sender keep theirs). */
-export interface LocalFalCounters {
+/** What stats() reports. */
+export interface LocalFalStats {
   requests: number;
   byOperation: Partial<Record<Operation, number>>;
   byStatus: Record<string, number>;
   unauthorized: number;
   cancelsReceived: number;
   faultsInjected: number;
+  submitted: number;
+  runs: number;
+  completed: number;
+  cancelled: number;
+  errors: number;
+  queued: number;
+  inProgress: number;
+  workers: number;
   imagesRendered: number;
   renderMsTotal: number;
   uploads: number;
+  webhooksDelivered: number;
+  webhooksFailed: number;
+  files: { count: number; bytes: number; evictions: number };
 }
+
+/** The server's own counters (the queue, file store and webhook sender keep theirs). */
+export type LocalFalCounters = Pick<
+  LocalFalStats,
+  | "requests"
+  | "byOperation"
+  | "byStatus"
+  | "unauthorized"
+  | "cancelsReceived"
+  | "faultsInjected"
+  | "imagesRendered"
+  | "renderMsTotal"
+  | "uploads"
+>;
 
 export interface LocalFalState {
   readonly queue: JobQueue;

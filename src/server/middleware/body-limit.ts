@@ -107,16 +107,8 @@ async function readBounded(
     reader.releaseLock();
   }
   if (tooLarge) return { ok: false, drained: true, failed: false };
-  return { ok: true, bytes: concat(chunks, size) };
-}
-
-function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  return {
+    ok: true,
+    bytes: chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks, size),
+  };
 }
