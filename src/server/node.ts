@@ -227,9 +227,12 @@ async function writeResponse(
     res.end();
     return;
   }
-  // A streamed answer (no length: server-sent events, chunked audio) shows its headers at once.
-  if (!response.headers.has("content-length")) res.flushHeaders();
-  await pipeBody(response.body, res, signal);
+  // A streamed answer (no length: server-sent events, chunked audio) shows its headers at once
+  // and each chunk as it comes. A whole answer (with a length) holds each chunk until the next
+  // read, so that a body of one chunk goes out with `end(chunk)`, in one write with its headers.
+  const whole = response.headers.has("content-length");
+  if (!whole) res.flushHeaders();
+  await pipeBody(response.body, res, signal, whole);
 }
 
 /** Writes a body stream out, waiting for `drain` when the client reads slower than we write. */
@@ -237,25 +240,34 @@ async function pipeBody(
   body: ReadableStream<Uint8Array>,
   res: ServerResponse,
   signal: AbortSignal,
+  holdLast: boolean,
 ): Promise<void> {
   const reader = body.getReader();
   const onAbort = (): void => void reader.cancel(signal.reason).catch(noop);
   signal.addEventListener("abort", onAbort, { once: true });
   let lastWrite: Promise<void> = Promise.resolve();
+  let held: Uint8Array | undefined;
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done || signal.aborted) break;
+      const chunk = holdLast ? held : value;
+      held = holdLast ? value : undefined;
+      if (!chunk) continue;
       let flowing = true;
       lastWrite = new Promise<void>((resolve) => {
-        flowing = res.write(value, () => resolve());
+        flowing = res.write(chunk, () => resolve());
       });
       if (!flowing) await untilDrainOrClose(res);
     }
-    if (!signal.aborted && !res.destroyed) res.end();
+    if (!signal.aborted && !res.destroyed) res.end(held);
   } catch {
     // The body failed part-way (an injected truncation, a broken stream). What was written goes
     // out, then the connection drops: a client must not take a partial body for a whole one.
+    if (held && !res.destroyed) {
+      const last = held;
+      lastWrite = new Promise<void>((resolve) => res.write(last, () => resolve()));
+    }
     if (!res.headersSent) res.flushHeaders();
     await Promise.race([lastWrite, untilClose(res)]);
     res.destroy();

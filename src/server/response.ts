@@ -36,8 +36,15 @@ export function bytesResponse(
   all.set("content-length", String(bytes.byteLength));
   // 204, 205 and 304 answers carry no body (fetch refuses one); the length is still announced,
   // as node:http would for the same answer.
-  // (A Buffer is a Uint8Array over an ArrayBufferLike; fetch takes it, its types are narrower.)
-  const body = NULL_BODY_STATUSES.has(status) ? null : (bytes as Uint8Array<ArrayBuffer>);
+  // The bytes go in as one chunk of a stream: `new Response(bytes)` would copy them first.
+  const body = NULL_BODY_STATUSES.has(status)
+    ? null
+    : new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(bytes);
+          controller.close();
+        },
+      });
   return new Response(body, { status, headers: all });
 }
 
