@@ -5,11 +5,11 @@
 // The chain, outermost first (each one is a middleware; a new concern is one more entry):
 //   falResponseHeaders  x-fal-request-id and CORS headers on every answer
 //   routeFalRequests    the request-target → a fal operation (routes.ts)
-//   observe             counters behind stats(), one log line per answer
+//   observe             counters behind stats(), one log line per answer (observe.ts)
 //   redactSecrets       JSON answers never echo the API key
 //   refuseWhenClosing   503 once close() has begun
 //   bodyLimit           413 beyond maxBodyBytes
-//   recordRequests      the ring behind requests()
+//   recordRequests      the ring behind requests() (recording.ts)
 //   answerUnroutable    CORS preflight, bad proxy targets, unknown paths, wrong methods
 //   apiKeyAuth          `Authorization: Key <requiredKey>` (only with requiredKey)
 //   faultInjection      the fault rules (faults.ts)
@@ -20,12 +20,8 @@ import { FaultInjector } from "../../server/faults.js";
 import { apiKeyAuth, apiKeyFrom } from "../../server/middleware/auth.js";
 import { bodyLimit } from "../../server/middleware/body-limit.js";
 import { faultInjection, type FaultTarget } from "../../server/middleware/faults.js";
-import {
-  RequestRecorder,
-  recordRequests,
-  recordedHeaders,
-} from "../../server/middleware/record.js";
-import { createRedactor, redactSecrets, type Redactor } from "../../server/middleware/redact.js";
+import { RequestRecorder, recordRequests } from "../../server/middleware/record.js";
+import { createRedactor, redactSecrets } from "../../server/middleware/redact.js";
 import { refuseWhenClosing } from "../../server/middleware/shutdown.js";
 import type { RequestContext } from "../../server/context.js";
 import { describeError } from "../../utils/errors.js";
@@ -37,17 +33,18 @@ import { createQueueHandlers } from "./handlers/queue.js";
 import { createRunHandler } from "./handlers/run.js";
 import { createStorageHandlers } from "./handlers/storage.js";
 import { createExecutor } from "./inference.js";
-import { asBuffer, parseJsonBody } from "./input.js";
 import { appPrefix } from "./models.js";
 import { JobQueue, type Job } from "./queue.js";
 import type { ImageStyle } from "./renderer.js";
+import { observe } from "./observe.js";
+import { describeRequest, type RecordedRequest } from "./recording.js";
 import { falJson, falResponseHeaders } from "./replies.js";
 import type { Operation } from "./routes.js";
 import { answerUnroutable, routeFalRequests, routeOf } from "./routing.js";
 import type { LocalFalCounters, LocalFalState, LocalFalStats } from "./state.js";
 import { WebhookSender, type WebhookBody } from "./webhooks.js";
 
-export type { LocalFalStats };
+export type { LocalFalStats, RecordedRequest };
 
 const MiB = 1024 * 1024;
 const DEFAULT_MAX_BODY_BYTES = 10 * MiB;
@@ -57,12 +54,8 @@ const DEFAULT_KEEPALIVE_MS = 15_000;
 const DEFAULT_WEBHOOK_TIMEOUT_MS = 5000;
 const DEFAULT_MAX_RECORDED_REQUESTS = 1000;
 const DEFAULT_WORKERS = 4;
-/** How much of a body that is not JSON a recorded request keeps, in characters. */
-const RECORDED_TEXT_CHARS = 1000;
 /** What the key becomes wherever it would otherwise be echoed, logged or recorded. */
 const REDACTED = "[redacted]";
-/** fal carries its key in Authorization; these headers are never recorded. */
-const FAL_CREDENTIAL_HEADERS = ["authorization", "proxy-authorization"];
 
 /** Operations that are part of fal's authenticated API (files and signed upload URLs are not). */
 const AUTH_OPERATIONS = new Set<Operation>([
@@ -107,25 +100,6 @@ export interface LocalFalAppOptions {
   publicUrl?: string;
   /** Receives one line per request and notable events. The API key is never logged. */
   logger?: (line: string) => void;
-}
-
-export interface RecordedRequest {
-  time: string;
-  method: string;
-  operation: Operation;
-  model?: string;
-  requestId?: string;
-  /** Effective local path (after x-fal-target-url mapping), without query. */
-  path: string;
-  query: Record<string, string>;
-  proxied: boolean;
-  /** Parsed JSON body; for binary uploads undefined (see bodyBytes). */
-  body: unknown;
-  bodyBytes: number;
-  /** Request headers without authorization / proxy-authorization. */
-  headers: Record<string, string>;
-  /** HTTP status answered (undefined while pending, or when the connection was dropped). */
-  status?: number;
 }
 
 /** What a test or a tool can see and change of a running local fal server. */
@@ -398,65 +372,6 @@ function createDispatch(state: LocalFalState): Handler {
       ? handler(request, context)
       : falJson(404, { detail: `Path ${route.path} not found` });
   };
-}
-
-/**
- * Counts requests (by operation and by the status answered; "reset" for a dropped connection)
- * and logs one line per answer once it has gone out. An answer the client is no longer there to
- * receive is not counted.
- */
-function observe(
-  counters: LocalFalCounters,
-  redactor: Redactor,
-  log: (line: string) => void,
-): Middleware {
-  return async function observe(request, context, next) {
-    const started = performance.now();
-    const route = routeOf(context);
-    counters.requests += 1;
-    counters.byOperation[route.operation] = (counters.byOperation[route.operation] ?? 0) + 1;
-    const line = `${request.method} ${route.path}${route.proxied ? " (proxy)" : ""} [${route.operation}${route.model ? ` ${route.model}` : ""}]`;
-    context.onFinish((response) => {
-      const ms = (performance.now() - started).toFixed(0);
-      log(redactor.text(`${line} -> ${response.status} ${ms}ms`));
-    });
-    const response = await next();
-    if (!context.signal.aborted) {
-      const key = response.type === "error" ? "reset" : String(response.status);
-      counters.byStatus[key] = (counters.byStatus[key] ?? 0) + 1;
-    }
-    return response;
-  };
-}
-
-/** The recorded form of a request (redacted afterwards by the recorder). */
-function describeRequest(
-  request: Request,
-  context: RequestContext,
-  bytes: Uint8Array | undefined,
-): RecordedRequest {
-  const route = routeOf(context);
-  let body: unknown;
-  if (bytes !== undefined && route.operation !== "upload") {
-    const parsed = parseJsonBody(context, bytes);
-    body = parsed.ok
-      ? parsed.value
-      : asBuffer(bytes).toString("utf8").slice(0, RECORDED_TEXT_CHARS);
-  }
-  const entry: RecordedRequest = {
-    time: new Date().toISOString(),
-    method: request.method,
-    operation: route.operation,
-    path: route.path,
-    query: Object.fromEntries(route.query),
-    proxied: route.proxied,
-    body,
-    bodyBytes: bytes?.byteLength ?? 0,
-    headers: recordedHeaders(request.headers, FAL_CREDENTIAL_HEADERS),
-  };
-  if (route.model !== undefined) entry.model = route.model;
-  if (route.requestId !== undefined) entry.requestId = route.requestId;
-  return entry;
 }
 
 /** What a request counts as for fault rules: queue calls match through their job's model. */
