@@ -17,7 +17,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { setLogger } from "../dist/index.js";
-import { startLocalFalServer } from "../dist/local-fal/index.js";
+import { startLocalFalServer } from "../dist/local/fal/index.js";
 import { runConcurrency } from "./concurrency.mjs";
 import { runLatency } from "./latency.mjs";
 import { machine, progress, round } from "./lib.mjs";

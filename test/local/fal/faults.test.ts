@@ -1,6 +1,6 @@
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import { startLocalFalServer } from "../../src/local-fal/index.js";
+import { startLocalFalServer } from "../../../src/local/fal/index.js";
 import { call, sleep, start, submit, waitCompleted } from "./helpers.js";
 
 const INPUT = { prompt: "fault", image_size: "square" };

@@ -1,4 +1,4 @@
-import { describeError } from "../utils/errors.js";
+import { describeError } from "../../utils/errors.js";
 // Webhook delivery for queue requests submitted with ?fal_webhook=<url>: one best-effort POST
 // of fal's webhook body when the request completes. No retries and no signature headers.
 

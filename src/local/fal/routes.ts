@@ -88,13 +88,14 @@ function decodeSegments(path: string): string[] | undefined {
 }
 
 /**
- * Resolves a request to an operation. `selfOrigin` (e.g. http://127.0.0.1:1234) lets a proxied
+ * Resolves a request to an operation. `rawUrl` is the request-target as sent (not normalised).
+ * `selfOrigin` (e.g. http://127.0.0.1:1234) lets a proxied
  * `x-fal-target-url` point at the server itself.
  */
 export function resolveRoute(
   method: string,
   rawUrl: string,
-  headers: Record<string, string | string[] | undefined>,
+  headers: Headers,
   selfOrigin: string,
 ): Route {
   let { path, query } = splitPathAndQuery(rawUrl || "/");
@@ -103,8 +104,7 @@ export function resolveRoute(
 
   if (path === PROXY_PATH || path === `${PROXY_PATH}/`) {
     proxied = true;
-    const header = headers[TARGET_URL_HEADER];
-    const target = Array.isArray(header) ? header[0] : header;
+    const target = headers.get(TARGET_URL_HEADER) ?? undefined;
     if (m === "OPTIONS" && !target) {
       return { operation: "preflight", path, query: new URLSearchParams(query), proxied };
     }

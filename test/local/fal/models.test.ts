@@ -1,9 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { MODELS, validateInput, type FieldError } from "../../src/local-fal/index.js";
+import {
+  LOCAL_FAL_MODELS,
+  validateInput,
+  type LocalFalFieldError,
+} from "../../../src/local/fal/index.js";
 import { call, start, submit, waitCompleted } from "./helpers.js";
 
-function errorsFor(model: string, body: unknown): FieldError[] {
-  const spec = MODELS.get(model);
+function errorsFor(model: string, body: unknown): LocalFalFieldError[] {
+  const spec = LOCAL_FAL_MODELS.get(model);
   if (!spec) throw new Error(model);
   const r = validateInput(spec, body);
   return r.ok ? [] : r.errors;
@@ -23,7 +27,7 @@ describe("local fal models: validation (unit)", () => {
   });
 
   it("applies each model's defaults", () => {
-    const flux = validateInput(MODELS.get("fal-ai/flux/dev")!, { prompt: "x" });
+    const flux = validateInput(LOCAL_FAL_MODELS.get("fal-ai/flux/dev")!, { prompt: "x" });
     expect(flux.ok && flux.input).toMatchObject({
       width: 1024,
       height: 768,
@@ -38,9 +42,9 @@ describe("local fal models: validation (unit)", () => {
       acceleration: "none",
       enable_safety_checker: true,
     });
-    const schnell = validateInput(MODELS.get("fal-ai/flux/schnell")!, { prompt: "x" });
+    const schnell = validateInput(LOCAL_FAL_MODELS.get("fal-ai/flux/schnell")!, { prompt: "x" });
     expect(schnell.ok && schnell.input.params.num_inference_steps).toBe(4);
-    const sdxl = validateInput(MODELS.get("fal-ai/fast-sdxl")!, { prompt: "x" });
+    const sdxl = validateInput(LOCAL_FAL_MODELS.get("fal-ai/fast-sdxl")!, { prompt: "x" });
     expect(sdxl.ok && sdxl.input).toMatchObject({ width: 1024, height: 1024, format: "jpeg" });
     expect(sdxl.ok && sdxl.input.params).toMatchObject({
       num_inference_steps: 25,
@@ -51,13 +55,15 @@ describe("local fal models: validation (unit)", () => {
       safety_checker_version: "v1",
       request_id: "",
     });
-    const lightning = validateInput(MODELS.get("fal-ai/fast-lightning-sdxl")!, { prompt: "x" });
+    const lightning = validateInput(LOCAL_FAL_MODELS.get("fal-ai/fast-lightning-sdxl")!, {
+      prompt: "x",
+    });
     expect(lightning.ok && lightning.input.params.num_inference_steps).toBe("4");
     expect(lightning.ok && "guidance_scale" in lightning.input.params).toBe(false);
   });
 
   it("missing prompt and wrong prompt type", () => {
-    for (const model of MODELS.keys()) {
+    for (const model of LOCAL_FAL_MODELS.keys()) {
       const [e] = errorsFor(model, { image_size: "square" });
       expect(e).toMatchObject({ loc: ["body", "prompt"], type: "missing", msg: "Field required" });
       expect(locs(model, { prompt: 42 })).toEqual(["body.prompt:string_type"]);
@@ -65,13 +71,13 @@ describe("local fal models: validation (unit)", () => {
   });
 
   it("flux: `format` is ignored, bad `output_format` rejected; num_images ≤ 4; steps and guidance ranges", () => {
-    const ignored = validateInput(MODELS.get("fal-ai/flux/dev")!, {
+    const ignored = validateInput(LOCAL_FAL_MODELS.get("fal-ai/flux/dev")!, {
       prompt: "x",
       format: "png",
       unknown_field: 1,
     });
     expect(ignored.ok && ignored.input.format).toBe("jpeg");
-    const png = validateInput(MODELS.get("fal-ai/flux/dev")!, {
+    const png = validateInput(LOCAL_FAL_MODELS.get("fal-ai/flux/dev")!, {
       prompt: "x",
       output_format: "png",
     });
@@ -148,7 +154,7 @@ describe("local fal models: validation (unit)", () => {
   });
 
   it("normalises loras and embeddings with fal's defaults (scale 1, tokens <s0> <s1>)", () => {
-    const r = validateInput(MODELS.get("fal-ai/fast-sdxl")!, {
+    const r = validateInput(LOCAL_FAL_MODELS.get("fal-ai/fast-sdxl")!, {
       prompt: "x",
       loras: [{ path: "a", force: true }],
       embeddings: [{ path: "e" }, { path: "f", tokens: ["<t>"] }],
@@ -163,7 +169,7 @@ describe("local fal models: validation (unit)", () => {
   });
 
   it("fast-sdxl: format, guidance, steps, loras, embeddings, safety checker version", () => {
-    const png = validateInput(MODELS.get("fal-ai/fast-sdxl")!, {
+    const png = validateInput(LOCAL_FAL_MODELS.get("fal-ai/fast-sdxl")!, {
       prompt: "x",
       format: "png",
       output_format: "jpeg",
@@ -213,7 +219,10 @@ describe("local fal models: validation (unit)", () => {
       [{ width: 14142, height: 1 }, 14142, 1],
     ];
     for (const [image_size, w, h] of sizes) {
-      const r = validateInput(MODELS.get("fal-ai/fast-sdxl")!, { prompt: "x", image_size });
+      const r = validateInput(LOCAL_FAL_MODELS.get("fal-ai/fast-sdxl")!, {
+        prompt: "x",
+        image_size,
+      });
       expect(r.ok && [r.input.width, r.input.height]).toEqual([w, h]);
     }
     expect(locs("fal-ai/fast-sdxl", { prompt: "x", image_size: "huge" })).toEqual([
@@ -234,7 +243,7 @@ describe("local fal models: validation (unit)", () => {
   });
 
   it("Pydantic-like lax coercion and type errors", () => {
-    const lax = validateInput(MODELS.get("fal-ai/flux/dev")!, {
+    const lax = validateInput(LOCAL_FAL_MODELS.get("fal-ai/flux/dev")!, {
       prompt: "x",
       num_images: "2",
       seed: "17",

@@ -1,10 +1,14 @@
 // The model table of the local fal server and input validation that answers like a fal app
 // (FastAPI + Pydantic v2): 422 {"detail":[{loc, msg, type, input, ctx?, url}]}.
 // Field names, types, enums, defaults and ranges follow docs/local-fal.md (from fal's schemas).
-import { IMAGE_SIZE_PRESETS, MAX_IMAGE_DIMENSION } from "../services/image-size.js";
+import { IMAGE_SIZE_PRESETS, MAX_IMAGE_DIMENSION } from "../../services/image-size.js";
 import type { ImageFormat } from "./renderer.js";
 
-export interface FieldError {
+/**
+ * One validation error in the local fal server's 422 answer (Pydantic's shape). The client reads
+ * such errors as `FalFieldError` (package root).
+ */
+export interface LocalFalFieldError {
   loc: Array<string | number>;
   msg: string;
   type: string;
@@ -28,7 +32,11 @@ type FieldSpec =
   | { kind: "loras" }
   | { kind: "embeddings" };
 
-export interface ModelSpec {
+/**
+ * A model the local fal server knows: its input schema, for validation. The client's mapping of
+ * settings to fal's arguments is `FalModelSpec` (package root).
+ */
+export interface LocalFalModelSpec {
   id: string;
   title: string;
   /** Name of the field that selects png/jpeg: fast-sdxl family uses `format`, flux `output_format`. */
@@ -55,7 +63,7 @@ const FORMAT = ["jpeg", "png"] as const;
 const SAFETY_VERSION = ["v1", "v2"] as const;
 const ACCELERATION = ["none", "regular", "high"] as const;
 
-const FAST_SDXL: ModelSpec = {
+const FAST_SDXL: LocalFalModelSpec = {
   id: "fal-ai/fast-sdxl",
   title: "Fast SDXL",
   formatField: "format",
@@ -80,7 +88,7 @@ const FAST_SDXL: ModelSpec = {
   },
 };
 
-const FAST_LIGHTNING_SDXL: ModelSpec = {
+const FAST_LIGHTNING_SDXL: LocalFalModelSpec = {
   id: "fal-ai/fast-lightning-sdxl",
   title: "Fast Lightning SDXL",
   formatField: "format",
@@ -101,7 +109,11 @@ const FAST_LIGHTNING_SDXL: ModelSpec = {
   },
 };
 
-function fluxSpec(id: string, title: string, steps: { default: number; le: number }): ModelSpec {
+function fluxSpec(
+  id: string,
+  title: string,
+  steps: { default: number; le: number },
+): LocalFalModelSpec {
   return {
     id,
     title,
@@ -122,7 +134,8 @@ function fluxSpec(id: string, title: string, steps: { default: number; le: numbe
   };
 }
 
-export const MODELS: ReadonlyMap<string, ModelSpec> = new Map(
+/** The models the local fal server serves, by endpoint id. */
+export const LOCAL_FAL_MODELS: ReadonlyMap<string, LocalFalModelSpec> = new Map(
   [
     FAST_SDXL,
     FAST_LIGHTNING_SDXL,
@@ -131,8 +144,8 @@ export const MODELS: ReadonlyMap<string, ModelSpec> = new Map(
   ].map((m) => [m.id, m]),
 );
 
-export function getModel(id: string): ModelSpec | undefined {
-  return MODELS.get(id);
+export function getModel(id: string): LocalFalModelSpec | undefined {
+  return LOCAL_FAL_MODELS.get(id);
 }
 
 /** `[namespace/]owner/alias` of an endpoint id (what fal's status/result/cancel URLs use). */
@@ -153,8 +166,8 @@ function err(
   msg: string,
   input: unknown,
   ctx?: Record<string, unknown>,
-): FieldError {
-  const e: FieldError = { type, loc: ["body", ...loc], msg, input };
+): LocalFalFieldError {
+  const e: LocalFalFieldError = { type, loc: ["body", ...loc], msg, input };
   if (ctx) e.ctx = ctx;
   e.url = `${PYDANTIC_URL}${type}`;
   return e;
@@ -170,7 +183,7 @@ function literalList(values: readonly string[]): string {
   return `${quoted.slice(0, -1).join(", ")} or ${quoted[quoted.length - 1]}`;
 }
 
-type Check<T> = { ok: true; value: T } | { ok: false; error: FieldError };
+type Check<T> = { ok: true; value: T } | { ok: false; error: LocalFalFieldError };
 
 function checkInt(
   loc: Array<string | number>,
@@ -336,7 +349,7 @@ function checkModel(
 
 function checkImageSize(
   v: unknown,
-  errors: FieldError[],
+  errors: LocalFalFieldError[],
 ): { width: number; height: number } | undefined {
   const loc = ["image_size"];
   if (typeof v === "string") {
@@ -390,7 +403,7 @@ function checkPathList(
   field: string,
   itemClass: string,
   v: unknown,
-  errors: FieldError[],
+  errors: LocalFalFieldError[],
   defaults: () => Record<string, unknown>,
   rest: (
     item: Record<string, unknown>,
@@ -424,7 +437,7 @@ function checkPathList(
   return out;
 }
 
-function checkLoras(v: unknown, errors: FieldError[]): unknown[] | undefined {
+function checkLoras(v: unknown, errors: LocalFalFieldError[]): unknown[] | undefined {
   return checkPathList(
     "loras",
     "LoraWeight",
@@ -446,7 +459,7 @@ function checkLoras(v: unknown, errors: FieldError[]): unknown[] | undefined {
   );
 }
 
-function checkEmbeddings(v: unknown, errors: FieldError[]): unknown[] | undefined {
+function checkEmbeddings(v: unknown, errors: LocalFalFieldError[]): unknown[] | undefined {
   return checkPathList(
     "embeddings",
     "Embedding",
@@ -472,13 +485,13 @@ function checkEmbeddings(v: unknown, errors: FieldError[]): unknown[] | undefine
 
 export type ValidationResult =
   | { ok: true; input: NormalizedInput }
-  | { ok: false; errors: FieldError[] };
+  | { ok: false; errors: LocalFalFieldError[] };
 
 /**
  * Validates a request body against the model's schema. Unknown fields are ignored (like fal).
  * `body` is the parsed JSON (undefined when the request had no body).
  */
-export function validateInput(model: ModelSpec, body: unknown): ValidationResult {
+export function validateInput(model: LocalFalModelSpec, body: unknown): ValidationResult {
   if (body === undefined)
     return {
       ok: false,
@@ -506,7 +519,7 @@ export function validateInput(model: ModelSpec, body: unknown): ValidationResult
       ],
     };
   }
-  const errors: FieldError[] = [];
+  const errors: LocalFalFieldError[] = [];
   const params: Record<string, unknown> = {};
   let size: { width: number; height: number } | undefined;
 
@@ -604,7 +617,7 @@ export function validateInput(model: ModelSpec, body: unknown): ValidationResult
 }
 
 /** FastAPI's answer to a body that is not valid JSON. */
-export function jsonDecodeError(message: string): FieldError[] {
+export function jsonDecodeError(message: string): LocalFalFieldError[] {
   return [
     {
       type: "json_invalid",
@@ -615,3 +628,10 @@ export function jsonDecodeError(message: string): FieldError[] {
     },
   ];
 }
+
+/** @deprecated Use `LocalFalFieldError` (the client's is `FalFieldError`). */
+export type FieldError = LocalFalFieldError;
+/** @deprecated Use `LocalFalModelSpec` (the client's is `FalModelSpec`). */
+export type ModelSpec = LocalFalModelSpec;
+/** @deprecated Use `LOCAL_FAL_MODELS` (the client's table is `FAL_MODELS`). */
+export const MODELS = LOCAL_FAL_MODELS;

@@ -5,7 +5,7 @@ import {
   startLocalFalServer,
   type LocalFalServer,
   type LocalFalServerOptions,
-} from "../../src/local-fal/index.js";
+} from "../../../src/local/fal/index.js";
 
 const servers: LocalFalServer[] = [];
 const cleanups: Array<() => Promise<void> | void> = [];

@@ -2,7 +2,7 @@
 // free worker (IN_QUEUE, with a queue position = number of requests ahead), then runs
 // (IN_PROGRESS) and ends COMPLETED with a result that is either the output or an error to replay.
 import { randomUUID } from "node:crypto";
-import { describeError } from "../utils/errors.js";
+import { describeError } from "../../utils/errors.js";
 
 export type QueueStatusName = "IN_QUEUE" | "IN_PROGRESS" | "COMPLETED";
 

@@ -2,6 +2,7 @@
 // the simulated inference time (logging progress), draw preview images, store them, and build
 // fal's text-to-image output.
 import { randomInt } from "node:crypto";
+import { sleep } from "../../utils/abort.js";
 import type { FileStore } from "./files.js";
 import { getModel, validateInput } from "./models.js";
 import type { ExecutionContext, Executor, Job, JobResult } from "./queue.js";
@@ -32,22 +33,6 @@ export interface TextToImageOutput {
   seed: number;
   has_nsfw_concepts: boolean[];
   prompt: string;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0) return signal.aborted ? Promise.reject(signal.reason) : Promise.resolve();
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /** A fresh random seed in [0, 2^32), like fal's random seeds when none is given. */
@@ -104,7 +89,8 @@ export function createExecutor(opts: InferenceOptions): Executor {
     const images: OutputImage[] = [];
     for (let i = 0; i < n; i += 1) {
       ctx.log(`Rendering image ${i + 1}/${n}`);
-      await sleep(simulatedMs / n, ctx.signal);
+      if (simulatedMs > 0) await sleep(simulatedMs / n, ctx.signal);
+      else if (ctx.signal.aborted) throw ctx.signal.reason;
       const t0 = performance.now();
       const encoded = await renderPreviewImage({
         model: job.model,

@@ -3,7 +3,7 @@
 import { ApiError, createFalClient, ValidationError, type FalClient } from "@fal-ai/client";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import { localFalFetch, type LocalFalServer } from "../../src/local-fal/index.js";
+import { localFalFetch, type LocalFalServer } from "../../../src/local/fal/index.js";
 import { start, startWebhookReceiver, waitFor } from "./helpers.js";
 
 type Mode = "proxyUrl" | "fetch";

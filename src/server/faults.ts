@@ -1,20 +1,9 @@
-// Fault injection for the local fal server: rules that make matching requests fail, slow down,
-// hang, or answer with corrupt bodies. Off unless rules are given.
-
-/** The operations a fault rule can target. `upload` covers the storage initiate call and the bytes PUT. */
-export type FaultOperation =
-  | "run"
-  | "submit"
-  | "status"
-  | "stream"
-  | "result"
-  | "cancel"
-  | "file"
-  | "upload"
-  | "any";
+// Fault rules for local twins: rules that make matching requests fail, slow down, hang, or answer
+// with corrupt bodies. Each twin names its own operations (fal: "run", "submit", …); a rule
+// matches one operation (or "any") and optionally a model. Off unless rules are given.
 
 export type FaultAction =
-  /** Answer with this HTTP status instead of handling the request (body defaults to {"detail":"Injected fault"}). */
+  /** Answer with this HTTP status instead of handling the request (the twin picks the default body). */
   | { status: number; body?: unknown; headers?: Record<string, string> }
   /** Wait this long, then handle the request normally. */
   | { delayMs: number }
@@ -24,31 +13,34 @@ export type FaultAction =
   | { brokenJson: true }
   /** Handle normally, announce the full Content-Length, send half the body, then drop the connection. */
   | { truncateBody: true }
-  /** Answer 200 text/html bytes instead of the file (meant for `file`). */
+  /** Answer 200 text/html bytes instead of the resource (meant for file downloads). */
   | { notAnImage: true }
   /** Reset the TCP connection without answering. */
   | { resetConnection: true };
 
-export type FaultRule = FaultAction & {
+/** A fault rule of a twin whose operations are `Operation`. */
+export type FaultRule<Operation extends string = string> = FaultAction & {
   /** Which operation to affect; default "any". */
-  operation?: FaultOperation;
-  /** Only requests for this model: an endpoint id (`fal-ai/flux/dev`) or app prefix (`fal-ai/flux`). */
+  operation?: Operation | "any";
+  /** Only requests for this model (the twin says which names a request is known by). */
   model?: string;
   /** Apply to the first N matching requests only, then stop matching. */
   times?: number;
 };
 
+const ACTIONS = [
+  "status",
+  "delayMs",
+  "hang",
+  "brokenJson",
+  "truncateBody",
+  "notAnImage",
+  "resetConnection",
+] as const;
+
 /** Checks a rule before it is installed; throws a readable error for nonsense rules. */
 export function assertValidFaultRule(rule: FaultRule): void {
-  const kinds = [
-    "status",
-    "delayMs",
-    "hang",
-    "brokenJson",
-    "truncateBody",
-    "notAnImage",
-    "resetConnection",
-  ].filter((k) => (rule as Record<string, unknown>)[k] !== undefined);
+  const kinds = ACTIONS.filter((k) => (rule as Record<string, unknown>)[k] !== undefined);
   if (kinds.length !== 1)
     throw new TypeError(`fault rule needs exactly one action (got ${kinds.join(", ") || "none"})`);
   if (
@@ -66,33 +58,36 @@ export function assertValidFaultRule(rule: FaultRule): void {
   }
 }
 
-interface ActiveRule {
-  rule: FaultRule;
+interface ActiveRule<Operation extends string> {
+  rule: FaultRule<Operation>;
   remaining: number;
 }
 
-export class FaultInjector {
-  private rules: ActiveRule[] = [];
+/** Holds the installed rules and hands out the one that applies to a request. */
+export class FaultInjector<Operation extends string = string> {
+  #rules: ActiveRule<Operation>[] = [];
 
-  constructor(rules: FaultRule[] = []) {
+  constructor(rules: readonly FaultRule<Operation>[] = []) {
     this.set(rules);
   }
 
-  set(rules: FaultRule[]): void {
+  /** Replaces the rules (each is checked first; on error the old rules stay). */
+  set(rules: readonly FaultRule<Operation>[]): void {
     for (const r of rules) assertValidFaultRule(r);
-    this.rules = rules.map((rule) => ({ rule: { ...rule }, remaining: rule.times ?? Infinity }));
+    this.#rules = rules.map((rule) => ({ rule: { ...rule }, remaining: rule.times ?? Infinity }));
   }
 
-  get active(): FaultRule[] {
-    return this.rules.filter((r) => r.remaining > 0).map((r) => ({ ...r.rule }));
+  /** The rules that can still match. */
+  get active(): FaultRule<Operation>[] {
+    return this.#rules.filter((r) => r.remaining > 0).map((r) => ({ ...r.rule }));
   }
 
   /**
    * Finds the first rule matching the operation and model and consumes one of its `times`.
-   * `models` are the names the request can be known by (endpoint id and app prefix).
+   * `models` are the names the request can be known by (fal: endpoint id and app prefix).
    */
-  take(operation: FaultOperation, models: string[]): FaultRule | undefined {
-    for (const active of this.rules) {
+  take(operation: Operation, models: readonly string[]): FaultRule<Operation> | undefined {
+    for (const active of this.#rules) {
       if (active.remaining <= 0) continue;
       const op = active.rule.operation ?? "any";
       if (op !== "any" && op !== operation) continue;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { startLocalFalServer } from "../../src/local-fal/index.js";
+import { startLocalFalServer } from "../../../src/local/fal/index.js";
 import { call, readSse, sleep, start, submit, waitCompleted, waitFor } from "./helpers.js";
 
 const SMALL = { image_size: "square" };

@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import { GLYPH_HEIGHT, glyphPixel, toFontText, wrapText } from "../../src/local-fal/font.js";
-import { renderPreviewImage, renderPreviewPixels } from "../../src/local-fal/index.js";
+import { GLYPH_HEIGHT, glyphPixel, toFontText, wrapText } from "../../../src/local/fal/font.js";
+import { renderPreviewImage, renderPreviewPixels } from "../../../src/local/fal/index.js";
 import { call, start } from "./helpers.js";
 
 const base = {

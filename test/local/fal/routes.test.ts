@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { rewriteFalUrl } from "../../src/local-fal/index.js";
+import { rewriteFalUrl } from "../../../src/local/fal/index.js";
 import { call, rawRequest, readSse, start, submit, viaProxy, waitCompleted } from "./helpers.js";
 
 const UUID = /^[0-9a-f-]{36}$/;
