@@ -37,7 +37,7 @@ beforeAll(async () => {
 function pcm(samples: number[]): Uint8Array {
   const out = new Uint8Array(samples.length * 2);
   const view = new DataView(out.buffer);
-  samples.forEach((s, i) => view.setInt16(i * 2, s, true));
+  for (const [i, s] of samples.entries()) view.setInt16(i * 2, s, true);
   return out;
 }
 
