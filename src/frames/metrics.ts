@@ -36,7 +36,39 @@ export interface ImageGenRequestMetricsData {
   attempts: number;
 }
 
-export type MetricsData = TTFBMetricsData | ProcessingMetricsData | ImageGenRequestMetricsData;
+/** Tokens one LLM request used (Pipecat's LLMTokenUsage). */
+export interface LLMTokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  cacheReadInputTokens?: number;
+  cacheCreationInputTokens?: number;
+  reasoningTokens?: number;
+}
+
+/** An LLM request's token usage (Pipecat's LLMUsageMetricsData). */
+export interface LLMUsageMetricsData {
+  type: "llm_usage";
+  processor: string;
+  model?: string;
+  value: LLMTokenUsage;
+}
+
+/** Characters a TTS request synthesized (Pipecat's TTSUsageMetricsData). */
+export interface TTSUsageMetricsData {
+  type: "tts_usage";
+  processor: string;
+  model?: string;
+  /** Characters. */
+  value: number;
+}
+
+export type MetricsData =
+  | TTFBMetricsData
+  | ProcessingMetricsData
+  | ImageGenRequestMetricsData
+  | LLMUsageMetricsData
+  | TTSUsageMetricsData;
 
 export class MetricsFrame extends SystemFrame {
   constructor(readonly data: MetricsData[]) {

@@ -8,7 +8,8 @@ import { WebSocket as WsWebSocket } from "ws";
 class BrowserLikeWebSocket extends WsWebSocket {
   constructor(url: string | URL, protocols?: string | string[]) {
     super(url, protocols);
-    this.binaryType = "blob";
+    // ws 8.18+ supports "blob"; @types/ws does not list it yet.
+    (this as { binaryType: string }).binaryType = "blob";
   }
 }
 
