@@ -401,7 +401,7 @@ describe("bounds and ending", () => {
   it("EndFrame waits for the queued audio to be sent and played, then goes on", async () => {
     const clock = new ManualClock();
     const output = new RecordingOutput(clock);
-    const { task, running, send, down } = await start(output);
+    const { running, send, down } = await start(output);
     const t0 = clock.now();
     await send(tts(400), new EndFrame());
     let finished = false;
