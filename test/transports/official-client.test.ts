@@ -127,8 +127,9 @@ const until = async (check: () => boolean, ms = 5000): Promise<void> => {
 let restore: Logger;
 beforeEach(() => {
   restore = setLogger(silentLogger);
-  // The client's socket wrapper prints its own progress with console.log.
-  vi.spyOn(console, "log").mockImplementation(() => undefined);
+  // The client's socket wrapper prints its own progress on the console.
+  for (const method of ["log", "info", "debug"] as const)
+    vi.spyOn(console, method).mockImplementation(() => undefined);
 });
 afterEach(() => {
   setLogger(restore);
