@@ -101,6 +101,10 @@ export class BaseOutputTransport extends FrameProcessor {
 
   // The clock: when the next chunk may be written (0: at once).
   #nextSendTime = 0;
+  /** The item in hand came out of a queue that had run dry (a gap, not a stall). */
+  #afterGap = true;
+  #pacingResets = 0;
+  #pacingBehindMs = 0;
 
   #botSpeaking = false;
   #ttsAudioReceived = false;
@@ -131,6 +135,15 @@ export class BaseOutputTransport extends FrameProcessor {
   /** Audio (bytes) queued in the FIFO, not yet written. */
   get queuedAudioBytes(): number {
     return this.#queuedAudioBytes;
+  }
+
+  /**
+   * How often the audio clock fell behind while audio was queued (a stalled event loop or a
+   * client that was not reading) and restarted from now, and the time lost that way (ms): what
+   * separates the machine's stalls from the clock's own drift.
+   */
+  get pacingStats(): { resets: number; behindMs: number } {
+    return { resets: this.#pacingResets, behindMs: this.#pacingBehindMs };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -410,7 +423,11 @@ export class BaseOutputTransport extends FrameProcessor {
 
   async #runSender(): Promise<void> {
     while (this.#running) {
-      const item = this.#take() ?? (await this.#waitForItem());
+      let item = this.#take();
+      if (item === undefined) {
+        this.#afterGap = true;
+        item = await this.#waitForItem();
+      }
       if (!this.#running) return;
       if (item === undefined) {
         // Nothing to play for a while: the bot has stopped speaking.
@@ -486,7 +503,14 @@ export class BaseOutputTransport extends FrameProcessor {
    */
   async #pace(durationMs: number, signal: AbortSignal): Promise<void> {
     const wait = this.#nextSendTime - this.#clock.now();
+    const afterGap = this.#afterGap;
+    this.#afterGap = false;
     if (wait <= 0) {
+      if (!afterGap && this.#nextSendTime !== 0) {
+        this.#pacingResets += 1;
+        this.#pacingBehindMs -= wait;
+        logger.debug(`${this.name}: audio clock ${Math.round(-wait)} ms behind; restarting it`);
+      }
       this.#nextSendTime = this.#clock.now() + durationMs;
       return;
     }
@@ -500,6 +524,7 @@ export class BaseOutputTransport extends FrameProcessor {
     this.#itemAbort = new AbortController();
     this.#clearQueue();
     this.#nextSendTime = 0;
+    this.#afterGap = true;
     if (this.#queue.length > 0) {
       const wake = this.#wakeSender;
       this.#wakeSender = undefined;

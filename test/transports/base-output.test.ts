@@ -174,6 +174,29 @@ describe("chunking and pacing", () => {
     await running;
   });
 
+  it("restarts the clock after a stall, and counts it in pacingStats (gaps do not count)", async () => {
+    const clock = new ManualClock();
+    class StallingOutput extends RecordingOutput {
+      #n = 0;
+      protected override async writeAudioFrame(frame: OutputAudioRawFrame): Promise<boolean> {
+        this.#n += 1;
+        if (this.#n === 4) await this.clock.sleep(100); // the 4th write blocks for 100 ms
+        return super.writeAudioFrame(frame);
+      }
+    }
+    const output = new StallingOutput(clock);
+    const { task, running, send } = await start(output);
+    const t0 = clock.now();
+    await send(tts(240));
+    await clock.advance(1000);
+    // Written at 0, 0, 40, then the 4th waits until 180 (60 ms behind its 120 ms slot): the
+    // schedule restarts from there instead of bursting to catch up.
+    expect(output.audioWrites().map((w) => w.at - t0)).toEqual([0, 0, 40, 180, 180, 220]);
+    expect(output.pacingStats).toEqual({ resets: 1, behindMs: 60 });
+    await task.cancel();
+    await running;
+  });
+
   it("sends a partial chunk at TTSStoppedFrame (even length), then BotStoppedSpeaking", async () => {
     const clock = new ManualClock();
     const output = new RecordingOutput(clock);
