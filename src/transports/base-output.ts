@@ -74,6 +74,21 @@ function abortError(why: string): DOMException {
   return new DOMException(why, "AbortError");
 }
 
+/**
+ * The output half of a transport. Subclasses implement the write hooks; pacing, ordering,
+ * interruptions and the bot-speaking frames are handled here.
+ *
+ * @example
+ * ```ts
+ * class SpeakerOutput extends BaseOutputTransport {
+ *   protected override async writeAudioFrame(frame: OutputAudioRawFrame): Promise<boolean> {
+ *     speaker.write(frame.audio); // called every 40 ms, in real time
+ *     return true;
+ *   }
+ * }
+ * const output = new SpeakerOutput({ audioOutEnabled: true, audioOut10msChunks: 2 });
+ * ```
+ */
 export class BaseOutputTransport extends FrameProcessor {
   protected readonly params: ResolvedTransportParams;
   readonly #clock: OutputClock;

@@ -264,6 +264,9 @@ describe("inbound limits", () => {
     for (let i = 0; i < 100; i += 1) ws.send(message({ i }));
     expect(await closed).toBe(1008);
     expect(logs.some((l) => l.includes("too many messages"))).toBe(true);
+    // The transport told the app the client is gone; the app cancelled the session.
+    await app.sessions[0]!.running;
+    expect(app.sessions[0]!.task.hasFinished()).toBe(true);
     await app.close();
   });
 });

@@ -25,7 +25,19 @@ export interface WebsocketTransportParams extends TransportParams, WebsocketConn
   serializer?: FrameSerializer;
   /** Fire `sessionTimeout` this long after the client connected (Pipecat's session_timeout). */
   sessionTimeoutSecs?: number;
-  /** The message to send for each output image (see ImageToMessage); none by default. */
+  /**
+   * The message to send for each output image (see ImageToMessage); none by default. An image
+   * with `syncWithAudio` is sent after the audio queued before it, so the client shows it as the
+   * audio after it starts.
+   *
+   * @example
+   * ```ts
+   * imageToMessage: (frame) =>
+   *   frame instanceof URLImageRawFrame
+   *     ? rtviServerMessage({ type: "image", url: publish(frame), width: frame.size.width })
+   *     : undefined,
+   * ```
+   */
   imageToMessage?: ImageToMessage;
 }
 
@@ -33,7 +45,11 @@ export interface WebsocketTransportParams extends TransportParams, WebsocketConn
 export interface WebsocketTransportEvents {
   /** The pipeline started and the connection is being read. */
   clientConnected: [transport: WebsocketTransport, client: WebsocketClient];
-  /** The client (or the network) closed the connection; not fired when we closed it. */
+  /**
+   * The connection is gone: the client or the network closed it, or a limit did (flood, stalled
+   * reader, oversize or malformed messages). Not fired when the pipeline's own EndFrame or
+   * CancelFrame closed it. Cancel the session's task here.
+   */
   clientDisconnected: [transport: WebsocketTransport, client: WebsocketClient];
   /** sessionTimeoutSecs passed since the client connected and it is still connected. */
   sessionTimeout: [transport: WebsocketTransport, client: WebsocketClient];
@@ -75,6 +91,8 @@ export class WebsocketTransport extends BaseTransport<WebsocketTransportEvents> 
   readonly #output: WebsocketOutputTransport;
   readonly #sessionTimeoutSecs: number | undefined;
   #holds = 2;
+  /** The pipeline (EndFrame / CancelFrame) closed the socket, not the client or a limit. */
+  #closedByPipeline = false;
   #sessionTimer: NodeJS.Timeout | undefined;
 
   constructor(websocket: WebSocketLike, options: WebsocketTransportOptions = {}) {
@@ -105,9 +123,9 @@ export class WebsocketTransport extends BaseTransport<WebsocketTransportEvents> 
     });
     this.#input.setClient(this.client);
     this.#output.setClient(this.client);
-    this.client.onClose((_code, byUs) => {
+    this.client.onClose(() => {
       this.#clearSessionTimer();
-      if (!byUs) void this.emit("clientDisconnected", this, this.client);
+      if (!this.#closedByPipeline) void this.emit("clientDisconnected", this, this.client);
     });
   }
 
@@ -135,13 +153,17 @@ export class WebsocketTransport extends BaseTransport<WebsocketTransportEvents> 
     this.#holds -= 1;
     if (this.#holds > 0) return;
     this.#clearSessionTimer();
+    this.#closedByPipeline = true;
     this.client.close(CloseCode.NORMAL, "bot finished");
   }
 
   #closeNow(): void {
     this.#holds = 0;
     this.#clearSessionTimer();
-    if (this.client.isOpen) logger.debug(`${this.name}: cancelled; closing the connection`);
+    if (this.client.isOpen) {
+      logger.debug(`${this.name}: cancelled; closing the connection`);
+      this.#closedByPipeline = true;
+    }
     this.client.close(CloseCode.NORMAL, "bot cancelled");
   }
 
