@@ -5,9 +5,11 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { TTSAudioRawFrame } from "../../src/frames/audio.js";
+import { InputAudioRawFrame, TTSAudioRawFrame } from "../../src/frames/audio.js";
 import type { Frame } from "../../src/frames/base.js";
-import { EndFrame, StartFrame } from "../../src/frames/lifecycle.js";
+import { OutputImageRawFrame } from "../../src/frames/image.js";
+import { EndFrame, InterruptionFrame, StartFrame } from "../../src/frames/lifecycle.js";
+import { TTSStoppedFrame } from "../../src/frames/speech.js";
 import {
   InputTransportMessageFrame,
   OutputTransportMessageUrgentFrame,
@@ -185,6 +187,87 @@ describe("WebsocketTransport (one connection, one pipeline)", () => {
     const chunks = inbox.filter((f) => !(f instanceof InputTransportMessageFrame));
     expect(chunks).toHaveLength(5);
     await app.close();
+  });
+});
+
+describe("what the client receives, in order", () => {
+  it("sends a sync image's message after the audio before it and before the audio after it", async () => {
+    const app = await startApp({
+      audioOutEnabled: true,
+      imageToMessage: (frame) => ({
+        label: "rtvi-ai",
+        type: "server-message",
+        data: { image: frame.size },
+      }),
+    });
+    const ws = await connect(app.url);
+    const inbox = received(ws);
+    await until(() => app.sessions.length === 1);
+    const { task } = app.sessions[0]!;
+    const image = new OutputImageRawFrame({
+      image: new Uint8Array(4),
+      size: { width: 1, height: 1 },
+      format: "RGBA",
+    });
+    image.syncWithAudio = true;
+    const speech = (ms: number) =>
+      new TTSAudioRawFrame({ audio: new Uint8Array(ms * 48), sampleRate: 24000 });
+    await task.queueFrame(speech(120));
+    await task.queueFrame(image);
+    await task.queueFrame(speech(80));
+    await task.queueFrame(new TTSStoppedFrame());
+    await until(() => inbox.length === 6);
+    expect(inbox.map((f) => (f instanceof InputAudioRawFrame ? "audio" : "message"))).toEqual([
+      "audio",
+      "audio",
+      "audio",
+      "message",
+      "audio",
+      "audio",
+    ]);
+    expect((inbox[3] as InputTransportMessageFrame).message).toMatchObject({
+      data: { image: { width: 1, height: 1 } },
+    });
+    ws.close();
+    await app.close();
+  });
+
+  it("writes interruption frames only when the serializer is asked to", async () => {
+    for (const interruptions of [false, true]) {
+      const app = await startApp({ serializer: new ProtobufFrameSerializer({ interruptions }) });
+      const ws = await connect(app.url);
+      const inbox = received(ws);
+      await until(() => app.sessions.length === 1);
+      await app.sessions[0]!.task.queueFrame(new InterruptionFrame());
+      await app.sessions[0]!.task.queueFrame(new OutputTransportMessageUrgentFrame({ after: 1 }));
+      await until(() => inbox.some((f) => f instanceof InputTransportMessageFrame));
+      expect(inbox.some((f) => f instanceof InterruptionFrame)).toBe(interruptions);
+      ws.close();
+      await app.close();
+    }
+  });
+
+  it("drops client audio unless audioInEnabled, and passes it through when enabled", async () => {
+    for (const audioInEnabled of [false, true]) {
+      const app = await startApp({ audioInEnabled });
+      const ws = await connect(app.url);
+      const audio = new Uint8Array(
+        new ProtobufFrameSerializer().serialize(
+          new TTSAudioRawFrame({ audio: new Uint8Array(512), sampleRate: 16000 }),
+        ) as Uint8Array,
+      );
+      ws.send(audio);
+      ws.send(message({ marker: true }));
+      await until(
+        () =>
+          app.sessions[0]?.down.frames.some((f) => f instanceof InputTransportMessageFrame) ??
+          false,
+      );
+      const got = app.sessions[0]!.down.frames.filter((f) => f instanceof InputAudioRawFrame);
+      expect(got).toHaveLength(audioInEnabled ? 1 : 0);
+      ws.close();
+      await app.close();
+    }
   });
 });
 
