@@ -391,8 +391,12 @@ export class BaseOutputTransport extends FrameProcessor {
     for (const waiter of waiters) waiter();
   }
 
-  /** Waits while the FIFO holds maxQueuedAudioSecs of audio. Rejects when `signal` aborts. */
+  /**
+   * Waits while the FIFO holds maxQueuedAudioSecs of audio. Rejects when `signal` aborts, also when
+   * there is room: an interruption that came in meanwhile must stop the rest of the frame.
+   */
   async #waitForRoom(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) throw signal.reason;
     while (this.#running && this.#queuedAudioBytes >= this.#maxQueuedBytes) {
       if (signal.aborted) throw signal.reason;
       await new Promise<void>((resolve, reject) => {

@@ -421,6 +421,29 @@ describe("bounds and ending", () => {
     await running;
   });
 
+  it("an interruption frees a frame handler waiting for room, and drops the rest of its audio", async () => {
+    const clock = new ManualClock();
+    const output = new RecordingOutput(clock, { maxQueuedAudioSecs: 0.1 });
+    const { task, running, send } = await start(output);
+    await send(tts(2000)); // far more than fits: the handler waits for room
+    await clock.advance(200);
+    const before = output.audioWrites().length;
+    await send(new InterruptionFrame());
+    await clock.advance(1000);
+    expect(output.audioWrites()).toHaveLength(before);
+    // The lane is free: new audio goes out at once.
+    const t1 = clock.now();
+    await send(tts(80));
+    expect(
+      output
+        .audioWrites()
+        .slice(before)
+        .map((w) => w.at - t1),
+    ).toEqual([0, 0]);
+    await task.cancel();
+    await running;
+  });
+
   it("EndFrame waits for the queued audio to be sent and played, then goes on", async () => {
     const clock = new ManualClock();
     const output = new RecordingOutput(clock);
