@@ -465,12 +465,19 @@ export class BaseOutputTransport extends FrameProcessor {
     }
   }
 
-  /** Waits for the next item, or `undefined` after the bot-stopped-speaking timeout. */
+  /**
+   * Waits for the next item, or `undefined` after the bot-stopped-speaking timeout (armed only
+   * while the bot speaks, so an idle session has no timer).
+   */
   async #waitForItem(): Promise<QueueItem | undefined> {
-    const timer = new AbortController();
     const woken = new Promise<"item">((resolve) => {
       this.#wakeSender = () => resolve("item");
     });
+    if (!this.#botSpeaking) {
+      await woken;
+      return this.#take();
+    }
+    const timer = new AbortController();
     const timeout = this.#clock
       .sleep(this.params.botStoppedSpeakingTimeoutSecs * 1000, timer.signal)
       .then(
