@@ -8,7 +8,8 @@
 // InputAudioRawFrame, `message` → InputTransportMessageFrame (JSON-parsed), `text` → TextFrame,
 // `transcription` → TranscriptionFrame, `interruption` → InterruptionFrame.
 import { readFileSync } from "node:fs";
-import protobuf from "protobufjs";
+import { createRequire } from "node:module";
+import type protobuf from "protobufjs";
 import {
   InputAudioRawFrame,
   OutputAudioRawFrame,
@@ -56,9 +57,14 @@ interface FramesSchema {
 
 let schema: FramesSchema | undefined;
 
-/** Parses proto/frames.proto on first use. Throws when the file is missing (a packaging bug). */
+/**
+ * Parses proto/frames.proto on first use. Throws when the file is missing (a packaging bug).
+ * protobufjs is loaded here too, not when the package is imported: image-only users never pay for
+ * it.
+ */
 function framesSchema(): FramesSchema {
   if (schema !== undefined) return schema;
+  const lib = createRequire(import.meta.url)("protobufjs") as typeof protobuf;
   let source: string;
   try {
     source = readFileSync(FRAMES_PROTO_URL, "utf8");
@@ -67,7 +73,7 @@ function framesSchema(): FramesSchema {
       `ProtobufFrameSerializer: cannot read the frames schema at ${FRAMES_PROTO_URL.pathname}: ${describeError(error)}`,
     );
   }
-  const root = protobuf.parse(source, { keepCase: true }).root;
+  const root = lib.parse(source, { keepCase: true }).root;
   schema = { frame: root.lookupType("pipecat.Frame") };
   return schema;
 }

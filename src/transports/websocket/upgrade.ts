@@ -3,8 +3,9 @@
 // (a larger message closes the connection with 1009). What WebsocketServerTransport uses, and
 // what an application serving a page and its bot's socket on one port plugs into its server.
 import type { IncomingMessage } from "node:http";
+import { createRequire } from "node:module";
 import type { Duplex } from "node:stream";
-import { type WebSocket, WebSocketServer } from "ws";
+import type { WebSocket, WebSocketServer } from "ws";
 import { checkHostAndOrigin, type HostPolicy } from "../../server/host-guard.js";
 import { describeError } from "../../utils/errors.js";
 import { logger } from "../../utils/logger.js";
@@ -50,7 +51,11 @@ export function createWebsocketUpgradeHandler(
       `maxMessageBytes must be an integer >= 1048576 (the client sends up to 1 MiB), got ${maxPayload}`,
     );
   }
-  const wss = new WebSocketServer({
+  // Loaded on first use rather than when the package is imported.
+  const { WebSocketServer: Server } = createRequire(import.meta.url)("ws") as {
+    WebSocketServer: typeof WebSocketServer;
+  };
+  const wss = new Server({
     noServer: true,
     maxPayload,
     perMessageDeflate: false,
