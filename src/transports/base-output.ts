@@ -43,7 +43,7 @@ import { FrameDirection } from "../processors/direction.js";
 import { FrameProcessor, type FrameProcessorOptions } from "../processors/frame-processor.js";
 import { describeError } from "../utils/errors.js";
 import { logger } from "../utils/logger.js";
-import { resampleLinear } from "./audio/resample.js";
+import { resamplePcm16 } from "../audio/resampler.js";
 import { type OutputClock, realClock } from "./clock.js";
 import {
   resolveTransportParams,
@@ -297,7 +297,7 @@ export class BaseOutputTransport extends FrameProcessor {
       audio = audio.subarray(0, audio.byteLength - (audio.byteLength % frameBytes));
     }
     if (frame.sampleRate !== this.#sampleRate) {
-      audio = resampleLinear(audio, frame.sampleRate, this.#sampleRate, channels);
+      audio = resamplePcm16(audio, frame.sampleRate, this.#sampleRate, channels);
     }
     let bytes: Uint8Array;
     if (this.#pending.byteLength === 0) {

@@ -6,7 +6,6 @@ export {
 } from "./base-output.js";
 export { BaseTransport } from "./base-transport.js";
 export { type OutputClock, realClock } from "./clock.js";
-export { resampleLinear } from "./audio/resample.js";
 export {
   DEFAULT_AUDIO_OUT_10MS_CHUNKS,
   DEFAULT_BOT_STOPPED_SPEAKING_TIMEOUT_SECS,
