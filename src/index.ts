@@ -102,3 +102,40 @@ export {
 export * from "./serializers/index.js";
 export * from "./transports/index.js";
 export * from "./processors/frameworks/rtvi/index.js";
+
+export { TTSSettings } from "./services/settings.js";
+export {
+  TTSService,
+  TTSNoAudioError,
+  TextAggregationMode,
+  DEFAULT_MAX_AUDIO_CHUNK_MS,
+  type TTSServiceOptions,
+  type TTSRunContext,
+} from "./services/tts-service.js";
+export {
+  CartesiaHttpTTSService,
+  buildCartesiaBytesRequest,
+  cartesiaRequestSampleRate,
+  CARTESIA_API_VERSION,
+  CARTESIA_BASE_URL,
+  DEFAULT_CARTESIA_TIMEOUT_MS,
+  type CartesiaHttpTTSServiceOptions,
+  type CartesiaBytesRequest,
+} from "./services/cartesia/tts.js";
+export {
+  CartesiaTTSSettings,
+  CARTESIA_SAMPLE_RATES,
+  CARTESIA_LANGUAGES,
+  CARTESIA_EMOTIONS,
+  CARTESIA_DEFAULTS,
+  CARTESIA_EXAMPLE_VOICE_ID,
+  cartesiaLanguageCode,
+  type CartesiaSampleRate,
+  type CartesiaGenerationConfig,
+} from "./services/cartesia/settings.js";
+export {
+  CartesiaApiError,
+  CartesiaNetworkError,
+  CartesiaTimeoutError,
+  type CartesiaApiErrorInit,
+} from "./services/cartesia/errors.js";

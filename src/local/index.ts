@@ -1,4 +1,13 @@
 // The local twins of the providers pipecat-ts talks to: servers on 127.0.0.1 that speak a
-// provider's protocol offline and deterministically. Today only fal; OpenAI- and
-// Cartesia-compatible twins will join it here, built on the same kit (src/server/).
+// provider's protocol offline and deterministically, built on the same kit (src/server/). Each
+// twin has its own package export ("pipecat-ts/local-fal", "pipecat-ts/local-cartesia").
 export * from "./fal/index.js";
+export {
+  createLocalCartesiaApp,
+  createLocalCartesiaServer,
+  startLocalCartesiaServer,
+  type LocalCartesiaApp,
+  type LocalCartesiaAppOptions,
+  type LocalCartesiaServer,
+  type LocalCartesiaServerOptions,
+} from "./cartesia/index.js";

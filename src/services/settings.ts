@@ -412,3 +412,26 @@ export class ImageGenSettings extends ServiceSettings {
     super(init);
   }
 }
+
+/**
+ * Base settings of text-to-speech services (Pipecat's `TTSSettings`): `model`, `voice` and
+ * `language`. In a store, `null` means "not applicable" (e.g. a service that has no language
+ * setting); `voice_id` is accepted by `fromMapping` as an alias of `voice`, as in Pipecat.
+ */
+export class TTSSettings extends ServiceSettings {
+  static override readonly fields: readonly string[] = [
+    ...ServiceSettings.fields,
+    "voice",
+    "language",
+  ];
+  static override readonly aliases: Readonly<Record<string, string>> = { voice_id: "voice" };
+
+  /** Voice identifier or name. */
+  declare voice: Given<string | null>;
+  /** Language of the text, as the service names it (e.g. "en"); `null` = not sent. */
+  declare language: Given<string | null>;
+
+  constructor(init: SettingsInit<TTSSettings> = {}) {
+    super(init);
+  }
+}

@@ -86,6 +86,35 @@ await server.close();
 console.log(JSON.stringify({ status: res.status, models: info.models.length, same: MODELS === LOCAL_FAL_MODELS }));
 `;
 
+// The "./local-cartesia" export: the twin, spoken to by CartesiaHttpTTSService from the root export.
+const LOCAL_CARTESIA_SCRIPT = `
+import { startLocalCartesiaServer } from "pipecat-ts/local-cartesia";
+import {
+  CartesiaHttpTTSService, Pipeline, PipelineTask, PipelineRunner, FrameProcessor, TTSSpeakFrame,
+  TTSAudioRawFrame, EndFrame,
+} from "pipecat-ts";
+const server = await startLocalCartesiaServer({ requiredKey: "outside-cartesia-key" });
+class Collector extends FrameProcessor {
+  bytes = 0;
+  async processFrame(frame, direction, signal) {
+    await super.processFrame(frame, direction, signal);
+    if (frame instanceof TTSAudioRawFrame) this.bytes += frame.audio.byteLength;
+    await this.pushFrame(frame, direction);
+  }
+}
+const down = new Collector();
+const tts = new CartesiaHttpTTSService({
+  apiKey: "outside-cartesia-key",
+  baseUrl: server.url,
+  settings: new CartesiaHttpTTSService.Settings({ voice: "71a7ad14-091c-4e8e-a314-022ece01c121" }),
+});
+const task = new PipelineTask(new Pipeline([tts, down]));
+await task.queueFrames([new TTSSpeakFrame("Hello from outside the repo."), new EndFrame()]);
+await new PipelineRunner({ handleSigint: false }).run(task);
+await server.close();
+console.log(JSON.stringify({ seconds: down.bytes / 2 / 24000, engine: server.describe().split(" ")[1] }));
+`;
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "pipecat-ts-consumer-"));
   await mkdir(join(dir, "node_modules"));
@@ -93,6 +122,7 @@ beforeAll(async () => {
   await symlink(join(ROOT, "node_modules", "sharp"), join(dir, "node_modules", "sharp"));
   await writeFile(join(dir, "consumer.mjs"), SCRIPT);
   await writeFile(join(dir, "local-fal.mjs"), LOCAL_FAL_SCRIPT);
+  await writeFile(join(dir, "local-cartesia.mjs"), LOCAL_CARTESIA_SCRIPT);
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -147,5 +177,15 @@ describe("the built package, from outside the repo", () => {
       models: 4,
       same: true,
     });
+  });
+
+  it('imports the local Cartesia twin from "pipecat-ts/local-cartesia"', async () => {
+    const { stdout } = await run(process.execPath, ["local-cartesia.mjs"], {
+      cwd: dir,
+      env: cleanEnv(),
+    });
+    const out = JSON.parse(stdout.trim().split("\n").pop() ?? "{}");
+    expect(out.seconds).toBeGreaterThan(1);
+    expect(["espeak-ng", "built-in"]).toContain(out.engine);
   });
 });

@@ -7,6 +7,12 @@ import { BackendConfigError } from "../../src/app/backend.js";
 import { AudioFormatError } from "../../src/audio/errors.js";
 import { SpeechSynthesisError } from "../../src/audio/synth/speech-synthesizer.js";
 import * as packageRoot from "../../src/index.js";
+import {
+  CartesiaApiError,
+  CartesiaNetworkError,
+  CartesiaTimeoutError,
+} from "../../src/services/cartesia/errors.js";
+import { TTSNoAudioError } from "../../src/services/tts-service.js";
 import { ImageDecodeError } from "../../src/services/images/decode.js";
 import { ImageDownloadError } from "../../src/services/images/download.js";
 import {
@@ -143,6 +149,52 @@ const SCENARIOS: Scenario[] = [
     code: "SPEECH_SYNTHESIS_ERROR",
     category: "timeout",
     message: /^espeak-ng ran too long$/,
+  },
+  {
+    errorClass: TTSNoAudioError,
+    construct: () => new TTSNoAudioError("Hello."),
+    name: "TTSNoAudioError",
+    code: "TTS_NO_AUDIO_ERROR",
+    category: "server",
+    message: /^TTS produced no audio for "Hello\."$/,
+  },
+  {
+    errorClass: CartesiaApiError,
+    construct: () =>
+      new CartesiaApiError({
+        status: 429,
+        body: {
+          error_code: "concurrency_limited",
+          title: "Too many concurrent requests",
+          message: "You have exceeded your plan's concurrency limit.",
+          request_id: "550e8400",
+        },
+      }),
+    name: "CartesiaApiError",
+    code: "CARTESIA_API_ERROR",
+    category: "rate_limit",
+    message:
+      /^Cartesia tts\/bytes failed with HTTP 429: Too many concurrent requests: You have exceeded your plan's concurrency limit\. \(request 550e8400\)$/,
+  },
+  {
+    errorClass: CartesiaTimeoutError,
+    construct: () => new CartesiaTimeoutError(150),
+    name: "CartesiaTimeoutError",
+    code: "CARTESIA_TIMEOUT_ERROR",
+    category: "timeout",
+    message: /^Cartesia tts\/bytes timed out after 150 ms$/,
+  },
+  {
+    errorClass: CartesiaNetworkError,
+    construct: () =>
+      new CartesiaNetworkError("Cartesia tts/bytes failed: network error (ECONNRESET)", {
+        notSent: false,
+        midStream: false,
+      }),
+    name: "CartesiaNetworkError",
+    code: "CARTESIA_NETWORK_ERROR",
+    category: "network",
+    message: /^Cartesia tts\/bytes failed: network error \(ECONNRESET\)$/,
   },
 ];
 
