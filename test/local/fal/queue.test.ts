@@ -6,7 +6,7 @@ const SMALL = { image_size: "square" };
 
 describe("local fal server: queue and workers", () => {
   it("reports real queue positions with one worker", async () => {
-    const s = await start({ workers: 1, inferenceMs: 400 });
+    const s = await start({ workers: 1, inferenceMs: 1200 });
     const subs = [];
     for (let i = 0; i < 4; i += 1)
       subs.push(await submit(s.url, "fal-ai/flux/schnell", { prompt: `p${i}`, ...SMALL }));
