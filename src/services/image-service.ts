@@ -12,7 +12,7 @@ import {
   type MetricsData,
 } from "../frames/metrics.js";
 import { ImageGenProgressFrame, type ImageGenLog, type ImageGenStage } from "../frames/progress.js";
-import { ImageGenUpdateSettingsFrame } from "../frames/settings.js";
+import { ImageGenUpdateSettingsFrame, type SettingsMapping } from "../frames/settings.js";
 import { InterimTranscriptionFrame, TextFrame } from "../frames/text.js";
 import { FrameDirection } from "../processors/direction.js";
 import { runDetached } from "../processors/frame-processor.js";
@@ -21,7 +21,7 @@ import { LinkedAbort } from "../utils/abort.js";
 import { PipecatError, SettingsValidationError, describeError } from "../utils/errors.js";
 import { Semaphore } from "../utils/semaphore.js";
 import { AIService, type AIServiceOptions } from "./ai-service.js";
-import type { ImageGenSettings } from "./settings.js";
+import type { ImageGenSettings, ServiceSettings } from "./settings.js";
 
 export const DEFAULT_MAX_CONCURRENCY = 4;
 /** More prompts in flight than this only queues them at fal and holds their output in memory. */
@@ -157,7 +157,8 @@ export abstract class ImageGenService<S extends ImageGenSettings> extends AIServ
 
   async #applySettingsFrame(frame: ImageGenUpdateSettingsFrame): Promise<void> {
     try {
-      await this.updateSettings(frame.delta as unknown as S);
+      // A settings object or a plain object; anything else is refused with what to pass.
+      await this.updateSettings(frame.delta as ServiceSettings | SettingsMapping);
     } catch (error) {
       await this.pushError(`Settings update rejected: ${describeError(error)}`, { cause: error });
     }

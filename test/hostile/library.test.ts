@@ -2,10 +2,14 @@
 // test is a row of docs/hostile-inputs.md ("Library API").
 import { getEventListeners } from "node:events";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { ErrorFrame } from "../../src/frames/error.js";
 import { URLImageRawFrame } from "../../src/frames/image.js";
+import { ImageGenUpdateSettingsFrame } from "../../src/frames/settings.js";
 import { TextFrame } from "../../src/frames/text.js";
 import { FalImageGenService } from "../../src/services/fal/image.js";
+import { FalImageGenSettings } from "../../src/services/fal/settings.js";
 import { LinkedAbort } from "../../src/utils/abort.js";
+import { SettingsValidationError } from "../../src/utils/errors.js";
 import { startFakeFal, type FakeFal } from "../helpers/fake-fal.js";
 import { runTest } from "../helpers/run-test.js";
 
@@ -93,5 +97,112 @@ describe("abort listeners stay flat under concurrency", () => {
       live.every((l) => l.signal.aborted && (l.signal.reason as Error).message === "stop"),
     ).toBe(true);
     expect(gone.signal.aborted).toBe(false);
+  });
+});
+
+/** The JSON bodies of the generation requests the fake received, in order. */
+const bodies = (): Array<Record<string, unknown>> =>
+  fake.requests.filter((r) => r.method === "POST").map((r) => r.body as Record<string, unknown>);
+const errorsIn = (frames: unknown[]): ErrorFrame[] =>
+  frames.filter((f): f is ErrorFrame => f instanceof ErrorFrame);
+
+/** Sends prompt "a", the update frame, prompt "b"; returns the upstream errors. */
+async function updateBetweenPrompts(frame: ImageGenUpdateSettingsFrame): Promise<ErrorFrame[]> {
+  const service = new FalImageGenService({ key: KEY, baseUrl: fake.url, maxConcurrency: 1 });
+  const { up } = await runTest(service, {
+    framesToSend: [new TextFrame("a"), frame, new TextFrame("b")],
+  });
+  return errorsIn(up);
+}
+
+describe("settings updates given as plain objects", () => {
+  it("an ImageGenUpdateSettingsFrame with a plain object applies it to the next prompt", async () => {
+    // JavaScript users write exactly this; it used to fail with "delta.fieldNames is not a function".
+    const frame = new ImageGenUpdateSettingsFrame({ imageSize: "square", num_inference_steps: 4 });
+    expect(await updateBetweenPrompts(frame)).toEqual([]);
+    const [first, second] = bodies();
+    expect(first?.image_size).toBe("square_hd");
+    expect(second).toMatchObject({ image_size: "square", num_inference_steps: 4 });
+  });
+
+  it("a plain object with a bad value becomes an ErrorFrame naming the field and the value", async () => {
+    const errors = await updateBetweenPrompts(
+      new ImageGenUpdateSettingsFrame({ imageSize: "huge" }),
+    );
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.category).toBe("validation");
+    expect(errors[0]?.error).toMatch(/imageSize.*"huge"/);
+    expect(errors[0]?.error).not.toMatch(/fieldNames/);
+    // The settings in force did not change: the second prompt still used the default size.
+    expect(bodies().map((b) => b.image_size)).toEqual(["square_hd", "square_hd"]);
+  });
+
+  it.each([
+    ["a string", "square"],
+    ["a number", 42],
+    ["null", null],
+    ["an array", [["imageSize", "square"]]],
+    ["a Map", new Map([["imageSize", "square"]])],
+    ["a class instance", new URL("http://127.0.0.1/")],
+  ])("a delta that is %s is an ErrorFrame saying what to pass, never ignored", async (_, delta) => {
+    const frame = new ImageGenUpdateSettingsFrame(delta as never);
+    const errors = await updateBetweenPrompts(frame);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.category).toBe("validation");
+    expect(errors[0]?.error).toMatch(/FalImageGenService\.Settings\(\{.*plain object/);
+  });
+
+  it("service.updateSettings accepts a plain object and validates it, naming the field", async () => {
+    const service = new FalImageGenService({ key: KEY, baseUrl: fake.url });
+    const changed = await service.updateSettings({ imageSize: "portrait_4_3", seed: 7 });
+    expect(Object.keys(changed).sort()).toEqual(["imageSize", "seed"]);
+    expect(service.settings.imageSize).toBe("portrait_4_3");
+    const bad = service.updateSettings({ numImages: 0 });
+    await expect(bad).rejects.toBeInstanceOf(SettingsValidationError);
+    await expect(service.updateSettings({ numImages: 0 })).rejects.toMatchObject({
+      field: "numImages",
+      value: 0,
+    });
+    expect(service.settings.numImages).toBe(1);
+  });
+
+  it("a settings object of another service's class with foreign fields is refused, not ignored", async () => {
+    class VoiceSettings extends FalImageGenSettings {
+      static override readonly fields = [...FalImageGenSettings.fields, "voice"];
+    }
+    const service = new FalImageGenService({ key: KEY, baseUrl: fake.url });
+    const delta = new VoiceSettings({ voice: "alto" } as never);
+    await expect(service.updateSettings(delta)).rejects.toMatchObject({ field: "voice" });
+  });
+});
+
+describe("settings mappings with prototype-pollution keys", () => {
+  it.each([
+    ['{"__proto__": {"polluted": true}}', "__proto__"],
+    ['{"constructor": {"prototype": {"polluted": true}}}', "constructor"],
+    ['{"prototype": {"polluted": true}}', "prototype"],
+    ['{"extra": {"__proto__": {"polluted": true}}}', "extra.__proto__"],
+    ['{"imageSize": {"__proto__": {"width": 512, "height": 512}}}', "imageSize.__proto__"],
+  ])("fromMapping(%s) is refused naming %s; nothing is polluted", (json, field) => {
+    const mapping = JSON.parse(json) as Record<string, unknown>;
+    let error: unknown;
+    try {
+      FalImageGenSettings.fromMapping(mapping);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(SettingsValidationError);
+    expect((error as SettingsValidationError).field).toBe(field);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect((Object.prototype as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it("a plain-object update with __proto__ through a frame is an ErrorFrame; nothing is polluted", async () => {
+    const delta = JSON.parse('{"__proto__": {"imageSize": "square"}}') as Record<string, unknown>;
+    const errors = await updateBetweenPrompts(new ImageGenUpdateSettingsFrame(delta));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.error).toMatch(/__proto__/);
+    expect(bodies().map((b) => b.image_size)).toEqual(["square_hd", "square_hd"]);
+    expect(({} as Record<string, unknown>).imageSize).toBeUndefined();
   });
 });
