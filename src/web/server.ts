@@ -1,7 +1,9 @@
 // The web storyboard demo server (`pipecat-ts demo`): node:http for the page (static files from the
 // repository's web/ folder) and the images it generated, `ws` for /ws. Each WebSocket connection
-// gets its own StoryboardSession (one pipeline). Listens on 127.0.0.1 by default; WebSocket
-// connections from other origins are refused, so another site cannot spend the fal key.
+// gets its own StoryboardSession (one pipeline). Listens on 127.0.0.1 by default. Every HTTP
+// request and WebSocket upgrade passes the host guard (server/host-guard.ts): a Host or Origin
+// other than the server's own is refused with 403, so neither another site nor a DNS-rebound name
+// can spend the fal key.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -13,8 +15,15 @@ import {
   remoteBackend,
   resolveBackend,
   type Backend,
+  type BackendChoice,
   type BackendKind,
 } from "../app/backend.js";
+import {
+  checkHostAndOrigin,
+  createHostPolicy,
+  exposureWarning,
+  type HostPolicy,
+} from "../server/host-guard.js";
 import type { FalMode } from "../services/fal/image.js";
 import { logger } from "../utils/logger.js";
 import { redactText } from "../utils/secrets.js";
@@ -23,7 +32,18 @@ import { StoryboardSession } from "./session.js";
 import { describeError } from "../utils/errors.js";
 
 export interface DemoServerOptions {
+  /** Interface to listen on. Default "127.0.0.1". Anything beyond loopback needs `allowedHosts`. */
   host?: string;
+  /**
+   * Host names (without port) the server answers besides 127.0.0.1, localhost and [::1], or ["*"]
+   * for any. Required when `host` is not a loopback address (a SettingsValidationError otherwise).
+   */
+  allowedHosts?: readonly string[];
+  /**
+   * Where image requests go: "auto" (default: baseUrl, else a key → fal.ai, else the embedded
+   * server), "fal" (a key is required) or "local" (the embedded server).
+   */
+  backend?: BackendChoice;
   /** 0 = any free port. Default 8080. */
   port?: number;
   /** A fal key. With `baseUrl` it is sent to that server; alone it means fal.ai. Default $FAL_KEY. */
@@ -48,6 +68,8 @@ export interface DemoServer {
   backend: { kind: BackendKind; baseUrl: string | undefined };
   /** One line for the user about the backend (never the key), or undefined. */
   notice: string | undefined;
+  /** One line when the server listens beyond loopback: anyone reaching the port spends the key. */
+  warning: string | undefined;
   /** Open WebSocket sessions. */
   readonly sessions: number;
   close(): Promise<void>;
@@ -91,15 +113,26 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
   const host = options.host ?? "127.0.0.1";
   const webRoot = options.webRoot ?? defaultWebRoot();
   const images = new ImageStore();
+  // Checked before anything starts: listening beyond loopback needs an explicit allow-list.
+  const bindCheck = { bindAddress: host, allowedHosts: options.allowedHosts };
+  let policy: HostPolicy = createHostPolicy({ ...bindCheck, port: options.port ?? 8080 });
 
-  // Where images come from: what the caller named, else the embedded server when asked for, else
-  // what the environment says.
+  // Where images come from: the backend asked for, else what the caller named, else the embedded
+  // server when asked for, else what the environment says.
   const backend: Backend =
-    options.baseUrl !== undefined || options.key !== undefined
-      ? remoteBackend(options.baseUrl ?? (env.FAL_BASE_URL || undefined), options.key)
-      : options.local !== undefined
-        ? await embeddedBackend(options.local)
-        : await resolveBackend({ env });
+    options.backend !== undefined
+      ? await resolveBackend({
+          choice: options.backend,
+          baseUrl: options.baseUrl,
+          key: options.key,
+          env,
+          local: options.local,
+        })
+      : options.baseUrl !== undefined || options.key !== undefined
+        ? remoteBackend(options.baseUrl ?? (env.FAL_BASE_URL || undefined), options.key)
+        : options.local !== undefined
+          ? await embeddedBackend(options.local)
+          : await resolveBackend({ env });
   const secrets = [backend.key, env.FAL_KEY, options.key];
 
   const sessions = new Set<StoryboardSession>();
@@ -118,6 +151,12 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
   });
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const verdict = checkHostAndOrigin(policy, req.headers);
+    if (!verdict.ok) {
+      res.writeHead(verdict.status, { "content-type": "text/plain; charset=utf-8" });
+      res.end(`Forbidden: ${verdict.reason}\n`);
+      return;
+    }
     const url = new URL(req.url ?? "/", "http://localhost");
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain; charset=utf-8" });
@@ -179,15 +218,12 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
 
   httpServer.on("upgrade", (req, socket, head) => {
     const url = new URL(req.url ?? "/", "http://localhost");
-    const origin = req.headers.origin;
-    const hostHeader = req.headers.host;
-    const sameOrigin =
-      origin === undefined ||
-      (hostHeader !== undefined &&
-        (origin === `http://${hostHeader}` || origin === `https://${hostHeader}`));
-    if (url.pathname !== "/ws" || !sameOrigin) {
+    // Host and Origin must both be the server's own: a page on another site sends its Origin, a
+    // DNS-rebound page sends the attacker's name as Host (and as Origin).
+    const allowed = checkHostAndOrigin(policy, req.headers).ok;
+    if (url.pathname !== "/ws" || !allowed) {
       socket.write(
-        `HTTP/1.1 ${sameOrigin ? "404 Not Found" : "403 Forbidden"}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+        `HTTP/1.1 ${allowed ? "404 Not Found" : "403 Forbidden"}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
       );
       socket.destroy();
       return;
@@ -258,6 +294,7 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     });
   });
   const port = (httpServer.address() as AddressInfo).port;
+  policy = createHostPolicy({ ...bindCheck, port });
   const shownHost = host.includes(":") ? `[${host}]` : host;
   let closed: Promise<void> | undefined;
 
@@ -266,6 +303,7 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     port,
     backend: { kind: backend.kind, baseUrl: backend.kind === "fal" ? undefined : backend.baseUrl },
     notice: backend.notice,
+    warning: policy.loopbackOnly ? undefined : exposureWarning(host, port, "your fal key"),
     get sessions() {
       return sessions.size;
     },
