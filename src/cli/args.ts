@@ -137,6 +137,36 @@ export function parseHost(flag: string, text: string | undefined, fallback: stri
   return host;
 }
 
+/** `--base-url`: an http(s) URL, trailing slashes removed; undefined when absent. */
+export function parseBaseUrlOption(flag: string, text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const url = new URL(text.trim());
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("scheme");
+  } catch {
+    throw new UsageError(
+      `Invalid ${flag} "${text}": expected an http:// or https:// URL, e.g. http://127.0.0.1:8787.`,
+    );
+  }
+  return text.trim().replace(/\/+$/, "");
+}
+
+/** `--allowed-host`, repeatable, each value possibly a comma-separated list. */
+export function parseAllowedHosts(flag: string, values: readonly string[] | undefined): string[] {
+  const names: string[] = [];
+  for (const value of values ?? []) {
+    for (const part of value.split(",")) {
+      const name = part.trim();
+      if (name === "" || /[\s/?#@]/.test(name) || (name !== "*" && name.includes("*")))
+        throw new UsageError(
+          `Invalid ${flag} "${value}": expected host names without port, e.g. my-box.local, or "*" for any.`,
+        );
+      names.push(name);
+    }
+  }
+  return names;
+}
+
 /** `--size`: a preset name or WIDTHxHEIGHT. */
 export function parseSizeOption(flag: string, text: string | undefined): ImageSize | undefined {
   if (text === undefined) return undefined;
@@ -199,6 +229,9 @@ const FLAG_FOR_FIELD: Record<string, string> = {
   imageSize: "--size",
   format: "--format",
   maxConcurrency: "--concurrency",
+  baseUrl: "--base-url",
+  allowedHosts: "--allowed-host",
+  FAL_BASE_URL: "FAL_BASE_URL",
 };
 
 /** Turns a SettingsValidationError from the settings or the service into a UsageError naming the flag. */

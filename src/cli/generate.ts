@@ -19,6 +19,7 @@ import {
   EXIT_OK,
   UsageError,
   buildSettings,
+  parseBaseUrlOption,
   parseChoice,
   parseCommandArgs,
   parseFormatOption,
@@ -148,18 +149,7 @@ export async function parseGenerateArgs(
   const mode = parseModeOption(values.mode) ?? "queue";
   const backend = parseChoice("--backend", values.backend, BACKEND_CHOICES) ?? "auto";
   const timeoutSeconds = parseNumberOption("--timeout", values.timeout, 1, 3600);
-  let baseUrl: string | undefined;
-  if (values["base-url"] !== undefined) {
-    try {
-      const url = new URL(values["base-url"]);
-      if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("scheme");
-      baseUrl = values["base-url"].replace(/\/+$/, "");
-    } catch {
-      throw new UsageError(
-        `Invalid --base-url "${values["base-url"]}": expected an http:// or https:// URL.`,
-      );
-    }
-  }
+  const baseUrl = parseBaseUrlOption("--base-url", values["base-url"]);
 
   const prompts = [...positionals.map((p) => p.trim()).filter((p) => p.length > 0)];
   if (values.file !== undefined) {
@@ -247,7 +237,9 @@ export async function runGenerate(argv: string[], io: CommandIO): Promise<number
     env: io.env,
     local: io.localServerOptions,
   }).catch((error: unknown) => {
-    throw error instanceof BackendConfigError ? usageErrorFromBackend(error) : error;
+    if (error instanceof BackendConfigError) throw usageErrorFromBackend(error);
+    if (error instanceof SettingsValidationError) throw usageErrorFromSettings(error);
+    throw error;
   });
   const secrets = [backend.key, io.env.FAL_KEY];
   const scrub = (text: string): string => redactText(text, secrets);

@@ -206,3 +206,23 @@ describe("settings mappings with prototype-pollution keys", () => {
     expect(({} as Record<string, unknown>).imageSize).toBeUndefined();
   });
 });
+
+describe("backend configuration", () => {
+  it("FAL_BASE_URL=garbage is a SettingsValidationError naming the environment variable", () => {
+    const saved = process.env.FAL_BASE_URL;
+    process.env.FAL_BASE_URL = "garbage";
+    try {
+      expect(() => new FalImageGenService({ key: KEY })).toThrow(
+        expect.objectContaining({ field: "FAL_BASE_URL", value: "garbage" }),
+      );
+      // An explicit baseUrl wins over the environment, and is named as the option.
+      expect(() => new FalImageGenService({ key: KEY, baseUrl: "ftp://x" })).toThrow(
+        expect.objectContaining({ field: "baseUrl" }),
+      );
+      expect(() => new FalImageGenService({ key: KEY, baseUrl: fake.url })).not.toThrow();
+    } finally {
+      if (saved === undefined) delete process.env.FAL_BASE_URL;
+      else process.env.FAL_BASE_URL = saved;
+    }
+  });
+});
