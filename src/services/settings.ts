@@ -154,7 +154,8 @@ const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor",
 export function assertNoForbiddenKeys(path: string, value: unknown, depth = 0): void {
   if (depth > 32) throw new SettingsValidationError(path, "…", "at most 32 levels of nesting");
   if (Array.isArray(value)) {
-    value.forEach((item, i) => assertNoForbiddenKeys(`${path}[${i}]`, item, depth + 1));
+    for (const [i, item] of value.entries())
+      assertNoForbiddenKeys(`${path}[${i}]`, item, depth + 1);
     return;
   }
   if (!isPlainObject(value)) return;
