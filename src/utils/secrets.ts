@@ -1,13 +1,70 @@
-// Keeps secrets (the fal key) out of anything a user might see: errors, logs, frames.
+// Keeps secrets (the fal key) out of anything a user might see: errors, logs, frames, file names.
+//
+// What is scrubbed, and why:
+// - Every written form a key takes in practice: as is, in any letter case (a slug or a server may
+//   fold it), URL-encoded (query strings, form bodies) and base64/base64url (Basic auth, tokens).
+// - A key of 8 characters or more is scrubbed wherever it stands as a whole token: not preceded or
+//   followed by a letter or digit. Real keys are long and random, so a token match finds them
+//   everywhere they appear, and an ordinary word that contains one ("elephants") is left alone.
+// - A shorter key ("test", "image": common with local servers) is scrubbed only where it stands as
+//   a key: after "Key ", "Bearer ", "key=", "FAL_KEY=", "authorization:", `"key":"`... Scrubbing
+//   it everywhere would blank that word in every prompt and message.
+// - Keys under 4 characters are ignored: they cannot be told from text at all.
 
 const REDACTED = "[REDACTED]";
 
-/** Replaces every occurrence of each secret in `text`. Secrets shorter than 4 characters are ignored. */
+/** A key at least this long is scrubbed as a whole token anywhere; shorter ones only as keys. */
+export const MIN_TOKEN_SECRET_LENGTH = 8;
+/** Shorter secrets are not scrubbed at all. */
+const MIN_SECRET_LENGTH = 4;
+
+/** What precedes a short secret where it stands as a key (case-insensitive). */
+const KEY_CONTEXT = String.raw`(?:\b(?:fal_key|api[_-]?key|key|token|secret|authorization|bearer)\b["']?\s*[:=]?\s*["']?(?:(?:key|bearer|basic)\s+)?)`;
+
+const patterns = new Map<string, RegExp>();
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** The forms a secret takes in text: as is, URL-encoded, base64, base64url (deduplicated). */
+export function secretForms(secret: string): string[] {
+  const bytes = Buffer.from(secret, "utf8");
+  const forms = [
+    secret,
+    encodeURIComponent(secret),
+    bytes.toString("base64"),
+    bytes.toString("base64").replace(/=+$/, ""),
+    bytes.toString("base64url"),
+  ];
+  return [...new Set(forms)].sort((a, b) => b.length - a.length);
+}
+
+function patternFor(secret: string): RegExp {
+  let pattern = patterns.get(secret);
+  if (pattern === undefined) {
+    const forms = secretForms(secret).map(escapeRegExp).join("|");
+    const source =
+      secret.length >= MIN_TOKEN_SECRET_LENGTH
+        ? `(?<![A-Za-z0-9])(?:${forms})(?![A-Za-z0-9])`
+        : `(?<=${KEY_CONTEXT})(?:${forms})(?![A-Za-z0-9])`;
+    pattern = new RegExp(source, "gi");
+    if (patterns.size > 64) patterns.clear();
+    patterns.set(secret, pattern);
+  }
+  pattern.lastIndex = 0;
+  return pattern;
+}
+
+/**
+ * Replaces each secret in `text`, in every form and letter case (see the header for the rule on
+ * short secrets). Secrets shorter than 4 characters are ignored.
+ */
 export function redactText(text: string, secrets: readonly (string | undefined)[]): string {
   let out = text;
   for (const secret of secrets) {
-    if (!secret || secret.length < 4) continue;
-    out = out.split(secret).join(REDACTED);
+    if (!secret || secret.length < MIN_SECRET_LENGTH) continue;
+    out = out.replace(patternFor(secret), REDACTED);
   }
   return out;
 }
@@ -19,7 +76,12 @@ export function redactValue(value: unknown, secrets: readonly (string | undefine
   if (value && typeof value === "object") {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value))
-      out[redactText(k, secrets)] = redactValue(v, secrets);
+      Object.defineProperty(out, redactText(k, secrets), {
+        value: redactValue(v, secrets),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     return out;
   }
   return value;

@@ -10,6 +10,7 @@ import { FalImageGenService } from "../../src/services/fal/image.js";
 import { FalImageGenSettings } from "../../src/services/fal/settings.js";
 import { LinkedAbort } from "../../src/utils/abort.js";
 import { SettingsValidationError } from "../../src/utils/errors.js";
+import { redactText } from "../../src/utils/secrets.js";
 import { startFakeFal, type FakeFal } from "../helpers/fake-fal.js";
 import { runTest } from "../helpers/run-test.js";
 
@@ -224,5 +225,42 @@ describe("backend configuration", () => {
       if (saved === undefined) delete process.env.FAL_BASE_URL;
       else process.env.FAL_BASE_URL = saved;
     }
+  });
+});
+
+describe("key scrubbing", () => {
+  const key = "3f2a9c1e-77b4-4d2e-9a51-0c6e2b8d4f10:8e1f4c2b9a7d6e5f4c3b2a1908f7e6d5";
+
+  it.each([
+    ["as is", key],
+    ["upper-cased", key.toUpperCase()],
+    ["lower-cased", key.toLowerCase()],
+    ["URL-encoded", encodeURIComponent(key)],
+    ["URL-encoded, lower-case hex", encodeURIComponent(key).toLowerCase()],
+    ["base64", Buffer.from(key).toString("base64")],
+    ["base64url", Buffer.from(key).toString("base64url")],
+  ])("a key written %s is scrubbed", (_, form) => {
+    const out = redactText(`request failed: Authorization ${form} (see ${form})`, [key]);
+    expect(out).not.toContain(form);
+    expect(out).toBe("request failed: Authorization [REDACTED] (see [REDACTED])");
+  });
+
+  it("a short key that is an ordinary word is scrubbed only where it stands as a key", () => {
+    for (const word of ["test", "image"]) {
+      expect(redactText(`a ${word} of the ${word}s`, [word])).toBe(`a ${word} of the ${word}s`);
+      expect(redactText(`Authorization: Key ${word}`, [word])).toBe(
+        "Authorization: Key [REDACTED]",
+      );
+      expect(redactText(`FAL_KEY=${word} and ${word}`, [word])).toBe(
+        `FAL_KEY=[REDACTED] and ${word}`,
+      );
+      expect(redactText(`{"key":"${word}","prompt":"${word}"}`, [word])).toBe(
+        `{"key":"[REDACTED]","prompt":"${word}"}`,
+      );
+    }
+  });
+
+  it("a long key is scrubbed as a whole token, not inside a longer word", () => {
+    expect(redactText("elephants and elephant", ["elephant"])).toBe("elephants and [REDACTED]");
   });
 });
