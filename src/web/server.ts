@@ -54,6 +54,8 @@ export interface DemoServerOptions {
   local?: Record<string, unknown>;
   /** Prompts in flight per connection. Default 3. */
   maxConcurrency?: number;
+  /** Open WebSocket sessions at once (each runs a pipeline); more get 503. Default 32. */
+  maxSessions?: number;
   /** Default "queue" (so the page can show queue positions). */
   mode?: FalMode;
   /** Folder with index.html, app.js, style.css. Default: the package's web/ folder. */
@@ -92,6 +94,13 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 const MAX_MESSAGE_BYTES = 64 * 1024;
+/** Messages a connection may have waiting to be handled; a flood beyond closes it (1008). */
+const MAX_PENDING_MESSAGES = 64;
+/** Bytes queued for a page that does not read; beyond, the connection is closed (1008). */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+const DEFAULT_MAX_SESSIONS = 32;
+/** WebSocket close code for a policy violation. */
+const CLOSE_POLICY = 1008;
 
 export function defaultWebRoot(): string {
   // src/web/server.ts and dist/web/server.js both sit two levels below the package root.
@@ -221,10 +230,16 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     // Host and Origin must both be the server's own: a page on another site sends its Origin, a
     // DNS-rebound page sends the attacker's name as Host (and as Origin).
     const allowed = checkHostAndOrigin(policy, req.headers).ok;
-    if (url.pathname !== "/ws" || !allowed) {
-      socket.write(
-        `HTTP/1.1 ${allowed ? "404 Not Found" : "403 Forbidden"}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
-      );
+    const full = sessions.size >= (options.maxSessions ?? DEFAULT_MAX_SESSIONS);
+    const status = !allowed
+      ? "403 Forbidden"
+      : url.pathname !== "/ws"
+        ? "404 Not Found"
+        : full
+          ? "503 Service Unavailable"
+          : undefined;
+    if (status !== undefined) {
+      socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       socket.destroy();
       return;
     }
@@ -234,6 +249,11 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
   wss.on("connection", (ws: WebSocket) => {
     const send = (message: Record<string, unknown>): void => {
       if (ws.readyState !== ws.OPEN) return;
+      // A page that does not read its messages is not allowed to make us hold them all.
+      if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+        ws.close(CLOSE_POLICY, "Messages are not being read");
+        return;
+      }
       ws.send(redactText(JSON.stringify(message), secrets));
     };
     const session = new StoryboardSession({
@@ -251,9 +271,15 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
       preview: backend.kind === "local",
       maxConcurrency: options.maxConcurrency ?? 3,
     });
-    // Messages are handled one at a time, in order.
+    // Messages are handled one at a time, in order; a flood closes the connection.
     let chain = Promise.resolve();
+    let pending = 0;
     ws.on("message", (data, isBinary) => {
+      if (ws.readyState !== ws.OPEN) return;
+      if (pending >= MAX_PENDING_MESSAGES) {
+        ws.close(CLOSE_POLICY, "Too many messages at once");
+        return;
+      }
       if (isBinary)
         return send({
           type: "error",
@@ -267,8 +293,12 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
       } catch {
         return send({ type: "error", run: 0, index: -1, message: "Messages must be JSON." });
       }
+      pending += 1;
       chain = chain
         .then(() => session.handle(parsed))
+        .finally(() => {
+          pending -= 1;
+        })
         .catch((error: unknown) => {
           logger.error(`demo session: ${describeError(error)}`);
           send({
