@@ -113,9 +113,18 @@ export abstract class ImageGenService<S extends ImageGenSettings> extends AIServ
       () => undefined,
     );
     try {
+      // Nothing is sent for a caller that already gave up.
+      if (options.signal?.aborted) throw new ImageGenCancelledError();
       yield* this.generate(prompt, context);
     } catch (error) {
-      yield this.#errorFrame(prompt, undefined, error);
+      // The caller's own abort is a cancellation, whatever the aborted call threw.
+      yield this.#errorFrame(
+        prompt,
+        undefined,
+        options.signal?.aborted && !(error instanceof ImageGenCancelledError)
+          ? new ImageGenCancelledError()
+          : error,
+      );
     }
   }
 

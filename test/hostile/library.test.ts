@@ -264,3 +264,89 @@ describe("key scrubbing", () => {
     expect(redactText("elephants and elephant", ["elephant"])).toBe("elephants and [REDACTED]");
   });
 });
+
+describe("hostile option and settings values are typed errors naming the field", () => {
+  it.each([
+    [{ maxConcurrency: Number.NaN }, "maxConcurrency"],
+    [{ maxConcurrency: "4" }, "maxConcurrency"],
+    [{ maxConcurrency: 0 }, "maxConcurrency"],
+    [{ maxConcurrency: 1e9 }, "maxConcurrency"],
+    [{ maxConcurrency: 1.5 }, "maxConcurrency"],
+    [{ timeoutMs: Number.POSITIVE_INFINITY }, "timeoutMs"],
+    [{ timeoutMs: -1 }, "timeoutMs"],
+    [{ httpTimeoutMs: Number.NaN }, "httpTimeoutMs"],
+    [{ queue: { pollIntervalMs: 0 } }, "queue.pollIntervalMs"],
+    [{ queue: "fast" }, "queue"],
+    [{ mode: "fast" }, "mode"],
+    [{ decode: "png" }, "decode"],
+    [{ baseUrl: "javascript:alert(1)" }, "baseUrl"],
+  ])("service option %j → SettingsValidationError(%s)", (options, field) => {
+    expect(() => new FalImageGenService({ key: KEY, ...(options as object) })).toThrow(
+      expect.objectContaining({ name: "SettingsValidationError", field }),
+    );
+  });
+
+  it.each([
+    [{ seed: -1 }, "seed"],
+    [{ seed: 1.5 }, "seed"],
+    [{ seed: "NaN" }, "seed"],
+    [{ seed: "7" }, "seed"],
+    [{ seed: 2 ** 53 }, "seed"],
+    [{ numImages: 0 }, "numImages"],
+    [{ numImages: 9 }, "numImages"],
+    [{ numInferenceSteps: 51 }, "numInferenceSteps"],
+    [{ imageSize: "huge" }, "imageSize"],
+    [{ imageSize: [512, 512] }, "imageSize"],
+    [{ imageSize: { width: 0, height: 512 } }, "imageSize.width"],
+    [{ imageSize: { width: 512, height: 1e9 } }, "imageSize.height"],
+    [{ imageSize: { width: 512, height: 512, depth: 3 } }, "imageSize"],
+    [{ format: "gif" }, "format"],
+    [{ model: "" }, "model"],
+    [{ model: 42 }, "model"],
+    [{ expandPrompt: "yes" }, "expandPrompt"],
+    [{ extra: { big: "10n" } }, "extra.big"],
+    [{ extra: { fn: "() => 1" } }, "extra.fn"],
+    [{ extra: { nested: { deep: [1, "NaN"] } } }, "extra.nested.deep[1]"],
+    [{ extra: { when: "new Date(0)" } }, "extra.when"],
+  ])("settings %j → SettingsValidationError(%s), before any request", (shown, field) => {
+    // Values JSON cannot show in a test title are written as text in the table, made real here.
+    const real: Record<string, unknown> = {
+      "10n": 10n,
+      "() => 1": () => 1,
+      NaN: Number.NaN,
+      "new Date(0)": new Date(0),
+    };
+    const init = JSON.parse(JSON.stringify(shown), (_key, value: unknown) =>
+      typeof value === "string" && Object.hasOwn(real, value) && _key !== "model"
+        ? real[value]
+        : value,
+    ) as Record<string, unknown>;
+    expect(() => new FalImageGenSettings(init as never)).toThrow(
+      expect.objectContaining({ name: "SettingsValidationError", field }),
+    );
+    expect(() => FalImageGenSettings.fromMapping(init as never)).toThrow(
+      expect.objectContaining({ field }),
+    );
+  });
+
+  it("a caller's signal aborted before or during runImageGen ends in one 'cancelled' ErrorFrame", async () => {
+    const service = new FalImageGenService({ key: KEY, baseUrl: fake.url });
+    const before = new AbortController();
+    before.abort();
+    const early = [];
+    for await (const frame of service.runImageGen("never sent", { signal: before.signal }))
+      early.push(frame);
+    expect(early).toHaveLength(1);
+    expect(early[0]).toBeInstanceOf(ErrorFrame);
+    expect((early[0] as ErrorFrame).category).toBe("cancelled");
+    expect(fake.requests).toHaveLength(0);
+
+    fake.respond(async (_req, f) => ({ ...(await f.imagesReply(1)), delayMs: 500 }));
+    const during = new AbortController();
+    setTimeout(() => during.abort(), 50);
+    const late = [];
+    for await (const frame of service.runImageGen("aborted in flight", { signal: during.signal }))
+      late.push(frame);
+    expect(late.map((f) => (f as ErrorFrame).category)).toEqual(["cancelled"]);
+  });
+});
