@@ -2,7 +2,19 @@
 // process of dist/cli/main.js, no FAL_KEY, the embedded local fal server): each test is a row of
 // docs/hostile-inputs.md ("CLI").
 import { spawn } from "node:child_process";
-import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -677,5 +689,155 @@ describe("every option: a bad value names the option, the value and what is allo
     );
     expect(line).toContain("\\x1b[31mred\\x1b]0;pwned\\x07");
     expect(line.includes("\u001b")).toBe(false);
+  });
+});
+
+describe("more hostile inputs and faults", () => {
+  it("a symlink planted at an output name is never followed: the image gets the next free name", async () => {
+    const out = join(work, "planted");
+    const elsewhere = join(work, "elsewhere");
+    await mkdir(out, { recursive: true });
+    await mkdir(elsewhere, { recursive: true });
+    const victim = join(elsewhere, "victim.txt");
+    await writeFile(victim, "keep me");
+    await symlink(victim, join(out, "01-a-fox.png"));
+    const r = await runNode([CLI, "generate", "a fox", "--out", out, "--size", "64x64"], {
+      cwd: work,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(victim, "utf8")).toBe("keep me");
+    expect(r.stdout.trim()).toMatch(/01-a-fox_2\.png$/);
+    expect((await lstat(join(out, "01-a-fox_2.png"))).isFile()).toBe(true);
+  });
+
+  it("a closed stderr (2>&-) does not stop the run or crash it", async () => {
+    const out = join(work, "no-stderr");
+    const script = `"${process.execPath}" "${CLI}" generate "a fox" "a hen" --out "${out}" --size 64x64 2>&-; echo "status=$?"`;
+    const { stdout } = await new Promise<{ stdout: string }>((resolve) => {
+      const child = spawn("bash", ["-c", script], { cwd: work, env: cleanEnv() });
+      let text = "";
+      child.stdout.setEncoding("utf8").on("data", (d: string) => (text += d));
+      child.on("close", () => resolve({ stdout: text }));
+    });
+    expect(stdout).toMatch(/status=0/);
+    expect((await filesIn(out)).all).toEqual(["01-a-fox.png", "02-a-hen.png"]);
+  });
+
+  it("--file /dev/zero (no line ever ends) holds bounded memory and stops cleanly on Ctrl-C", async () => {
+    const out = join(work, "zero");
+    const cli = startCli(["generate", "--file", "/dev/zero", "--out", out]);
+    await until(() => cli.stderr().includes("embedded local fal server"));
+    await sleep(1_000);
+    const rss = rssOf(cli.child.pid as number);
+    cli.child.kill("SIGINT");
+    const result = await cli.exited;
+    expect(result.code, result.stderr).toBe(130);
+    expect(rss).toBeLessThan(300 * 1024 * 1024);
+    expect((await filesIn(out)).all).toEqual([]);
+  }, 30_000);
+
+  it("an empty prompt file, or one of comments only, is 'No prompt given' (exit 2)", async () => {
+    for (const [name, body] of [
+      ["empty.txt", ""],
+      ["comments.txt", "# a\n\n   \n# b\n"],
+    ]) {
+      const file = join(work, name as string);
+      await writeFile(file, body as string);
+      await expectUsageError(["generate", "--file", file], /^pipecat-ts: No prompt given/);
+    }
+  });
+
+  it("CRLF line ends and a UTF-8 byte-order mark are not part of the prompts", async () => {
+    const out = join(work, "crlf");
+    const cli = startCli(["generate", "--out", out, "--json", "--size", "64x64"], {
+      stdin: "pipe",
+    });
+    cli.child.stdin?.end(Buffer.from("\ufeffa fox\r\na hen\r\n", "utf8"));
+    const result = await cli.exited;
+    expect(result.code, result.stderr).toBe(0);
+    const prompts = result.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((o) => o.type === "image")
+      .map((o) => o.prompt);
+    expect(prompts).toEqual(["a fox", "a hen"]);
+    expect((await filesIn(out)).all).toEqual(["01-a-fox.png", "02-a-hen.png"]);
+  });
+
+  it("an over-long prompt given as an argument fails alone; the others are generated", async () => {
+    const out = join(work, "long-arg");
+    const r = await runNode(
+      [CLI, "generate", "short", "z".repeat(10_001), "--out", out, "--size", "64x64"],
+      { cwd: work },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^error: prompt 2 is longer than 10000 characters \(1 of 2 prompts\)$/m,
+    );
+    expect((await filesIn(out)).all).toEqual(["01-short.png"]);
+  });
+
+  it("a hostile server's error text reaches the terminal escaped and without the key", async () => {
+    const key = "hostile-server-key-7f6e5d4c3b2a";
+    const server = createServer((req, res) => {
+      req.resume();
+      res.writeHead(422, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({
+          detail: `\u001b]0;pwned\u0007\u001b[2J bad input (auth was ${req.headers.authorization}, ${key.toUpperCase()})`,
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      for (const json of [false, true]) {
+        const r = await runNode(
+          [
+            CLI,
+            "generate",
+            "a fox",
+            "--base-url",
+            url,
+            "--mode",
+            "sync",
+            "--out",
+            join(work, "hostile-server"),
+            ...(json ? ["--json"] : []),
+          ],
+          { cwd: work, env: cleanEnv({ FAL_KEY: key }) },
+        );
+        expect(r.code).toBe(1);
+        const shown = r.stdout + r.stderr;
+        expect(shown).toContain("bad input");
+        expect(shown.includes("\u001b") || shown.includes("\u0007")).toBe(false);
+        expect(shown.toLowerCase()).not.toContain(key.toLowerCase());
+      }
+    } finally {
+      server.close();
+    }
+  });
+
+  it("MaxListenersExceededWarning never appears at --concurrency 16 with 40 prompts", async () => {
+    const r = await runNode(
+      [
+        CLI,
+        "generate",
+        "--file",
+        prompts40,
+        "--concurrency",
+        "16",
+        "--size",
+        "64x64",
+        "--out",
+        join(work, "c16"),
+        "--quiet",
+      ],
+      { cwd: work },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/MaxListenersExceeded|memory leak/);
+    expect((await filesIn(join(work, "c16"))).all).toHaveLength(40);
   });
 });
