@@ -267,20 +267,20 @@ describe("key scrubbing", () => {
 
 describe("hostile option and settings values are typed errors naming the field", () => {
   it.each([
-    [{ maxConcurrency: Number.NaN }, "maxConcurrency"],
-    [{ maxConcurrency: "4" }, "maxConcurrency"],
-    [{ maxConcurrency: 0 }, "maxConcurrency"],
-    [{ maxConcurrency: 1e9 }, "maxConcurrency"],
-    [{ maxConcurrency: 1.5 }, "maxConcurrency"],
-    [{ timeoutMs: Number.POSITIVE_INFINITY }, "timeoutMs"],
-    [{ timeoutMs: -1 }, "timeoutMs"],
-    [{ httpTimeoutMs: Number.NaN }, "httpTimeoutMs"],
-    [{ queue: { pollIntervalMs: 0 } }, "queue.pollIntervalMs"],
-    [{ queue: "fast" }, "queue"],
-    [{ mode: "fast" }, "mode"],
-    [{ decode: "png" }, "decode"],
-    [{ baseUrl: "javascript:alert(1)" }, "baseUrl"],
-  ])("service option %j → SettingsValidationError(%s)", (options, field) => {
+    ["maxConcurrency: NaN", { maxConcurrency: Number.NaN }, "maxConcurrency"],
+    ['maxConcurrency: "4"', { maxConcurrency: "4" }, "maxConcurrency"],
+    ["maxConcurrency: 0", { maxConcurrency: 0 }, "maxConcurrency"],
+    ["maxConcurrency: 1e9", { maxConcurrency: 1e9 }, "maxConcurrency"],
+    ["maxConcurrency: 1.5", { maxConcurrency: 1.5 }, "maxConcurrency"],
+    ["timeoutMs: Infinity", { timeoutMs: Number.POSITIVE_INFINITY }, "timeoutMs"],
+    ["timeoutMs: -1", { timeoutMs: -1 }, "timeoutMs"],
+    ["httpTimeoutMs: NaN", { httpTimeoutMs: Number.NaN }, "httpTimeoutMs"],
+    ["queue: { pollIntervalMs: 0 }", { queue: { pollIntervalMs: 0 } }, "queue.pollIntervalMs"],
+    ['queue: "fast"', { queue: "fast" }, "queue"],
+    ['mode: "fast"', { mode: "fast" }, "mode"],
+    ['decode: "png"', { decode: "png" }, "decode"],
+    ['baseUrl: "javascript:alert(1)"', { baseUrl: "javascript:alert(1)" }, "baseUrl"],
+  ])("service option %s → SettingsValidationError naming it", (_, options, field) => {
     expect(() => new FalImageGenService({ key: KEY, ...(options as object) })).toThrow(
       expect.objectContaining({ name: "SettingsValidationError", field }),
     );
