@@ -2,17 +2,7 @@
 // process of dist/cli/main.js, no FAL_KEY, the embedded local fal server): each test is a row of
 // docs/hostile-inputs.md ("CLI").
 import { spawn } from "node:child_process";
-import {
-  chmod,
-  lstat,
-  mkdir,
-  mkdtemp,
-  readdir,
-  rm,
-  stat,
-  symlink,
-  writeFile,
-} from "node:fs/promises";
+import { chmod, lstat, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
@@ -20,7 +10,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalFalServer } from "../../src/local-fal/index.js";
-import { CLI, ROOT, cleanEnv, requireBuild, runNode, type RunResult } from "../helpers/run-node.js";
+import {
+  expectNoStack,
+  filesIn,
+  reported,
+  rssOf,
+  sleep,
+  startCli as start,
+  until,
+} from "../helpers/cli-child.js";
+import { CLI, cleanEnv, requireBuild, runNode } from "../helpers/run-node.js";
 
 let work: string;
 /** 40 prompts, one per line. */
@@ -41,12 +40,11 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-/** No line of a stack trace ("    at fn (file:...)"). */
-function expectNoStack(text: string): void {
-  expect(text).not.toMatch(/^\s+at .+[:(]/m);
-}
+const startCli = (
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; stdin?: "pipe" | "ignore"; uid?: number } = {},
+) => start(args, { cwd: work, ...options });
 
-/** Runs the CLI; expects exit 2 and exactly one stderr line matching `pattern`. */
 async function expectUsageError(
   args: string[],
   pattern: RegExp,
@@ -98,186 +96,6 @@ describe("backend messages", () => {
       /Invalid --allowed-host "a b"/,
     );
   });
-});
-
-// ---------------------------------------------------------------------------------------------
-// Helpers: a child CLI we can signal, and the check that the report equals the disk.
-
-interface Child {
-  child: ReturnType<typeof spawn>;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<RunResult>;
-}
-
-function startCli(
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; stdin?: "pipe" | "ignore"; uid?: number } = {},
-): Child {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: work,
-    env: options.env ?? cleanEnv(),
-    stdio: [options.stdin ?? "ignore", "pipe", "pipe"],
-    ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-  child.stderr?.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-  const exited = new Promise<RunResult>((resolve) =>
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })),
-  );
-  return { child, stdout: () => stdout, stderr: () => stderr, exited };
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await sleep(10);
-  }
-}
-
-/** Files in `dir`: all of them, and those that look unfinished (empty, temporary, hidden). */
-async function filesIn(dir: string): Promise<{ all: string[]; suspicious: string[] }> {
-  const names = await readdir(dir).catch(() => [] as string[]);
-  const suspicious: string[] = [];
-  for (const name of names) {
-    const info = await stat(join(dir, name));
-    if (info.size === 0 || name.startsWith(".") || /\.(tmp|part)$/.test(name))
-      suspicious.push(name);
-  }
-  return { all: names.sort(), suspicious };
-}
-
-/** The file names a run reported: --json image lines, or the plain list on stdout. */
-function reported(stdout: string, json: boolean): { files: string[]; summaryImages?: number } {
-  const lines = stdout.split("\n").filter((l) => l.trim() !== "");
-  if (!json) return { files: lines.map((l) => l.split("/").pop() as string).sort() };
-  const objects = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-  const files = objects
-    .filter((o) => o.type === "image")
-    .map((o) => String(o.file).split("/").pop() as string)
-    .sort();
-  const summary = objects.find((o) => o.type === "summary");
-  return { files, summaryImages: summary ? Number(summary.images) : undefined };
-}
-
-// ---------------------------------------------------------------------------------------------
-
-describe("interrupted runs: what is reported is what is on disk", () => {
-  it("SIGINT at random moments (15 runs): disk equals the report, no empty or temporary files", async () => {
-    for (let run = 0; run < 15; run++) {
-      const json = run % 2 === 0;
-      const out = join(work, `sigint-${run}`);
-      const cli = startCli([
-        "generate",
-        "--file",
-        prompts40,
-        "--concurrency",
-        String(1 + (run % 3)),
-        "--size",
-        "768x768",
-        "--out",
-        out,
-        ...(json ? ["--json"] : []),
-      ]);
-      await until(() => cli.stderr().includes("embedded local fal server"));
-      await sleep(Math.floor(Math.random() * 700));
-      cli.child.kill("SIGINT");
-      const result = await cli.exited;
-      expect([0, 130], result.stderr).toContain(result.code);
-      expectNoStack(result.stderr);
-      const disk = await filesIn(out);
-      const report = reported(result.stdout, json);
-      expect(disk.suspicious, `run ${run}`).toEqual([]);
-      expect(disk.all, `run ${run}: ${result.stderr}`).toEqual(report.files);
-      if (json) expect(report.summaryImages).toBe(report.files.length);
-    }
-  }, 120_000);
-
-  it("SIGTERM stops like Ctrl-C: exit 143, disk equals the report", async () => {
-    const out = join(work, "sigterm");
-    const cli = startCli([
-      "generate",
-      "--file",
-      prompts40,
-      "--concurrency",
-      "1",
-      "--out",
-      out,
-      "--json",
-    ]);
-    await until(() => cli.stdout().includes('"type":"image"'));
-    cli.child.kill("SIGTERM");
-    const result = await cli.exited;
-    expect(result.code, result.stderr).toBe(143);
-    const disk = await filesIn(out);
-    expect(disk.suspicious).toEqual([]);
-    expect(disk.all).toEqual(reported(result.stdout, true).files);
-    expect(result.stderr).toMatch(/^Cancelled: \d+ image\(s\) written/m);
-  }, 30_000);
-
-  it("SIGINT twice stops at once, still leaving no temporary or empty files", async () => {
-    const out = join(work, "sigint-twice");
-    const cli = startCli([
-      "generate",
-      "--file",
-      prompts40,
-      "--concurrency",
-      "4",
-      "--size",
-      "1024x1024",
-      "--out",
-      out,
-      "--json",
-    ]);
-    await until(() => cli.stdout().includes('"type":"image"'));
-    cli.child.kill("SIGINT");
-    cli.child.kill("SIGINT");
-    const result = await cli.exited;
-    expect(result.code, result.stderr).toBe(130);
-    expectNoStack(result.stderr);
-    const disk = await filesIn(out);
-    expect(disk.suspicious).toEqual([]);
-    expect(disk.all).toEqual(reported(result.stdout, true).files);
-  }, 30_000);
-});
-
-describe("a reader that quits early", () => {
-  it("generate --json | head -1 ends quietly: exit 141, no stack, no partial files", async () => {
-    const out = join(work, "epipe");
-    const script = `set -o pipefail; "${process.execPath}" "${CLI}" generate --file "${prompts40}" --json --concurrency 4 --out "${out}" | head -1; echo "status=\${PIPESTATUS[0]}" >&2`;
-    const result = await new Promise<RunResult>((resolve) => {
-      const child = spawn("bash", ["-c", script], { cwd: work, env: cleanEnv() });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-      child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-      child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
-    });
-    expect(result.stdout.trim().split("\n")).toHaveLength(1);
-    expect(JSON.parse(result.stdout)).toMatchObject({ type: "image", index: 0 });
-    expect(result.stderr).toMatch(/status=141/);
-    expect(result.stderr).not.toMatch(/EPIPE|Error|error/);
-    expectNoStack(result.stderr);
-    const disk = await filesIn(out);
-    expect(disk.suspicious).toEqual([]);
-    // In-flight work was cancelled: far from all 40 prompts ran.
-    expect(disk.all.length).toBeLessThan(40);
-  }, 30_000);
-
-  it("a closed stdout pipe (reader gone before the first line) ends quietly too", async () => {
-    const out = join(work, "epipe-early");
-    const cli = startCli(["generate", "--file", prompts40, "--out", out]);
-    cli.child.stdout?.destroy();
-    const result = await cli.exited;
-    expect(result.code, result.stderr).toBe(141);
-    expectNoStack(result.stderr);
-    expect((await filesIn(out)).suspicious).toEqual([]);
-  }, 30_000);
 });
 
 describe("--out that cannot be written", () => {
@@ -545,150 +363,6 @@ describe("file names and keys", () => {
     const files = [...reported(a.stdout, true).files, ...reported(b.stdout, true).files].sort();
     expect(new Set(files).size).toBe(4);
     expect((await filesIn(out)).all).toEqual(files);
-  });
-});
-
-/** Resident set size of a running process (Linux), 0 once it is gone. */
-function rssOf(pid: number): number {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
-    return kb === undefined ? 0 : Number(kb) * 1024;
-  } catch {
-    return 0;
-  }
-}
-void ROOT;
-
-describe("every option: a bad value names the option, the value and what is allowed", () => {
-  const MAX_SEED = String(Number.MAX_SAFE_INTEGER);
-  it.each([
-    // generate
-    [
-      ["generate", "x", "--seed", "-1"],
-      `Invalid --seed "-1": expected an integer from 0 to ${MAX_SEED}.`,
-    ],
-    [
-      ["generate", "x", "--seed", "1.5"],
-      `Invalid --seed "1.5": expected an integer from 0 to ${MAX_SEED}.`,
-    ],
-    [
-      ["generate", "x", "--seed", "1e99"],
-      `Invalid --seed "1e99": expected an integer from 0 to ${MAX_SEED}.`,
-    ],
-    [
-      ["generate", "x", "--seed", "99999999999999999999"],
-      `Invalid --seed "99999999999999999999": expected an integer from 0 to ${MAX_SEED}.`,
-    ],
-    [
-      ["generate", "x", "--steps", "NaN"],
-      'Invalid --steps "NaN": expected an integer from 1 to 50.',
-    ],
-    [["generate", "x", "--steps", "-3"], 'Invalid --steps "-3": expected an integer from 1 to 50.'],
-    [
-      ["generate", "x", "--num-images", "1000000000"],
-      'Invalid --num-images "1000000000": expected an integer from 1 to 8.',
-    ],
-    [
-      ["generate", "x", "--num-images", "Infinity"],
-      'Invalid --num-images "Infinity": expected an integer from 1 to 8.',
-    ],
-    [
-      ["generate", "x", "--concurrency", "0"],
-      'Invalid --concurrency "0": expected an integer from 1 to 64.',
-    ],
-    [
-      ["generate", "x", "--concurrency", "1e9"],
-      'Invalid --concurrency "1e9": expected an integer from 1 to 64.',
-    ],
-    [
-      ["generate", "x", "--concurrency", "0x10"],
-      'Invalid --concurrency "0x10": expected an integer from 1 to 64.',
-    ],
-    [
-      ["generate", "x", "--timeout", "NaN"],
-      'Invalid --timeout "NaN": expected a number from 1 to 3600.',
-    ],
-    [
-      ["generate", "x", "--timeout", "Infinity"],
-      'Invalid --timeout "Infinity": expected a number from 1 to 3600.',
-    ],
-    [
-      ["generate", "x", "--timeout", "-5"],
-      'Invalid --timeout "-5": expected a number from 1 to 3600.',
-    ],
-    [
-      ["generate", "x", "--size", "0x10"],
-      /^Invalid --size "0x10": the width 0 is out of range; each side must be an integer from 1 to \d+\.$/,
-    ],
-    [
-      ["generate", "x", "--size", "512x0"],
-      /^Invalid --size "512x0": the height 0 is out of range; each side must be an integer from 1 to \d+\.$/,
-    ],
-    [
-      ["generate", "x", "--size", "99999x512"],
-      /^Invalid --size "99999x512": the width 99999 is out of range/,
-    ],
-    [
-      ["generate", "x", "--size", "-1x5"],
-      /^Invalid --size "-1x5": use square_hd, .* or WIDTHxHEIGHT/,
-    ],
-    [["generate", "x", "--format", "gif"], 'Invalid --format "gif": use png or jpeg.'],
-    [["generate", "x", "--mode", "fast"], 'Invalid --mode "fast": use sync or queue.'],
-    [
-      ["generate", "x", "--backend", "cloud"],
-      'Invalid --backend "cloud": use auto or fal or local.',
-    ],
-    [
-      ["generate", "x", "--model", "no spaces"],
-      /^Invalid --model "no spaces": expected a fal model id such as fal-ai\/fast-sdxl/,
-    ],
-    [
-      ["generate", "x", "--base-url", "javascript:alert(1)"],
-      /^Invalid --base-url "javascript:alert\(1\)": expected an http:\/\/ or https:\/\/ URL/,
-    ],
-    [
-      ["generate", "x", "--file", "/nonexistent/prompts.txt"],
-      'Cannot read --file "/nonexistent/prompts.txt": no such file.',
-    ],
-    [["generate", "x", "--file", "/"], 'Cannot read --file "/": it is a directory.'],
-    [
-      ["generate", "x", "--seed", "1", "--seed", "2"],
-      'Option --seed is given twice ("1" and "2"): give it once.',
-    ],
-    [["generate", "x", "--json=yes"], /^Option --json takes no value/],
-    [["generate", "x", "--out"], "Option --out needs a value."],
-    [["generate", "x", "--out", "--json"], "Option --out needs a value."],
-    [["generate", "x", "--frobnicate"], /^Unknown option --frobnicate for "generate"/],
-    // demo
-    [["demo", "--port", "-1"], 'Invalid --port "-1": expected an integer from 0 to 65535.'],
-    [["demo", "--port", "70000"], 'Invalid --port "70000": expected an integer from 0 to 65535.'],
-    [
-      ["demo", "--concurrency", "17"],
-      'Invalid --concurrency "17": expected an integer from 1 to 16.',
-    ],
-    [["demo", "--workers", "0"], 'Invalid --workers "0": expected an integer from 1 to 64.'],
-    [
-      ["demo", "--inference-ms", "-1"],
-      'Invalid --inference-ms "-1": expected a number from 0 to 600000.',
-    ],
-    [["demo", "--host", "a b"], /^Invalid --host "a b": expected a host name or IP address/],
-    [["demo", "--allowed-host", "evil.example/x"], /^Invalid --allowed-host "evil\.example\/x"/],
-    [["demo", "stray"], /^"demo" takes no arguments \(got "stray"\)/],
-  ] as Array<[string[], string | RegExp]>)("%j", async (args, expected) => {
-    const line = await expectUsageError(args, /./);
-    const message = line.replace(/^pipecat-ts: /, "");
-    if (typeof expected === "string") expect(message).toBe(expected);
-    else expect(message).toMatch(expected);
-  });
-
-  it("option values with escape sequences are shown escaped, never raw", async () => {
-    const line = await expectUsageError(
-      ["generate", "x", "--size", "\u001b[31mred\u001b]0;pwned\u0007"],
-      /./,
-    );
-    expect(line).toContain("\\x1b[31mred\\x1b]0;pwned\\x07");
-    expect(line.includes("\u001b")).toBe(false);
   });
 });
 
