@@ -1,7 +1,7 @@
 // Where image requests go, for every front end (CLI, web demo): fal.ai (FAL_KEY set), a
 // fal-compatible server named by a base URL (--base-url or FAL_BASE_URL), or the embedded local fal
 // server (preview renderer) started in-process. Front ends print `notice` and call `close()`.
-import { PipecatError, brandErrorClass } from "../utils/errors.js";
+import { PipecatError, SettingsValidationError, brandErrorClass } from "../utils/errors.js";
 
 export type BackendChoice = "auto" | "fal" | "local";
 export const BACKEND_CHOICES: readonly BackendChoice[] = ["auto", "fal", "local"];
@@ -62,6 +62,21 @@ export function falBaseUrlFromEnv(env: NodeJS.ProcessEnv): string | undefined {
   return env.FAL_BASE_URL && env.FAL_BASE_URL.trim() !== "" ? env.FAL_BASE_URL : undefined;
 }
 
+/**
+ * Checks a base URL before anything announces it. `field` names where it came from, as the user
+ * wrote it ("FAL_BASE_URL" for the environment, "baseUrl" for an option): a SettingsValidationError
+ * naming that field, not the service's own option.
+ */
+export function checkBaseUrl(baseUrl: string, field: string): string {
+  try {
+    const url = new URL(baseUrl.trim());
+    if (url.protocol === "http:" || url.protocol === "https:") return baseUrl.trim();
+  } catch {
+    // reported below
+  }
+  throw new SettingsValidationError(field, baseUrl, "an http:// or https:// URL");
+}
+
 /** The message the CLI, the demo and the examples print when they fall back to the local server. */
 export function localServerNotice(url: string): string {
   return `No FAL_KEY set: using the embedded local fal server at ${url} (preview renderer, not a model)`;
@@ -101,13 +116,20 @@ export async function embeddedBackend(
 /**
  * "auto": a base URL (given, else $FAL_BASE_URL) → that server; else a key (given, else $FAL_KEY)
  * → fal.ai; else the embedded server. "fal" needs a key (BackendConfigError without one); "local"
- * always starts the embedded server.
+ * always starts the embedded server. A base URL that is not http(s) is a SettingsValidationError
+ * naming `baseUrl`, or `FAL_BASE_URL` when it came from the environment.
  */
 export async function resolveBackend(options: ResolveBackendOptions = {}): Promise<Backend> {
   const env = options.env ?? process.env;
   const choice = options.choice ?? "auto";
   const key = options.key ?? falKeyFromEnv(env);
-  const baseUrl = options.baseUrl ?? falBaseUrlFromEnv(env);
+  const fromEnv = falBaseUrlFromEnv(env);
+  const baseUrl =
+    options.baseUrl !== undefined
+      ? checkBaseUrl(options.baseUrl, "baseUrl")
+      : fromEnv !== undefined && choice !== "local"
+        ? checkBaseUrl(fromEnv, "FAL_BASE_URL")
+        : undefined;
 
   if (choice === "fal") {
     if (!key)

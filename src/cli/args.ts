@@ -1,9 +1,9 @@
 // Shared argument parsing and validation for the `pipecat-ts` commands. Every user mistake becomes
 // a UsageError (exit code 2) with one clear line; the CLI never shows a stack trace for one.
-import { readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { BackendConfigError } from "../app/backend.js";
-import { parseImageSize, type ImageSize } from "../services/image-size.js";
+import { MAX_IMAGE_DIMENSION, parseImageSize, type ImageSize } from "../services/image-size.js";
 import {
   FalImageGenSettings,
   FAL_IMAGE_FORMATS,
@@ -18,8 +18,15 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 /** The command line itself is wrong. */
 export const EXIT_USAGE = 2;
-/** Interrupted with Ctrl-C. */
+/** Interrupted with Ctrl-C (128 + SIGINT). */
 export const EXIT_INTERRUPTED = 130;
+/**
+ * stdout was closed by its reader (`| head -1`): 128 + SIGPIPE, what a shell reports for a tool
+ * that SIGPIPE ended, so `set -o pipefail` scripts see the run was cut short.
+ */
+export const EXIT_PIPE = 141;
+/** Stopped by SIGTERM (128 + SIGTERM), after a clean stop. */
+export const EXIT_TERMINATED = 143;
 
 /** A mistake on the command line: printed as one line, exit code 2. */
 export class UsageError extends Error {
@@ -50,7 +57,11 @@ export interface ParsedCommand<T> {
 
 /**
  * `parseArgs` in strict mode, with Node's TypeErrors (unknown option, missing value...) turned into
- * UsageErrors that name the command.
+ * UsageErrors that name the command. Also:
+ * - a value that starts with "-" is still a value when it is not one of the command's options
+ *   (`--seed -1` is then "Invalid --seed "-1"", not "needs a value");
+ * - an option that takes a value, given twice, is a UsageError (which one would win is a guess),
+ *   unless it is declared `multiple`.
  */
 export function parseCommandArgs<T>(
   command: string,
@@ -58,38 +69,98 @@ export function parseCommandArgs<T>(
   options: Options,
   allowPositionals = true,
 ): ParsedCommand<T> {
+  const args = attachDashValues(argv, options);
+  let parsed: ReturnType<typeof parseArgs>;
   try {
-    const { values, positionals } = parseArgs({
-      args: argv,
+    parsed = parseArgs({
+      args,
       options,
       allowPositionals,
       strict: true,
+      tokens: true,
     });
-    return { values: values as T, positionals };
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    const message = describeError(error);
-    if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
-      const option = /'([^']+)'/.exec(message)?.[1] ?? message;
-      throw new UsageError(
-        `Unknown option ${option} for "${command}". Run "pipecat-ts ${command} --help" for the options.`,
-      );
-    }
-    if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
-      // e.g. "Option '--out <value>' argument missing"
-      const option = /'(?:-\w, )?(--?[^' ,]+)/.exec(message)?.[1];
-      throw new UsageError(
-        option ? `Option ${option} needs a value.` : `${message.replace(/\.$/, "")}.`,
-      );
-    }
-    if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
-      const value = /'([^']*)'/.exec(message)?.[1];
-      throw new UsageError(
-        `"${command}" takes no arguments${value === undefined ? "" : ` (got "${value}")`}. Run "pipecat-ts ${command} --help".`,
-      );
-    }
-    throw new UsageError(message);
+    throw usageErrorFromParseArgs(command, error);
   }
+  const seen = new Map<string, string>();
+  for (const token of parsed.tokens ?? []) {
+    if (token.kind !== "option") continue;
+    const option = options[token.name];
+    if (option === undefined || option.type !== "string" || option.multiple) continue;
+    const earlier = seen.get(token.name);
+    if (earlier !== undefined)
+      throw new UsageError(
+        `Option --${token.name} is given twice ("${earlier}" and "${token.value ?? ""}"): give it once.`,
+      );
+    seen.set(token.name, token.value ?? "");
+  }
+  return { values: parsed.values as T, positionals: parsed.positionals };
+}
+
+/** `--opt -1` → `--opt=-1` when `--opt` takes a value and "-1" is not an option of the command. */
+function attachDashValues(argv: readonly string[], options: Options): string[] {
+  const takesValue = (arg: string): boolean => {
+    if (arg.startsWith("--")) return options[arg.slice(2)]?.type === "string";
+    if (/^-[A-Za-z]$/.test(arg))
+      return Object.values(options).some((o) => o.short === arg.slice(1) && o.type === "string");
+    return false;
+  };
+  const isOption = (arg: string): boolean => {
+    if (arg === "--" || arg === "-") return arg === "--";
+    if (arg.startsWith("--")) return Object.hasOwn(options, arg.slice(2).split("=")[0] ?? "");
+    if (/^-[A-Za-z]/.test(arg))
+      return Object.values(options).some((o) => o.short === arg.slice(1, 2));
+    return false;
+  };
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === "--") {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const next = argv[i + 1];
+    if (next !== undefined && takesValue(arg) && next.startsWith("-") && !isOption(next)) {
+      out.push(`${arg.startsWith("--") ? arg : `--${longName(arg, options)}`}=${next}`);
+      i += 1;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+function longName(short: string, options: Options): string {
+  return Object.entries(options).find(([, o]) => o.short === short.slice(1))?.[0] ?? short;
+}
+
+function usageErrorFromParseArgs(command: string, error: unknown): UsageError {
+  const code = (error as { code?: string }).code;
+  const message = describeError(error);
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    const option = /'([^']+)'/.exec(message)?.[1] ?? message;
+    return new UsageError(
+      `Unknown option ${option} for "${command}". Run "pipecat-ts ${command} --help" for the options.`,
+    );
+  }
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    // "Option '--json' does not take an argument" / "Option '--out <value>' argument missing"
+    const option = /'(?:-\w, )?(--?[^' ,=]+)/.exec(message)?.[1];
+    if (/does not take an argument/.test(message))
+      return new UsageError(
+        `Option ${option ?? "?"} takes no value; give it alone (e.g. ${option}).`,
+      );
+    return new UsageError(
+      option ? `Option ${option} needs a value.` : `${message.replace(/\.$/, "")}.`,
+    );
+  }
+  if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
+    const value = /'([^']*)'/.exec(message)?.[1];
+    return new UsageError(
+      `"${command}" takes no arguments${value === undefined ? "" : ` (got "${value}")`}. Run "pipecat-ts ${command} --help".`,
+    );
+  }
+  return new UsageError(message);
 }
 
 /** An integer option in [min, max]; undefined when absent. */
@@ -137,6 +208,36 @@ export function parseHost(flag: string, text: string | undefined, fallback: stri
   return host;
 }
 
+/** `--base-url`: an http(s) URL, trailing slashes removed; undefined when absent. */
+export function parseBaseUrlOption(flag: string, text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const url = new URL(text.trim());
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("scheme");
+  } catch {
+    throw new UsageError(
+      `Invalid ${flag} "${text}": expected an http:// or https:// URL, e.g. http://127.0.0.1:8787.`,
+    );
+  }
+  return text.trim().replace(/\/+$/, "");
+}
+
+/** `--allowed-host`, repeatable, each value possibly a comma-separated list. */
+export function parseAllowedHosts(flag: string, values: readonly string[] | undefined): string[] {
+  const names: string[] = [];
+  for (const value of values ?? []) {
+    for (const part of value.split(",")) {
+      const name = part.trim();
+      if (name === "" || /[\s/?#@]/.test(name) || (name !== "*" && name.includes("*")))
+        throw new UsageError(
+          `Invalid ${flag} "${value}": expected host names without port, e.g. my-box.local, or "*" for any.`,
+        );
+      names.push(name);
+    }
+  }
+  return names;
+}
+
 /** `--size`: a preset name or WIDTHxHEIGHT. */
 export function parseSizeOption(flag: string, text: string | undefined): ImageSize | undefined {
   if (text === undefined) return undefined;
@@ -144,8 +245,13 @@ export function parseSizeOption(flag: string, text: string | undefined): ImageSi
     return parseImageSize(text, flag);
   } catch (error) {
     if (error instanceof SettingsValidationError) {
+      const side = /\.(width|height)$/.exec(error.field)?.[1];
+      if (side !== undefined)
+        throw new UsageError(
+          `Invalid ${flag} "${text}": the ${side} ${String(error.value)} is out of range; each side must be an integer from 1 to ${MAX_IMAGE_DIMENSION}.`,
+        );
       throw new UsageError(
-        `Invalid ${flag} "${text}": use square_hd, square, portrait_4_3, portrait_16_9, landscape_4_3, landscape_16_9, or WIDTHxHEIGHT (e.g. 1024x768, each side 1..14142).`,
+        `Invalid ${flag} "${text}": use square_hd, square, portrait_4_3, portrait_16_9, landscape_4_3, landscape_16_9, or WIDTHxHEIGHT (e.g. 1024x768, each side 1..${MAX_IMAGE_DIMENSION}).`,
       );
     }
     throw error;
@@ -199,6 +305,9 @@ const FLAG_FOR_FIELD: Record<string, string> = {
   imageSize: "--size",
   format: "--format",
   maxConcurrency: "--concurrency",
+  baseUrl: "--base-url",
+  allowedHosts: "--allowed-host",
+  FAL_BASE_URL: "FAL_BASE_URL",
 };
 
 /** Turns a SettingsValidationError from the settings or the service into a UsageError naming the flag. */
@@ -249,20 +358,25 @@ export function splitPromptLines(text: string): string[] {
     .filter((line) => line.length > 0 && !line.startsWith("#"));
 }
 
-export async function readPromptFile(path: string): Promise<string[]> {
+/**
+ * Opens --file for streaming. A missing file, a folder or an unreadable file is a UsageError before
+ * any work starts.
+ */
+export async function openPromptFile(path: string): Promise<AsyncIterable<Uint8Array>> {
+  let handle: Awaited<ReturnType<typeof open>>;
   try {
-    return splitPromptLines(await readFile(path, "utf8"));
+    handle = await open(path, "r");
+    if ((await handle.stat()).isDirectory()) {
+      await handle.close();
+      throw new UsageError(`Cannot read --file "${path}": it is a directory.`);
+    }
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     const code = (error as { code?: string }).code;
     if (code === "ENOENT") throw new UsageError(`Cannot read --file "${path}": no such file.`);
     if (code === "EISDIR") throw new UsageError(`Cannot read --file "${path}": it is a directory.`);
+    if (code === "EACCES") throw new UsageError(`Cannot read --file "${path}": permission denied.`);
     throw new UsageError(`Cannot read --file "${path}": ${describeError(error)}.`);
   }
-}
-
-export async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream)
-    chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array));
-  return Buffer.concat(chunks).toString("utf8");
+  return handle.createReadStream({ highWaterMark: 64 * 1024 });
 }

@@ -2,14 +2,21 @@
 import {
   CliError,
   EXIT_OK,
+  UsageError,
+  parseAllowedHosts,
+  parseBaseUrlOption,
+  parseChoice,
   parseCommandArgs,
   parseHost,
   parseIntegerOption,
   parseNumberOption,
   parsePort,
+  usageErrorFromBackend,
+  usageErrorFromSettings,
 } from "./args.js";
-import { falBaseUrlFromEnv, falKeyFromEnv } from "../app/backend.js";
-import { describeError } from "../utils/errors.js";
+import { BACKEND_CHOICES, BackendConfigError } from "../app/backend.js";
+import { createHostPolicy } from "../server/host-guard.js";
+import { SettingsValidationError, describeError } from "../utils/errors.js";
 import type { CommandIO } from "./io.js";
 
 export const DEMO_HELP = `Usage: pipecat-ts demo [options]
@@ -20,7 +27,14 @@ set (the key stays on the server), otherwise the embedded local fal server.
 
 Options:
   --port N            port to listen on (default 8080; 0 = any free port)
-  --host H            interface (default 127.0.0.1)
+  --host H            interface (default 127.0.0.1); beyond loopback (e.g. 0.0.0.0) it also
+                      needs --allowed-host, and anyone who can reach the port spends your key
+  --allowed-host NAME a host name the page is opened by, besides 127.0.0.1, localhost and
+                      [::1] (repeatable or comma-separated; "*" = any). Other Host or Origin
+                      headers get 403 (this stops DNS rebinding)
+  --backend B         auto (default), fal (require FAL_KEY) or local (embedded server)
+  --base-url URL      a fal-compatible server, e.g. one started by "pipecat-ts serve"
+                      (default $FAL_BASE_URL)
   --concurrency N     panels generated at once per page (default 3)
   --inference-ms N    embedded server only: simulated inference time (default 600)
   --workers N         embedded server only: requests generated at once (default 2)
@@ -29,6 +43,9 @@ Options:
 interface DemoValues {
   port?: string;
   host?: string;
+  "allowed-host"?: string[];
+  backend?: string;
+  "base-url"?: string;
   concurrency?: string;
   "inference-ms"?: string;
   workers?: string;
@@ -38,6 +55,9 @@ interface DemoValues {
 const OPTIONS = {
   port: { type: "string", short: "p" },
   host: { type: "string" },
+  "allowed-host": { type: "string", multiple: true },
+  backend: { type: "string" },
+  "base-url": { type: "string" },
   concurrency: { type: "string" },
   "inference-ms": { type: "string" },
   workers: { type: "string" },
@@ -56,20 +76,35 @@ export async function runDemo(argv: string[], io: CommandIO): Promise<number> {
   const inferenceMs =
     parseNumberOption("--inference-ms", values["inference-ms"], 0, 600_000) ?? 600;
   const workers = parseIntegerOption("--workers", values.workers, 1, 64) ?? 2;
+  const backend = parseChoice("--backend", values.backend, BACKEND_CHOICES) ?? "auto";
+  const baseUrl = parseBaseUrlOption("--base-url", values["base-url"]);
+  const allowedHosts = parseAllowedHosts("--allowed-host", values["allowed-host"]);
+  try {
+    createHostPolicy({ bindAddress: host, port, allowedHosts });
+  } catch (error) {
+    if (!(error instanceof SettingsValidationError)) throw error;
+    if (allowedHosts.length > 0) throw usageErrorFromSettings(error);
+    throw new UsageError(
+      `--host ${host} can be reached from other machines: also give --allowed-host NAME for each host name the page is opened by (or --allowed-host "*" for any).`,
+    );
+  }
 
   const { startDemoServer } = await import("../web/server.js");
-  const hasKey = falKeyFromEnv(io.env) !== undefined;
-  const hasBase = falBaseUrlFromEnv(io.env) !== undefined;
   let demo: Awaited<ReturnType<typeof startDemoServer>>;
   try {
     demo = await startDemoServer({
       host,
       port,
+      allowedHosts,
+      backend,
+      baseUrl,
       maxConcurrency,
       env: io.env,
-      ...(hasKey || hasBase ? {} : { local: { inferenceMs, workers } }),
+      local: { inferenceMs, workers },
     });
   } catch (error) {
+    if (error instanceof BackendConfigError) throw usageErrorFromBackend(error);
+    if (error instanceof SettingsValidationError) throw usageErrorFromSettings(error);
     const code = (error as { code?: string }).code;
     if (code === "EADDRINUSE")
       throw new CliError(
@@ -78,6 +113,7 @@ export async function runDemo(argv: string[], io: CommandIO): Promise<number> {
     throw new CliError(`Cannot start the demo: ${describeError(error)}`);
   }
   if (demo.notice) io.stderr.write(`${demo.notice}\n`);
+  if (demo.warning) io.stderr.write(`${demo.warning}\n`);
   io.stdout.write(`Storyboard demo: ${demo.url}/  (Ctrl-C to stop)\n`);
 
   await new Promise<void>((resolve) => {

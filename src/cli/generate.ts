@@ -1,15 +1,24 @@
-// `pipecat-ts generate`: prompts in (arguments, --file or stdin), image files out.
-import { mkdir, writeFile } from "node:fs/promises";
-import { join, relative, resolve } from "node:path";
+// `pipecat-ts generate`: prompts in (arguments, --file or stdin, streamed), image files out.
+//
+// What a user can count on, whatever happens (see docs/hostile-inputs.md):
+// - the output folder is checked before the first request (exit 2 if it cannot be written);
+// - every file is written whole under a temporary name, then linked to a name nobody else holds;
+// - what stdout reports (the file list, or --json lines) is what is on disk, also after Ctrl-C
+//   (130), SIGTERM (143), a second Ctrl-C (stops at once) or a reader that quits early (141);
+// - prompts stream in with backpressure, each at most MAX_PROMPT_CHARS; a bad line fails alone;
+// - no control character from a prompt or a server reaches the terminal raw, no key any output.
+import { relative, resolve } from "node:path";
 import {
   BACKEND_CHOICES,
   BackendConfigError,
   resolveBackend,
   type BackendChoice,
 } from "../app/backend.js";
-import { runPrompts, type GeneratedImage, type PromptFailure } from "../app/run-prompts.js";
+import type { PromptEntry } from "../app/prompts.js";
+import { runPrompts, type PromptFailure } from "../app/run-prompts.js";
 import { FalImageGenSettings } from "../services/fal/settings.js";
 import { validateSettingsForModel } from "../services/fal/models.js";
+import { isGiven } from "../services/settings.js";
 import { SettingsValidationError, describeError } from "../utils/errors.js";
 import { redactText } from "../utils/secrets.js";
 import {
@@ -17,8 +26,12 @@ import {
   EXIT_FAILURE,
   EXIT_INTERRUPTED,
   EXIT_OK,
+  EXIT_PIPE,
+  EXIT_TERMINATED,
   UsageError,
   buildSettings,
+  openPromptFile,
+  parseBaseUrlOption,
   parseChoice,
   parseCommandArgs,
   parseFormatOption,
@@ -26,14 +39,15 @@ import {
   parseModelOption,
   parseNumberOption,
   parseSizeOption,
-  readPromptFile,
-  readStream,
-  splitPromptLines,
   usageErrorFromBackend,
   usageErrorFromSettings,
 } from "./args.js";
+import { ImageFiles, OutputDirError } from "./image-files.js";
 import type { CommandIO } from "./io.js";
 import { ProgressDisplay, displayStage, formatBytes } from "./progress.js";
+import { promptEntries, readAhead } from "./prompt-input.js";
+import { readPromptLines } from "./prompt-lines.js";
+import { LineWriter, safeJson, terminalSafe } from "./terminal.js";
 
 export const GENERATE_HELP = `Usage: pipecat-ts generate "<prompt>" ["<prompt>" ...] [options]
        pipecat-ts generate --file prompts.txt [options]
@@ -61,10 +75,16 @@ Options:
                       (default $FAL_BASE_URL)
   --timeout SECONDS   give up on a prompt after this long (default 120)
   --json              print one JSON object per image or error on stdout, then a summary
+  --dry-run           read and check the prompts, print the file each would get; send nothing
   --quiet             no progress display
   -h, --help          show this help
 
-Exit codes: 0 all images written, 1 a prompt failed, 2 usage error, 130 interrupted.`;
+Prompts stream in: a file of any length runs in bounded memory. A prompt is at most 10000
+characters, UTF-8, without control characters; a line that is not fails alone. Files are
+never overwritten: a name that exists gets _2, _3...
+
+Exit codes: 0 all images written, 1 a prompt failed, 2 usage error, 130 interrupted (Ctrl-C;
+press it twice to stop at once), 141 stdout closed early (e.g. | head), 143 terminated.`;
 
 interface GenerateValues {
   model?: string;
@@ -81,6 +101,7 @@ interface GenerateValues {
   "base-url"?: string;
   timeout?: string;
   json?: boolean;
+  "dry-run"?: boolean;
   quiet?: boolean;
   help?: boolean;
 }
@@ -100,12 +121,16 @@ const OPTIONS = {
   "base-url": { type: "string" },
   timeout: { type: "string" },
   json: { type: "boolean" },
+  "dry-run": { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
   help: { type: "boolean", short: "h" },
 } as const;
 
 export interface GenerateConfig {
-  prompts: string[];
+  /** Every prompt (arguments, then --file or stdin), read as the run makes room. */
+  prompts: AsyncIterable<PromptEntry>;
+  /** The number of prompts, when the input ended before the run started. */
+  total: number | undefined;
   settings: FalImageGenSettings;
   outDir: string;
   concurrency: number | undefined;
@@ -114,6 +139,7 @@ export interface GenerateConfig {
   baseUrl: string | undefined;
   timeoutMs: number | undefined;
   json: boolean;
+  dryRun: boolean;
   quiet: boolean;
 }
 
@@ -148,34 +174,27 @@ export async function parseGenerateArgs(
   const mode = parseModeOption(values.mode) ?? "queue";
   const backend = parseChoice("--backend", values.backend, BACKEND_CHOICES) ?? "auto";
   const timeoutSeconds = parseNumberOption("--timeout", values.timeout, 1, 3600);
-  let baseUrl: string | undefined;
-  if (values["base-url"] !== undefined) {
-    try {
-      const url = new URL(values["base-url"]);
-      if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("scheme");
-      baseUrl = values["base-url"].replace(/\/+$/, "");
-    } catch {
-      throw new UsageError(
-        `Invalid --base-url "${values["base-url"]}": expected an http:// or https:// URL.`,
-      );
-    }
-  }
+  const baseUrl = parseBaseUrlOption("--base-url", values["base-url"]);
 
-  const prompts = [...positionals.map((p) => p.trim()).filter((p) => p.length > 0)];
+  const args = positionals.map((p) => p.trim()).filter((p) => p.length > 0);
+  let stream: AsyncIterable<Uint8Array | string> | undefined;
   if (values.file !== undefined) {
-    if (values.file === "-") prompts.push(...splitPromptLines(await readStream(io.stdin)));
-    else prompts.push(...(await readPromptFile(values.file)));
-  } else if (prompts.length === 0 && !io.stdinIsTTY) {
-    prompts.push(...splitPromptLines(await readStream(io.stdin)));
+    stream = values.file === "-" ? io.stdin : await openPromptFile(values.file);
+  } else if (args.length === 0 && !io.stdinIsTTY) {
+    stream = io.stdin;
   }
-  if (prompts.length === 0) {
+  const { entries, total } = await readAhead(
+    promptEntries(args, stream === undefined ? undefined : readPromptLines(stream)),
+  );
+  if (total === 0) {
     throw new UsageError(
       'No prompt given. Pass one as an argument (pipecat-ts generate "a red fox in the snow"), with --file, or on stdin.',
     );
   }
 
   return {
-    prompts,
+    prompts: entries,
+    total,
     settings,
     outDir: values.out ?? "out",
     concurrency,
@@ -184,6 +203,7 @@ export async function parseGenerateArgs(
     baseUrl,
     timeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
     json: values.json ?? false,
+    dryRun: values["dry-run"] ?? false,
     quiet: values.quiet ?? false,
   };
 }
@@ -200,24 +220,37 @@ function parseModeOption(text: string | undefined): "sync" | "queue" | undefined
   throw new UsageError(`Invalid --mode "${text}": use sync or queue.`);
 }
 
-/** `07-a-red-fox-in-the-snow.png` (`-2`, `-3`... for further images of one prompt). */
+/** A file-name-safe slug: lower case ASCII letters and digits joined by "-". */
+function slugify(text: string): string {
+  return text
+    .toLowerCase()
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+}
+
+/**
+ * `07-a-red-fox-in-the-snow.png` (`-2`, `-3`... for further images of one prompt): the prompt's
+ * number, padded for `total` prompts, and a slug of the prompt. Pass the prompt already scrubbed
+ * of keys; `secrets` are also looked for in slug form, so a key that survived in another spelling
+ * still never lands in a file name.
+ */
 export function imageFileName(
   index: number,
   total: number,
   prompt: string,
   imageIndex: number,
   mimeType: string,
+  secrets: readonly (string | undefined)[] = [],
 ): string {
   const width = Math.max(2, String(total).length);
-  const slug =
-    prompt
-      .toLowerCase()
-      .normalize("NFKD")
-      .replace(/[\u0300-\u036f]/g, "")
-      .replace(/[^a-z0-9]+/g, "-")
-      .replace(/^-+|-+$/g, "")
-      .slice(0, 48)
-      .replace(/-+$/, "") || "image";
+  let slug = slugify(prompt);
+  for (const secret of secrets) {
+    const secretSlug = secret === undefined ? "" : slugify(secret);
+    if (secretSlug.length >= 8) slug = slug.split(secretSlug).join("redacted");
+  }
+  slug = slug.slice(0, 48).replace(/-+$/, "") || "image";
   const ext =
     mimeType === "image/jpeg"
       ? "jpg"
@@ -229,15 +262,113 @@ export function imageFileName(
   return `${String(index + 1).padStart(width, "0")}-${slug}${imageIndex > 0 ? `-${imageIndex + 1}` : ""}.${ext}`;
 }
 
+/** File names are padded to this many digits when the number of prompts is not known. */
+const UNKNOWN_TOTAL_DIGITS = 6;
+/** Per-prompt lines kept for the final failure summary (the rest are counted). */
+const FAILURE_LINES_KEPT = 20;
+/** Distinct failure messages tracked for the summary. */
+const FAILURE_MESSAGES_KEPT = 100;
+
+/** The failures of a run, in bounded memory: counts, distinct messages, the first few lines. */
+export class FailureTally {
+  /** Failures that belong to a prompt. */
+  prompts = 0;
+  readonly messages = new Map<string, number>();
+  readonly kept: PromptFailure[] = [];
+  /** Messages beyond FAILURE_MESSAGES_KEPT distinct ones. */
+  #moreMessages = false;
+
+  add(failure: PromptFailure): void {
+    if (failure.index >= 0) this.prompts += 1;
+    if (this.messages.has(failure.message) || this.messages.size < FAILURE_MESSAGES_KEPT)
+      this.messages.set(failure.message, (this.messages.get(failure.message) ?? 0) + 1);
+    else this.#moreMessages = true;
+    if (this.kept.length < FAILURE_LINES_KEPT) this.kept.push(failure);
+  }
+
+  get count(): number {
+    return [...this.messages.values()].reduce((a, b) => a + b, 0);
+  }
+
+  /** One clear message: the shared reason when every failure says the same thing. */
+  summary(total: number, unexplained = 0): string {
+    const failed = this.prompts + unexplained;
+    if (this.messages.size === 1 && !this.#moreMessages) {
+      const [message] = this.messages.keys();
+      const scope =
+        failed >= total
+          ? total === 1
+            ? ""
+            : ` (all ${total} prompts)`
+          : ` (${failed} of ${total} prompts)`;
+      return `error: ${(message ?? "").replace(/\.$/, "")}${scope}`;
+    }
+    if (this.messages.size === 0)
+      return `error: ${failed} of ${total} prompt(s) produced no image.`;
+    const lines = this.kept.map((f) =>
+      f.index >= 0 ? `error: prompt ${f.index + 1}: ${f.message}` : `error: ${f.message}`,
+    );
+    const more = this.count - this.kept.length;
+    if (more > 0) lines.push(`... and ${more} more`);
+    return [`error: ${failed} of ${total} prompt(s) failed:`, ...lines.map((l) => `  ${l}`)].join(
+      "\n",
+    );
+  }
+}
+
+/** One clear message: the shared reason when every failure says the same thing. */
+export function failureSummary(failures: PromptFailure[], total: number, unexplained = 0): string {
+  const tally = new FailureTally();
+  for (const failure of failures) tally.add(failure);
+  return tally.summary(total, unexplained);
+}
+
+/** Why a run stopped early, if it did. */
+type Stop = "interrupted" | "terminated" | "pipe";
+
+const EXIT_FOR_STOP: Record<Stop, number> = {
+  interrupted: EXIT_INTERRUPTED,
+  terminated: EXIT_TERMINATED,
+  pipe: EXIT_PIPE,
+};
+
+function extensionFor(format: unknown): string {
+  return format === "jpeg" ? "image/jpeg" : "image/png";
+}
+
 export async function runGenerate(argv: string[], io: CommandIO): Promise<number> {
   const config = await parseGenerateArgs(argv, io);
   if (!config) return EXIT_OK;
+  const secrets = [io.env.FAL_KEY];
+  const scrub = (text: string): string => redactText(text, secrets);
+  let stop: Stop | undefined;
+  const controller = new AbortController();
+  // A reader that went away (| head -1): stop quietly, as other Unix tools do.
+  const stdout = new LineWriter(io.stdout, () => {
+    stop ??= "pipe";
+    controller.abort();
+  });
+  // A closed stderr only loses the progress display; the run goes on.
+  const stderr = new LineWriter(io.stderr);
+  const say = (line: string): void => {
+    if (stop !== "pipe") void stderr.write(`${terminalSafe(scrub(line))}\n`);
+  };
+  const json = (value: unknown): Promise<void> => stdout.write(`${scrub(safeJson(value))}\n`);
+  const padTo = config.total ?? 10 ** UNKNOWN_TOTAL_DIGITS - 1;
+  const format = FalImageGenSettings.defaults();
+  format.applyUpdate(config.settings);
+  const mimeType = extensionFor(isGiven(format.format) ? format.format : "png");
+
+  if (config.dryRun) return dryRun(config, { stdout, json, say, padTo, mimeType, scrub });
 
   const outDir = resolve(io.cwd, config.outDir);
+  let files: ImageFiles;
   try {
-    await mkdir(outDir, { recursive: true });
+    files = await ImageFiles.open(outDir);
   } catch (error) {
-    throw new UsageError(`Cannot create --out "${config.outDir}": ${(error as Error).message}.`);
+    if (error instanceof OutputDirError)
+      throw new UsageError(`Cannot use --out "${config.outDir}": ${error.reason}.`);
+    throw error;
   }
   const shownOut = relative(io.cwd, outDir) || ".";
 
@@ -247,34 +378,134 @@ export async function runGenerate(argv: string[], io: CommandIO): Promise<number
     env: io.env,
     local: io.localServerOptions,
   }).catch((error: unknown) => {
-    throw error instanceof BackendConfigError ? usageErrorFromBackend(error) : error;
+    if (error instanceof BackendConfigError) throw usageErrorFromBackend(error);
+    if (error instanceof SettingsValidationError) throw usageErrorFromSettings(error);
+    throw error;
   });
-  const secrets = [backend.key, io.env.FAL_KEY];
-  const scrub = (text: string): string => redactText(text, secrets);
-  if (backend.notice) io.stderr.write(`${backend.notice}\n`);
+  secrets.push(backend.key);
+  if (backend.notice) say(backend.notice);
 
-  const total = config.prompts.length;
   const display = new ProgressDisplay({
     stream: io.stderr,
-    total,
+    total: config.total ?? 0,
+    totalKnown: config.total !== undefined,
     noun: "prompt",
     enabled: !config.quiet && !(config.json && !io.stderr.isTTY),
   });
-  const json = (value: unknown): void => {
-    io.stdout.write(`${scrub(JSON.stringify(value))}\n`);
+
+  let total = config.total ?? 0;
+  let images = 0;
+  let promptsWithImages = 0;
+  let lastImagePrompt = -1;
+  const failures = new FailureTally();
+  const imagesOf = new Map<number, number>();
+  const perPrompt = Number(isGiven(format.numImages) ? format.numImages : 1) || 1;
+
+  /** The last line written to stdout: awaited before the next image (a slow reader slows us). */
+  let lastLine: Promise<void> = Promise.resolve();
+  /** What is printed for one file on disk: a --json line or its path. */
+  const reportFile = (name: string, image?: Parameters<typeof onImage>[0]): void => {
+    images += 1;
+    const shownFile = `${shownOut}/${name}`.replace(/^\.\//, "");
+    if (config.json) {
+      lastLine = json({
+        type: "image",
+        index: image?.index ?? null,
+        imageIndex: image?.imageIndex ?? null,
+        prompt: image?.prompt ?? null,
+        file: shownFile,
+        width: image?.width ?? null,
+        height: image?.height ?? null,
+        bytes: image?.bytes.byteLength ?? null,
+        mimeType: image?.mimeType ?? null,
+        seed: image?.seed ?? null,
+        requestId: image?.requestId ?? null,
+      });
+    } else {
+      display.around(() => {
+        lastLine = stdout.write(`${terminalSafe(shownFile)}\n`);
+      });
+    }
+    if (image === undefined) return;
+    if (image.index !== lastImagePrompt) {
+      lastImagePrompt = image.index;
+      promptsWithImages += 1;
+    }
+    const count = (imagesOf.get(image.index) ?? 0) + 1;
+    if (count >= perPrompt) {
+      imagesOf.delete(image.index);
+      display.finished(
+        image.index,
+        terminalSafe(
+          `${image.width}x${image.height} ${image.mimeType.replace("image/", "")}, ${formatBytes(image.bytes.byteLength)} → ${shownFile}`,
+        ),
+      );
+    } else {
+      imagesOf.set(image.index, count);
+    }
   };
 
-  const controller = new AbortController();
-  const onSigint = (): void => {
-    if (controller.signal.aborted) return;
+  const onImage = async (image: {
+    index: number;
+    imageIndex: number;
+    prompt: string;
+    bytes: Uint8Array;
+    mimeType: string;
+    width: number;
+    height: number;
+    seed: number | undefined;
+    requestId: string | undefined;
+  }): Promise<void> => {
+    // Once stdout is gone nothing more is written: it could not be reported.
+    if (stop === "pipe") return;
+    const name = imageFileName(
+      image.index,
+      padTo,
+      scrub(image.prompt),
+      image.imageIndex,
+      image.mimeType,
+      secrets,
+    );
+    const writing = files.write(name, image.bytes, (final) => reportFile(final, image));
+    writes.add(writing);
+    try {
+      await writing;
+    } finally {
+      writes.delete(writing);
+    }
+    await lastLine;
+  };
+  /** Writes in progress: a cancelled pipeline may stop waiting for them, the CLI does not. */
+  const writes = new Set<Promise<void>>();
+
+  const started = performance.now();
+  const summary = (cancelled: boolean) => ({
+    type: "summary",
+    prompts: total,
+    images,
+    errors: failures.count,
+    cancelled: cancelled ? Math.max(0, total - promptsWithImages - failures.prompts) : 0,
+    outDir: shownOut,
+    model: String(format.model),
+    backend: backend.kind,
+    elapsedMs: Math.round(performance.now() - started),
+  });
+
+  const onSignal = (signal?: NodeJS.Signals): void => {
+    if (controller.signal.aborted && stop !== "pipe") {
+      // The second Ctrl-C: stop at once. Whole files only, and each one reported.
+      for (const name of files.abandonSync()) reportFile(name);
+      display.finish();
+      if (config.json) void json(summary(true));
+      say(`Stopped at once: ${images} image(s) written to ${shownOut}.`);
+      io.exit?.(EXIT_FOR_STOP[stop ?? "interrupted"]);
+      return;
+    }
+    stop ??= signal === "SIGTERM" ? "terminated" : "interrupted";
     controller.abort();
   };
-  io.onInterrupt(onSigint);
+  io.onInterrupt(onSignal);
 
-  const written: Array<GeneratedImage & { file: string }> = [];
-  const failures: PromptFailure[] = [];
-  const doneImages = new Map<number, number>();
-  const perPrompt = Number((config.settings as unknown as { numImages?: unknown }).numImages) || 1;
   let result: Awaited<ReturnType<typeof runPrompts>>;
   try {
     result = await runPrompts({
@@ -286,48 +517,26 @@ export async function runGenerate(argv: string[], io: CommandIO): Promise<number
       maxConcurrency: config.concurrency,
       timeoutMs: config.timeoutMs,
       signal: controller.signal,
+      collect: false,
+      onPrompt: (index) => {
+        total = Math.max(total, index + 1);
+        display.setTotal(total, config.total !== undefined);
+      },
+      onInputEnd: (count) => {
+        total = count;
+        display.setTotal(count, true);
+      },
       onProgress: (index, stage, position) => {
         const shown = displayStage(stage);
         // "done" is shown once the file is written.
         if (shown && shown !== "done" && shown !== "error") display.update(index, shown, position);
       },
-      onImage: async (image) => {
-        const name = imageFileName(
-          image.index,
-          total,
-          image.prompt,
-          image.imageIndex,
-          image.mimeType,
-        );
-        const file = join(outDir, name);
-        await writeFile(file, image.bytes);
-        const shownFile = join(shownOut, name);
-        written.push({ ...image, file: shownFile });
-        const count = (doneImages.get(image.index) ?? 0) + 1;
-        doneImages.set(image.index, count);
-        const facts = `${image.width}x${image.height} ${image.mimeType.replace("image/", "")}, ${formatBytes(image.bytes.byteLength)} → ${shownFile}`;
-        if (count >= perPrompt) display.finished(image.index, facts);
-        if (config.json) {
-          json({
-            type: "image",
-            index: image.index,
-            imageIndex: image.imageIndex,
-            prompt: image.prompt,
-            file: shownFile,
-            width: image.width,
-            height: image.height,
-            bytes: image.bytes.byteLength,
-            mimeType: image.mimeType,
-            seed: image.seed ?? null,
-            requestId: image.requestId ?? null,
-          });
-        }
-      },
+      onImage,
       onFailure: (failure) => {
-        failures.push(failure);
-        if (failure.index >= 0) display.failed(failure.index, failure.message);
+        failures.add(failure);
+        if (failure.index >= 0) display.failed(failure.index, terminalSafe(failure.message));
         if (config.json)
-          json({
+          void json({
             type: "error",
             index: failure.index,
             prompt: failure.prompt ?? null,
@@ -340,72 +549,72 @@ export async function runGenerate(argv: string[], io: CommandIO): Promise<number
   } catch (error) {
     display.finish();
     if (error instanceof SettingsValidationError) throw usageErrorFromSettings(error);
-    throw new CliError(scrub(describeError(error)));
+    throw new CliError(terminalSafe(scrub(describeError(error))));
   } finally {
-    io.offInterrupt(onSigint);
+    await Promise.allSettled([...writes]);
     await backend.close();
   }
+  io.offInterrupt(onSignal);
 
   if (result.cancelled) display.cancelRemaining();
   display.finish();
-  const imagesPerPrompt = new Set(written.map((w) => w.index));
-  const missing = config.prompts.flatMap((_, i) =>
-    !imagesPerPrompt.has(i) && !failures.some((f) => f.index === i) ? [i] : [],
-  );
-  const seconds = (result.elapsedMs / 1000).toFixed(1);
-
-  if (config.json) {
-    json({
-      type: "summary",
-      prompts: total,
-      images: written.length,
-      errors: failures.length,
-      cancelled: result.cancelled ? missing.length : 0,
-      outDir: shownOut,
-      model: result.model,
-      backend: backend.kind,
-      elapsedMs: Math.round(result.elapsedMs),
-    });
-  } else {
-    for (const image of written) io.stdout.write(`${image.file}\n`);
-  }
+  if (stop === "pipe") return EXIT_PIPE;
+  if (total === 0 && !result.cancelled)
+    throw new UsageError(
+      'No prompt given. Pass one as an argument (pipecat-ts generate "a red fox in the snow"), with --file, or on stdin.',
+    );
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  if (config.json) await json(summary(result.cancelled));
 
   if (result.cancelled) {
-    io.stderr.write(
-      `Cancelled: ${written.length} image(s) written to ${shownOut}, ${missing.length} prompt(s) not finished.\n`,
-    );
-    return EXIT_INTERRUPTED;
+    const open = Math.max(0, total - promptsWithImages - failures.prompts);
+    say(`Cancelled: ${images} image(s) written to ${shownOut}, ${open} prompt(s) not finished.`);
+    return EXIT_FOR_STOP[stop ?? "interrupted"];
   }
-  const unexplained = missing.filter((i) => !failures.some((f) => f.index === i));
-  if (failures.length > 0 || unexplained.length > 0) {
-    io.stderr.write(`${failureSummary(failures, total, unexplained.length)}\n`);
+  const unexplained = Math.max(0, total - promptsWithImages - failures.prompts);
+  if (failures.count > 0 || unexplained > 0) {
+    for (const line of failures.summary(total, unexplained).split("\n")) say(line);
     return EXIT_FAILURE;
   }
-  if (!config.json)
-    io.stderr.write(`Wrote ${written.length} image(s) to ${shownOut} in ${seconds} s.\n`);
+  if (!config.json) say(`Wrote ${images} image(s) to ${shownOut} in ${seconds} s.`);
   return EXIT_OK;
 }
 
-/** One clear message: the shared reason when every failure says the same thing. */
-export function failureSummary(failures: PromptFailure[], total: number, unexplained = 0): string {
-  const messages = [...new Set(failures.map((f) => f.message))];
-  const failed = failures.filter((f) => f.index >= 0).length + unexplained;
-  if (messages.length === 1) {
-    const scope =
-      failed >= total
-        ? total === 1
-          ? ""
-          : ` (all ${total} prompts)`
-        : ` (${failed} of ${total} prompts)`;
-    return `error: ${(messages[0] ?? "").replace(/\.$/, "")}${scope}`;
+/** --dry-run: every prompt read and checked, the file it would get printed; nothing sent. */
+async function dryRun(
+  config: GenerateConfig,
+  out: {
+    stdout: LineWriter;
+    json: (value: unknown) => Promise<void>;
+    say: (line: string) => void;
+    padTo: number;
+    mimeType: string;
+    scrub: (text: string) => string;
+  },
+): Promise<number> {
+  let index = 0;
+  let errors = 0;
+  for await (const entry of config.prompts) {
+    if (out.stdout.closed) return EXIT_PIPE;
+    const text = entry.text.trim();
+    if (text === "" && entry.problem === undefined) continue;
+    if (entry.problem !== undefined) {
+      errors += 1;
+      const message = `prompt ${index + 1} ${entry.problem}.`;
+      if (config.json)
+        await out.json({ type: "error", index, prompt: text, message, category: "validation" });
+      else out.say(`error: ${message}`);
+    } else {
+      const file = `${config.outDir}/${imageFileName(index, out.padTo, out.scrub(text), 0, out.mimeType)}`;
+      if (config.json) await out.json({ type: "prompt", index, prompt: text, file });
+      else await out.stdout.write(`${terminalSafe(file)}\n`);
+    }
+    index += 1;
   }
-  if (messages.length === 0) return `error: ${failed} of ${total} prompt(s) produced no image.`;
-  const lines = failures.map((f) =>
-    f.index >= 0 ? `error: prompt ${f.index + 1}: ${f.message}` : `error: ${f.message}`,
-  );
-  return [`error: ${failed} of ${total} prompt(s) failed:`, ...lines.map((l) => `  ${l}`)].join(
-    "\n",
-  );
+  if (out.stdout.closed) return EXIT_PIPE;
+  if (config.json) await out.json({ type: "summary", prompts: index, errors, dryRun: true });
+  else out.say(`Dry run: ${index} prompt(s), ${errors} refused, nothing sent.`);
+  return errors > 0 ? EXIT_FAILURE : EXIT_OK;
 }
 
 export { EXIT_FAILURE };

@@ -7,9 +7,14 @@ export interface CommandIO {
   stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   env: NodeJS.ProcessEnv;
   cwd: string;
-  /** Registers a Ctrl-C handler (the first SIGINT calls it instead of killing the process). */
-  onInterrupt(handler: () => void): void;
-  offInterrupt(handler: () => void): void;
+  /**
+   * Registers a handler for Ctrl-C (SIGINT) and SIGTERM: while one is registered, those signals
+   * call it (with the signal's name) instead of killing the process.
+   */
+  onInterrupt(handler: (signal?: NodeJS.Signals) => void): void;
+  offInterrupt(handler: (signal?: NodeJS.Signals) => void): void;
+  /** Ends the process now (a second Ctrl-C). Absent in-process: the command just returns. */
+  exit?: (code: number) => void;
   /** Options for an embedded local fal server (tests). */
   localServerOptions?: Record<string, unknown>;
 }
@@ -24,9 +29,12 @@ export function processIO(): CommandIO {
     cwd: process.cwd(),
     onInterrupt: (handler) => {
       process.on("SIGINT", handler);
+      process.on("SIGTERM", handler);
     },
     offInterrupt: (handler) => {
       process.off("SIGINT", handler);
+      process.off("SIGTERM", handler);
     },
+    exit: (code) => process.exit(code),
   };
 }

@@ -6,6 +6,7 @@ import { readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { setLogger, silentLogger } from "../utils/logger.js";
 import { redactText } from "../utils/secrets.js";
+import { terminalSafe, terminalSafeLines } from "./terminal.js";
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "./args.js";
 import { DEMO_HELP, runDemo } from "./demo.js";
 import { GENERATE_HELP, runGenerate } from "./generate.js";
@@ -59,6 +60,10 @@ export async function main(argv: string[], io: CommandIO = processIO()): Promise
   // Library logs would duplicate the CLI's own messages; PIPECAT_LOG_LEVEL brings them back.
   if (!io.env.PIPECAT_LOG_LEVEL) setLogger(silentLogger);
   const secrets = [io.env.FAL_KEY];
+  // A reader that went away (EPIPE) or a closed stream must never crash the CLI with a stack
+  // trace; commands that stream output watch for it themselves (see terminal.ts).
+  for (const stream of [io.stdout, io.stderr])
+    if (stream.listenerCount("error") === 0) stream.on("error", () => undefined);
   try {
     const [first, ...rest] = argv;
     if (first === undefined || first === "-h" || first === "--help") {
@@ -94,18 +99,21 @@ export async function main(argv: string[], io: CommandIO = processIO()): Promise
     }
     return await command.run(rest, io);
   } catch (error) {
+    // Messages echo what the user gave (option values, file names): never raw control characters.
     if (error instanceof UsageError) {
-      io.stderr.write(`pipecat-ts: ${redactText(error.message, secrets)}\n`);
+      io.stderr.write(`pipecat-ts: ${terminalSafe(redactText(error.message, secrets))}\n`);
       return EXIT_USAGE;
     }
     if (error instanceof CliError) {
-      io.stderr.write(`pipecat-ts: ${redactText(error.message, secrets)}\n`);
+      io.stderr.write(`pipecat-ts: ${terminalSafe(redactText(error.message, secrets))}\n`);
       return error.exitCode;
     }
     const message = describeError(error);
-    io.stderr.write(`pipecat-ts: unexpected error: ${redactText(message, secrets)}\n`);
+    io.stderr.write(
+      `pipecat-ts: unexpected error: ${terminalSafe(redactText(message, secrets))}\n`,
+    );
     if (io.env.PIPECAT_DEBUG && error instanceof Error && error.stack)
-      io.stderr.write(`${redactText(error.stack, secrets)}\n`);
+      io.stderr.write(`${terminalSafeLines(redactText(error.stack, secrets))}\n`);
     return EXIT_FAILURE;
   }
 }

@@ -1,6 +1,7 @@
 // The progress display of the CLI: on a TTY one line that updates in place (a bar, the percentage
 // of prompts done, and what the unfinished ones are doing: queued, queue position, in progress);
 // elsewhere one plain line per change that matters. It writes to stderr, so stdout stays for data.
+// Callers pass text that is already terminal-safe (see terminal.ts).
 
 export type PanelStage =
   | "waiting"
@@ -21,7 +22,10 @@ interface Panel {
 
 export interface ProgressDisplayOptions {
   stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  /** Prompts so far. */
   total: number;
+  /** False while more prompts may come (the total is shown as "12+"). Default true. */
+  totalKnown?: boolean;
   /** "prompt" or "scene": how each item is called. */
   noun?: string;
   /** Override TTY detection (tests). */
@@ -79,12 +83,26 @@ export function describeStage(stage: PanelStage, position?: number): string {
 
 const FINAL: ReadonlySet<PanelStage> = new Set(["done", "error", "cancelled"]);
 
+/**
+ * What the user sees of a run. Memory stays as small as the prompts in flight: only unfinished
+ * prompts are held; finished ones are counted (and their indices kept only until every earlier
+ * prompt has finished too). The total may grow while prompts stream in (`setTotal`).
+ */
 export class ProgressDisplay {
   readonly tty: boolean;
   readonly #stream: ProgressDisplayOptions["stream"];
-  readonly #panels: Panel[];
   readonly #noun: string;
   readonly #enabled: boolean;
+  /** Prompts started and not finished, by index. */
+  readonly #active = new Map<number, Panel>();
+  /** Every prompt below this index has finished. */
+  #firstOpen = 0;
+  /** Finished prompts at or above #firstOpen. */
+  readonly #finishedAbove = new Set<number>();
+  #counts = { done: 0, error: 0, cancelled: 0 };
+  #total: number;
+  /** False while prompts are still being read: the total shown is "so far". */
+  #totalKnown: boolean;
   #lineShown = false;
   #finished = false;
   #spinner = 0;
@@ -94,59 +112,69 @@ export class ProgressDisplay {
     this.tty = options.tty ?? Boolean(options.stream.isTTY);
     this.#noun = options.noun ?? "prompt";
     this.#enabled = options.enabled ?? true;
-    this.#panels = Array.from({ length: options.total }, () => ({
-      stage: "waiting" as PanelStage,
-      position: undefined,
-      lastLine: undefined,
-    }));
+    this.#total = options.total;
+    this.#totalKnown = options.totalKnown ?? true;
   }
 
   get total(): number {
-    return this.#panels.length;
+    return this.#total;
   }
 
   /** Prompts that reached an end (done, error or cancelled). */
   get finishedCount(): number {
-    return this.#panels.filter((p) => FINAL.has(p.stage)).length;
+    return this.#counts.done + this.#counts.error + this.#counts.cancelled;
   }
 
+  /** More prompts were read (`known`: that is all of them). */
+  setTotal(total: number, known: boolean): void {
+    this.#total = Math.max(total, this.#total);
+    this.#totalKnown = known;
+  }
+
+  /** The stage of an unfinished prompt, "waiting" before it started, undefined once finished. */
   stageOf(index: number): PanelStage | undefined {
-    return this.#panels[index]?.stage;
+    if (this.#isFinished(index)) return undefined;
+    return this.#active.get(index)?.stage ?? "waiting";
   }
 
   /** A stage change for one prompt. Final stages are never overwritten by late updates. */
   update(index: number, stage: PanelStage, position?: number): void {
-    const panel = this.#panels[index];
-    if (!panel || FINAL.has(panel.stage)) return;
+    if (this.#isFinished(index)) return;
+    if (FINAL.has(stage)) {
+      this.#finish(index, stage as "done" | "error" | "cancelled");
+      if (this.#enabled && this.tty) this.#redraw();
+      return;
+    }
+    let panel = this.#active.get(index);
+    if (panel === undefined) {
+      panel = { stage, position: undefined, lastLine: undefined };
+      this.#active.set(index, panel);
+    }
     panel.stage = stage;
     panel.position = stage === "in_queue" ? position : undefined;
     if (!this.#enabled) return;
     if (this.tty) {
       this.#redraw();
-    } else if (stage !== "done" && stage !== "waiting") {
+    } else if (stage !== "waiting") {
       // "done" is reported by `finished` with the facts; "waiting" is not worth a line.
-      this.#plain(index, describeStage(stage, panel.position));
+      this.#plain(index, describeStage(stage, panel.position), panel);
     }
   }
 
   /** A prompt finished: mark it done and say what it produced (e.g. the file written). */
   finished(index: number, detail: string): void {
-    const panel = this.#panels[index];
-    if (!panel) return;
-    panel.stage = "done";
+    if (this.#isFinished(index)) return;
+    const panel = this.#active.get(index);
+    this.#finish(index, "done");
     if (!this.#enabled) return;
-    if (this.tty) {
-      this.#above(`${this.#label(index)} done: ${detail}`);
-    } else {
-      this.#plain(index, `done: ${detail}`);
-    }
+    if (this.tty) this.#above(`${this.#label(index)} done: ${detail}`);
+    else this.#plain(index, `done: ${detail}`, panel);
   }
 
   /** A prompt failed. */
   failed(index: number, message: string): void {
-    const panel = this.#panels[index];
-    if (!panel) return;
-    panel.stage = "error";
+    if (this.#isFinished(index)) return;
+    this.#finish(index, "error");
     if (!this.#enabled) return;
     // Plain output leaves errors to the caller's final message (one clear line, not one per
     // prompt).
@@ -155,7 +183,11 @@ export class ProgressDisplay {
 
   /** Every prompt not yet finished is cancelled. */
   cancelRemaining(): void {
-    for (const panel of this.#panels) if (!FINAL.has(panel.stage)) panel.stage = "cancelled";
+    const open = this.#total - this.finishedCount;
+    this.#counts.cancelled += Math.max(0, open);
+    this.#active.clear();
+    this.#finishedAbove.clear();
+    this.#firstOpen = Math.max(this.#firstOpen, this.#total);
     if (this.#enabled && this.tty) this.#redraw();
   }
 
@@ -163,6 +195,20 @@ export class ProgressDisplay {
   note(line: string): void {
     if (this.tty && this.#enabled && !this.#finished) this.#above(line);
     else this.#stream.write(`${line}\n`);
+  }
+
+  /**
+   * Writes `text` to another stream (stdout) without tearing the live line: on a TTY the line is
+   * cleared first and drawn again after.
+   */
+  around(write: () => void): void {
+    if (!(this.tty && this.#enabled && this.#lineShown)) {
+      write();
+      return;
+    }
+    this.#clear();
+    write();
+    this.#redraw();
   }
 
   /** Removes the live line (call once at the end). */
@@ -177,16 +223,20 @@ export class ProgressDisplay {
 
   /** The current one-line summary (also what the TTY shows). */
   summaryLine(width = 100): string {
-    const total = this.#panels.length;
+    const total = this.#total;
     const finished = this.finishedCount;
     const percent = total === 0 ? 100 : Math.floor((finished / total) * 100);
     const barWidth = 16;
     const filled = total === 0 ? barWidth : Math.round((finished / total) * barWidth);
     const spin = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"[this.#spinner % 10] ?? " ";
-    const head = `${finished < total ? spin : "✓"} [${"█".repeat(filled)}${"░".repeat(barWidth - filled)}] ${finished}/${total} ${String(percent).padStart(3)}%`;
+    const shownTotal = this.#totalKnown ? String(total) : `${total}+`;
+    const head = `${finished < total || !this.#totalKnown ? spin : "✓"} [${"█".repeat(filled)}${"░".repeat(barWidth - filled)}] ${finished}/${shownTotal} ${String(percent).padStart(3)}%`;
     const parts: string[] = [];
-    for (const [index, panel] of this.#panels.entries()) {
-      if (FINAL.has(panel.stage) || panel.stage === "waiting") continue;
+    const shown = [...this.#active.entries()]
+      .filter(([, panel]) => panel.stage !== "waiting")
+      .sort(([a], [b]) => a - b)
+      .slice(0, 24);
+    for (const [index, panel] of shown) {
       const what =
         panel.stage === "in_queue"
           ? panel.position === undefined
@@ -195,20 +245,30 @@ export class ProgressDisplay {
           : describeStage(panel.stage);
       parts.push(`${index + 1}: ${what}`);
     }
-    const waiting = this.#panels.filter((p) => p.stage === "waiting").length;
+    const started = [...this.#active.values()].filter((p) => p.stage !== "waiting").length;
+    const waiting = total - finished - started;
     if (waiting > 0) parts.push(`${waiting} waiting`);
-    const failed = this.#panels.filter((p) => p.stage === "error").length;
-    if (failed > 0) parts.push(`${failed} failed`);
+    if (this.#counts.error > 0) parts.push(`${this.#counts.error} failed`);
     const line = parts.length > 0 ? `${head}  ${parts.join(" · ")}` : head;
     return truncate(line, width);
   }
 
-  #label(index: number): string {
-    return `${this.#noun} ${index + 1}/${this.#panels.length}`;
+  #isFinished(index: number): boolean {
+    return index < this.#firstOpen || this.#finishedAbove.has(index);
   }
 
-  #plain(index: number, what: string): void {
-    const panel = this.#panels[index];
+  #finish(index: number, stage: "done" | "error" | "cancelled"): void {
+    this.#active.delete(index);
+    this.#counts[stage] += 1;
+    this.#finishedAbove.add(index);
+    while (this.#finishedAbove.delete(this.#firstOpen)) this.#firstOpen += 1;
+  }
+
+  #label(index: number): string {
+    return `${this.#noun} ${index + 1}/${this.#totalKnown ? this.#total : `${this.#total}+`}`;
+  }
+
+  #plain(index: number, what: string, panel: Panel | undefined): void {
     const line = `${this.#label(index)} ${what}`;
     if (panel?.lastLine === line) return;
     if (panel) panel.lastLine = line;

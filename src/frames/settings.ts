@@ -7,13 +7,20 @@ export interface SettingsDelta {
   givenFields(): Record<string, unknown>;
 }
 
+/**
+ * A settings update written as a plain object (`{ imageSize: "square" }`), as JavaScript users
+ * write it. The service turns it into its settings class with `fromMapping` (camelCase or
+ * snake_case keys), validated like any other update.
+ */
+export type SettingsMapping = Readonly<Record<string, unknown>>;
+
 export interface ServiceUpdateSettingsFrameOptions {
   /** Only this service applies the update; others forward it. Default: every service of the type. */
   service?: NamedSource;
 }
 
 export class ServiceUpdateSettingsFrame<
-  TDelta extends SettingsDelta = SettingsDelta,
+  TDelta extends SettingsDelta | SettingsMapping = SettingsDelta | SettingsMapping,
 > extends ControlFrame {
   readonly service: NamedSource | undefined;
   constructor(
@@ -30,15 +37,15 @@ export class ServiceUpdateSettingsFrame<
 
 /** Changes an image service's settings for the prompts after it. */
 export class ImageGenUpdateSettingsFrame<
-  TDelta extends SettingsDelta = SettingsDelta,
+  TDelta extends SettingsDelta | SettingsMapping = SettingsDelta | SettingsMapping,
 > extends ServiceUpdateSettingsFrame<TDelta> {}
 
 /** Changes an LLM service's settings for the requests after it. */
 export class LLMUpdateSettingsFrame<
-  TDelta extends SettingsDelta = SettingsDelta,
+  TDelta extends SettingsDelta | SettingsMapping = SettingsDelta | SettingsMapping,
 > extends ServiceUpdateSettingsFrame<TDelta> {}
 
 /** Changes a TTS service's settings for the text after it. */
 export class TTSUpdateSettingsFrame<
-  TDelta extends SettingsDelta = SettingsDelta,
+  TDelta extends SettingsDelta | SettingsMapping = SettingsDelta | SettingsMapping,
 > extends ServiceUpdateSettingsFrame<TDelta> {}

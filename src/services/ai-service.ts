@@ -4,7 +4,8 @@ import { CancelFrame, EndFrame, StartFrame } from "../frames/lifecycle.js";
 import type { FrameDirection } from "../processors/direction.js";
 import { FrameProcessor, type FrameProcessorOptions } from "../processors/frame-processor.js";
 import { logger } from "../utils/logger.js";
-import { isGiven, type ServiceSettings } from "./settings.js";
+import type { SettingsMapping } from "../frames/settings.js";
+import { isGiven, toSettingsDelta, type ServiceSettings, type SettingsClass } from "./settings.js";
 import { describeError } from "../utils/errors.js";
 
 export interface AIServiceOptions<S extends ServiceSettings> extends FrameProcessorOptions {
@@ -33,12 +34,17 @@ export class AIService<S extends ServiceSettings> extends FrameProcessor {
 
   /**
    * Applies a delta (only its given fields) and returns the changed fields' previous values.
-   * The result is validated first (validateSettings): on a bad value nothing changes and the
-   * SettingsValidationError is thrown. Any real change makes the service usable again.
+   * `delta` is a settings object or a plain object of fields (`{ imageSize: "square" }`, snake_case
+   * accepted), converted with the settings class's `fromMapping`. The result is validated first
+   * (validateSettings): on a bad value nothing changes and the SettingsValidationError naming the
+   * field is thrown; so it is for a delta that is neither. Any real change makes the service usable
+   * again.
    */
-  async updateSettings(delta: ServiceSettings): Promise<Record<string, unknown>> {
+  async updateSettings(delta: ServiceSettings | SettingsMapping): Promise<Record<string, unknown>> {
     const next = this.#settings.copy() as S;
-    const changed = next.applyUpdate(delta);
+    const changed = next.applyUpdate(
+      toSettingsDelta(this.#settingsClass(), delta, this.#shownAs()),
+    );
     if (Object.keys(changed).length === 0) return changed;
     this.validateSettings(next);
     this.#settings = next;
@@ -78,6 +84,17 @@ export class AIService<S extends ServiceSettings> extends FrameProcessor {
     } catch (error) {
       logger.error(`${this.name}: lifecycle hook failed: ${describeError(error)}`);
     }
+  }
+
+  #settingsClass(): SettingsClass {
+    return this.#settings.constructor as SettingsClass;
+  }
+
+  /** How users write the settings class: `FalImageGenService.Settings` when the service names it. */
+  #shownAs(): string {
+    const service = this.constructor as { name: string; Settings?: unknown };
+    const cls = this.#settingsClass();
+    return service.Settings === cls ? `${service.name}.Settings` : cls.name;
   }
 
   private syncMetricsModel(): void {

@@ -12,7 +12,7 @@ import {
   type MetricsData,
 } from "../frames/metrics.js";
 import { ImageGenProgressFrame, type ImageGenLog, type ImageGenStage } from "../frames/progress.js";
-import { ImageGenUpdateSettingsFrame } from "../frames/settings.js";
+import { ImageGenUpdateSettingsFrame, type SettingsMapping } from "../frames/settings.js";
 import { InterimTranscriptionFrame, TextFrame } from "../frames/text.js";
 import { FrameDirection } from "../processors/direction.js";
 import { runDetached } from "../processors/lanes.js";
@@ -26,7 +26,7 @@ import {
 } from "../utils/errors.js";
 import { Semaphore } from "../utils/semaphore.js";
 import { AIService, type AIServiceOptions } from "./ai-service.js";
-import type { ImageGenSettings } from "./settings.js";
+import type { ImageGenSettings, ServiceSettings } from "./settings.js";
 
 export const DEFAULT_MAX_CONCURRENCY = 4;
 /** More prompts in flight than this only queues them at fal and holds their output in memory. */
@@ -122,9 +122,18 @@ export abstract class ImageGenService<S extends ImageGenSettings> extends AIServ
       () => undefined,
     );
     try {
+      // Nothing is sent for a caller that already gave up.
+      if (options.signal?.aborted) throw new ImageGenCancelledError();
       yield* this.generate(prompt, context);
     } catch (error) {
-      yield this.#errorFrame(prompt, undefined, error);
+      // The caller's own abort is a cancellation, whatever the aborted call threw.
+      yield this.#errorFrame(
+        prompt,
+        undefined,
+        options.signal?.aborted && !(error instanceof ImageGenCancelledError)
+          ? new ImageGenCancelledError()
+          : error,
+      );
     }
   }
 
@@ -166,7 +175,8 @@ export abstract class ImageGenService<S extends ImageGenSettings> extends AIServ
 
   async #applySettingsFrame(frame: ImageGenUpdateSettingsFrame): Promise<void> {
     try {
-      await this.updateSettings(frame.delta as unknown as S);
+      // A settings object or a plain object; anything else is refused with what to pass.
+      await this.updateSettings(frame.delta as ServiceSettings | SettingsMapping);
     } catch (error) {
       await this.pushError(`Settings update rejected: ${describeError(error)}`, { cause: error });
     }

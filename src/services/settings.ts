@@ -6,7 +6,7 @@
 //   - a *delta* (an update) sets only the fields to change; the rest stay NOT_GIVEN.
 import { inspect } from "node:util";
 import { PipecatError, SettingsValidationError } from "../utils/errors.js";
-import type { SettingsDelta } from "../frames/settings.js";
+import type { SettingsDelta, SettingsMapping } from "../frames/settings.js";
 
 // ---------------------------------------------------------------------------------------------
 // NOT_GIVEN
@@ -129,10 +129,42 @@ export function cloneSettingsValue<T>(value: T): T {
   if (value instanceof Date) return new Date(value.getTime()) as T;
   if (isPlainObject(value) && !isNotGiven(value)) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = cloneSettingsValue(v);
+    // defineProperty, not `out[k] =`: a key "__proto__" (JSON.parse makes one) stays a plain
+    // property instead of replacing the copy's prototype.
+    for (const [k, v] of Object.entries(value))
+      Object.defineProperty(out, k, {
+        value: cloneSettingsValue(v),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     return out as T;
   }
   return value;
+}
+
+/** Keys that reach an object's prototype when assigned: never accepted in settings. */
+const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
+
+/**
+ * Throws a SettingsValidationError naming the path of the first `__proto__`, `constructor` or
+ * `prototype` key in `value` (plain objects and arrays, at any depth). Settings often come from
+ * JSON a page or a file sent, and such keys are how prototype pollution starts.
+ */
+export function assertNoForbiddenKeys(path: string, value: unknown, depth = 0): void {
+  if (depth > 32) throw new SettingsValidationError(path, "…", "at most 32 levels of nesting");
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries())
+      assertNoForbiddenKeys(`${path}[${i}]`, item, depth + 1);
+    return;
+  }
+  if (!isPlainObject(value)) return;
+  for (const [key, item] of Object.entries(value)) {
+    const at = path === "" ? key : `${path}.${key}`;
+    if (FORBIDDEN_KEYS.has(key))
+      throw new SettingsValidationError(at, item, "a settings field; this key is never accepted");
+    assertNoForbiddenKeys(at, item, depth + 1);
+  }
 }
 
 /** `numInferenceSteps` → `num_inference_steps`. */
@@ -171,6 +203,8 @@ export interface SettingsClass<T extends ServiceSettings = ServiceSettings> {
   readonly fields: readonly string[];
   /** Alternative key → field name, used by `fromMapping` (e.g. `voice_id` → `voice`). */
   readonly aliases: Readonly<Record<string, string>>;
+  /** A delta of this class from a plain mapping (see ServiceSettings.fromMapping). */
+  fromMapping(mapping: SettingsMapping): T;
 }
 
 function classOf(settings: ServiceSettings): SettingsClass {
@@ -215,6 +249,7 @@ export class ServiceSettings implements SettingsDelta {
     const self = this as unknown as FieldBag;
     for (const field of cls.fields) self[field] = NOT_GIVEN;
     this.extra = {};
+    assertNoForbiddenKeys("", init);
     for (const [key, value] of Object.entries(init as FieldBag)) {
       if (key === "extra") {
         if (value === undefined) continue;
@@ -318,14 +353,16 @@ export class ServiceSettings implements SettingsDelta {
    * an alias (`static aliases`), else a declared camelCase field, else the camelCase form of a
    * snake_case key (`num_images` → `numImages`); anything else goes to `extra` under its original
    * spelling. A key `extra` holding a plain object is merged into `extra`. `undefined` values are
-   * skipped. Two spellings of the same field with different values are rejected.
+   * skipped. Two spellings of the same field with different values are rejected, and so are the
+   * keys `__proto__`, `constructor` and `prototype` at any depth (named by their path).
    */
   static fromMapping<T extends ServiceSettings>(
     this: SettingsClass<T>,
-    mapping: Readonly<Record<string, unknown>>,
+    mapping: SettingsMapping,
   ): T {
     if (!isPlainObject(mapping))
       throw new SettingsValidationError("mapping", mapping, "a plain object");
+    assertNoForbiddenKeys("", mapping);
     const init: FieldBag = {};
     const extra: Record<string, unknown> = {};
     const seenAs: Record<string, string> = {};
@@ -391,6 +428,51 @@ export class ServiceSettings implements SettingsDelta {
     for (const field of this.fieldNames()) self[field] = cloneSettingsValue(snap[field]);
     this.extra = cloneSettingsValue(snap.extra) as Record<string, unknown>;
   }
+}
+
+/** True for a settings object (of any class, from any copy of this module). */
+export function isSettingsObject(value: unknown): value is ServiceSettings {
+  if (value instanceof ServiceSettings) return true;
+  const candidate = value as Partial<ServiceSettings> | null;
+  return (
+    typeof candidate === "object" &&
+    candidate !== null &&
+    typeof candidate.fieldNames === "function" &&
+    typeof candidate.givenFields === "function" &&
+    isPlainObject(candidate.extra)
+  );
+}
+
+/**
+ * Turns what a caller passed as a settings update into a delta of `settingsClass`: a settings
+ * object as it is (refused if it sets fields `settingsClass` does not have), a plain object through
+ * `fromMapping`; anything else is a SettingsValidationError saying what to pass. `shownAs` names
+ * the class the way users write it (e.g. "FalImageGenService.Settings").
+ */
+export function toSettingsDelta(
+  settingsClass: SettingsClass,
+  delta: unknown,
+  shownAs: string = settingsClass.name,
+): ServiceSettings {
+  if (isSettingsObject(delta)) {
+    const given = delta as unknown as FieldBag;
+    for (const field of delta.fieldNames()) {
+      if (settingsClass.fields.includes(field) || isNotGiven(given[field])) continue;
+      if (given[field] === undefined) continue;
+      throw new SettingsValidationError(
+        field,
+        given[field],
+        `a field of ${shownAs} (${settingsClass.fields.join(", ")})`,
+      );
+    }
+    return delta;
+  }
+  if (isPlainObject(delta)) return settingsClass.fromMapping(delta);
+  throw new SettingsValidationError(
+    "delta",
+    delta instanceof Map ? `Map(${delta.size})` : delta,
+    `a settings object, new ${shownAs}({...}), or a plain object of its fields (${settingsClass.fields.join(", ")})`,
+  );
 }
 
 /** Resolves a mapping key to a declared field name, or undefined if it is not one. */

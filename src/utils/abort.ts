@@ -1,10 +1,63 @@
-// AbortSignal helpers: abortable sleep, and a linked signal with an optional deadline that
-// releases everything it holds when disposed.
+// AbortSignal helpers: abortable sleep, a linked signal with an optional deadline that releases
+// everything it holds when disposed, and `onAbort`, which lets any number of waiters share ONE
+// listener per signal.
+//
+// Why one listener: a service's long-lived signal (its interruption epoch, a caller's signal passed
+// to many runImageGen calls) is watched by every generation in flight. With a listener each, 16
+// prompts in flight pass Node's limit of 10 and print MaxListenersExceededWarning; raising the
+// limit would only hide a count that grows with the work. `onAbort` keeps the handlers in a Set
+// behind a single listener, so the count on a shared signal stays at one.
 //
 // Why not AbortSignal.any() / AbortSignal.timeout(): on Node 20 a timeout signal inside any() is
 // held only weakly (a GC can collect it and the timeout never fires), and any() over a long-lived
 // signal leaves a WeakRef behind on it for every call (nodejs/node#55351), a slow leak in a
 // service that serves thousands of prompts.
+
+interface FanOut {
+  readonly handlers: Set<() => void>;
+  readonly listener: () => void;
+}
+
+/** The one listener each watched signal carries, and the handlers behind it. */
+const fanOuts = new WeakMap<AbortSignal, FanOut>();
+
+/**
+ * Calls `handler` once when `signal` aborts (never if it already has: check `signal.aborted`
+ * first). Returns the function that unregisters it. However many handlers a signal has, it carries
+ * one "abort" listener, removed with the last handler.
+ */
+export function onAbort(signal: AbortSignal, handler: () => void): () => void {
+  let fanOut = fanOuts.get(signal);
+  if (fanOut === undefined) {
+    const handlers = new Set<() => void>();
+    const listener = (): void => {
+      fanOuts.delete(signal);
+      const errors: unknown[] = [];
+      for (const run of [...handlers]) {
+        try {
+          run();
+        } catch (error) {
+          errors.push(error);
+        }
+      }
+      handlers.clear();
+      // One failing handler must not keep the others from running; the first error still surfaces.
+      if (errors.length > 0) throw errors[0];
+    };
+    fanOut = { handlers, listener };
+    fanOuts.set(signal, fanOut);
+    signal.addEventListener("abort", listener, { once: true });
+  }
+  // A wrapper of our own, so one function registered twice is two registrations.
+  const entry = (): void => handler();
+  const { handlers, listener } = fanOut;
+  handlers.add(entry);
+  return () => {
+    if (!handlers.delete(entry) || handlers.size > 0) return;
+    if (fanOuts.get(signal)?.handlers === handlers) fanOuts.delete(signal);
+    signal.removeEventListener("abort", listener);
+  };
+}
 
 /** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -13,15 +66,16 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       reject(signal.reason);
       return;
     }
+    let unregister: (() => void) | undefined;
     const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
+      unregister?.();
       resolve();
     }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
+    if (signal)
+      unregister = onAbort(signal, () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      });
   });
 }
 
@@ -45,22 +99,19 @@ export interface LinkedAbortOptions {
 export class LinkedAbort {
   readonly #controller = new AbortController();
   readonly #sources: AbortSignal[];
-  readonly #onAbort: () => void;
+  #unregister: Array<() => void> = [];
   #timer: NodeJS.Timeout | undefined;
 
   constructor(sources: readonly (AbortSignal | undefined)[], options: LinkedAbortOptions = {}) {
     this.#sources = sources.filter((s): s is AbortSignal => s !== undefined);
     const aborted = this.#sources.find((s) => s.aborted);
-    this.#onAbort = () => {
-      const source = this.#sources.find((s) => s.aborted);
-      this.#abort(source?.reason);
-    };
     if (aborted) {
       this.#controller.abort(aborted.reason);
       return;
     }
-    for (const source of this.#sources)
-      source.addEventListener("abort", this.#onAbort, { once: true });
+    this.#unregister = this.#sources.map((source) =>
+      onAbort(source, () => this.#abort(source.reason)),
+    );
     const { timeoutMs } = options;
     if (timeoutMs !== undefined) {
       if (!Number.isFinite(timeoutMs) || timeoutMs < 0)
@@ -91,7 +142,9 @@ export class LinkedAbort {
   dispose(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    for (const source of this.#sources) source.removeEventListener("abort", this.#onAbort);
+    const unregister = this.#unregister;
+    this.#unregister = [];
+    for (const stop of unregister) stop();
   }
 
   #abort(reason: unknown): void {

@@ -1,12 +1,12 @@
 // A counting semaphore whose waits can be aborted.
+import { onAbort } from "./abort.js";
 
 export class Semaphore {
   #available: number;
   readonly #waiters: {
     resolve: () => void;
     reject: (reason: unknown) => void;
-    signal: AbortSignal | undefined;
-    onAbort: () => void;
+    unregister: (() => void) | undefined;
   }[] = [];
 
   constructor(readonly capacity: number) {
@@ -30,14 +30,14 @@ export class Semaphore {
       const waiter = {
         resolve,
         reject,
-        signal,
-        onAbort: () => {
-          const index = this.#waiters.indexOf(waiter);
-          if (index >= 0) this.#waiters.splice(index, 1);
-          reject(signal?.reason);
-        },
+        unregister: signal
+          ? onAbort(signal, () => {
+              const index = this.#waiters.indexOf(waiter);
+              if (index >= 0) this.#waiters.splice(index, 1);
+              reject(signal.reason);
+            })
+          : undefined,
       };
-      signal?.addEventListener("abort", waiter.onAbort, { once: true });
       this.#waiters.push(waiter);
     });
   }
@@ -45,7 +45,7 @@ export class Semaphore {
   release(): void {
     const next = this.#waiters.shift();
     if (next) {
-      next.signal?.removeEventListener("abort", next.onAbort);
+      next.unregister?.();
       next.resolve();
     } else {
       this.#available = Math.min(this.capacity, this.#available + 1);

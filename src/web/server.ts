@@ -1,7 +1,9 @@
 // The web storyboard demo server (`pipecat-ts demo`): node:http for the page (static files from the
 // repository's web/ folder) and the images it generated, `ws` for /ws. Each WebSocket connection
-// gets its own StoryboardSession (one pipeline). Listens on 127.0.0.1 by default; WebSocket
-// connections from other origins are refused, so another site cannot spend the fal key.
+// gets its own StoryboardSession (one pipeline). Listens on 127.0.0.1 by default. Every HTTP
+// request and WebSocket upgrade passes the host guard (server/host-guard.ts): a Host or Origin
+// other than the server's own is refused with 403, so neither another site nor a DNS-rebound name
+// can spend the fal key.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -13,8 +15,15 @@ import {
   remoteBackend,
   resolveBackend,
   type Backend,
+  type BackendChoice,
   type BackendKind,
 } from "../app/backend.js";
+import {
+  checkHostAndOrigin,
+  createHostPolicy,
+  exposureWarning,
+  type HostPolicy,
+} from "../server/host-guard.js";
 import type { FalMode } from "../services/fal/image.js";
 import { logger } from "../utils/logger.js";
 import { redactText } from "../utils/secrets.js";
@@ -23,7 +32,18 @@ import { StoryboardSession } from "./session.js";
 import { describeError } from "../utils/errors.js";
 
 export interface DemoServerOptions {
+  /** Interface to listen on. Default "127.0.0.1". Anything beyond loopback needs `allowedHosts`. */
   host?: string;
+  /**
+   * Host names (without port) the server answers besides 127.0.0.1, localhost and [::1], or ["*"]
+   * for any. Required when `host` is not a loopback address (a SettingsValidationError otherwise).
+   */
+  allowedHosts?: readonly string[];
+  /**
+   * Where image requests go: "auto" (default: baseUrl, else a key → fal.ai, else the embedded
+   * server), "fal" (a key is required) or "local" (the embedded server).
+   */
+  backend?: BackendChoice;
   /** 0 = any free port. Default 8080. */
   port?: number;
   /** A fal key. With `baseUrl` it is sent to that server; alone it means fal.ai. Default $FAL_KEY. */
@@ -34,6 +54,8 @@ export interface DemoServerOptions {
   local?: Record<string, unknown>;
   /** Prompts in flight per connection. Default 3. */
   maxConcurrency?: number;
+  /** Open WebSocket sessions at once (each runs a pipeline); more get 503. Default 32. */
+  maxSessions?: number;
   /** Default "queue" (so the page can show queue positions). */
   mode?: FalMode;
   /** Folder with index.html, app.js, style.css. Default: the package's web/ folder. */
@@ -48,6 +70,8 @@ export interface DemoServer {
   backend: { kind: BackendKind; baseUrl: string | undefined };
   /** One line for the user about the backend (never the key), or undefined. */
   notice: string | undefined;
+  /** One line when the server listens beyond loopback: anyone reaching the port spends the key. */
+  warning: string | undefined;
   /** Open WebSocket sessions. */
   readonly sessions: number;
   close(): Promise<void>;
@@ -70,6 +94,13 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 const MAX_MESSAGE_BYTES = 64 * 1024;
+/** Messages a connection may have waiting to be handled; a flood beyond closes it (1008). */
+const MAX_PENDING_MESSAGES = 64;
+/** Bytes queued for a page that does not read; beyond, the connection is closed (1008). */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+const DEFAULT_MAX_SESSIONS = 32;
+/** WebSocket close code for a policy violation. */
+const CLOSE_POLICY = 1008;
 
 export function defaultWebRoot(): string {
   // src/web/server.ts and dist/web/server.js both sit two levels below the package root.
@@ -91,15 +122,26 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
   const host = options.host ?? "127.0.0.1";
   const webRoot = options.webRoot ?? defaultWebRoot();
   const images = new ImageStore();
+  // Checked before anything starts: listening beyond loopback needs an explicit allow-list.
+  const bindCheck = { bindAddress: host, allowedHosts: options.allowedHosts };
+  let policy: HostPolicy = createHostPolicy({ ...bindCheck, port: options.port ?? 8080 });
 
-  // Where images come from: what the caller named, else the embedded server when asked for, else
-  // what the environment says.
+  // Where images come from: the backend asked for, else what the caller named, else the embedded
+  // server when asked for, else what the environment says.
   const backend: Backend =
-    options.baseUrl !== undefined || options.key !== undefined
-      ? remoteBackend(options.baseUrl ?? (env.FAL_BASE_URL || undefined), options.key)
-      : options.local !== undefined
-        ? await embeddedBackend(options.local)
-        : await resolveBackend({ env });
+    options.backend !== undefined
+      ? await resolveBackend({
+          choice: options.backend,
+          baseUrl: options.baseUrl,
+          key: options.key,
+          env,
+          local: options.local,
+        })
+      : options.baseUrl !== undefined || options.key !== undefined
+        ? remoteBackend(options.baseUrl ?? (env.FAL_BASE_URL || undefined), options.key)
+        : options.local !== undefined
+          ? await embeddedBackend(options.local)
+          : await resolveBackend({ env });
   const secrets = [backend.key, env.FAL_KEY, options.key];
 
   const sessions = new Set<StoryboardSession>();
@@ -118,6 +160,12 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
   });
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const verdict = checkHostAndOrigin(policy, req.headers);
+    if (!verdict.ok) {
+      res.writeHead(verdict.status, { "content-type": "text/plain; charset=utf-8" });
+      res.end(`Forbidden: ${verdict.reason}\n`);
+      return;
+    }
     const url = new URL(req.url ?? "/", "http://localhost");
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain; charset=utf-8" });
@@ -179,16 +227,19 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
 
   httpServer.on("upgrade", (req, socket, head) => {
     const url = new URL(req.url ?? "/", "http://localhost");
-    const origin = req.headers.origin;
-    const hostHeader = req.headers.host;
-    const sameOrigin =
-      origin === undefined ||
-      (hostHeader !== undefined &&
-        (origin === `http://${hostHeader}` || origin === `https://${hostHeader}`));
-    if (url.pathname !== "/ws" || !sameOrigin) {
-      socket.write(
-        `HTTP/1.1 ${sameOrigin ? "404 Not Found" : "403 Forbidden"}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
-      );
+    // Host and Origin must both be the server's own: a page on another site sends its Origin, a
+    // DNS-rebound page sends the attacker's name as Host (and as Origin).
+    const allowed = checkHostAndOrigin(policy, req.headers).ok;
+    const full = sessions.size >= (options.maxSessions ?? DEFAULT_MAX_SESSIONS);
+    const status = !allowed
+      ? "403 Forbidden"
+      : url.pathname !== "/ws"
+        ? "404 Not Found"
+        : full
+          ? "503 Service Unavailable"
+          : undefined;
+    if (status !== undefined) {
+      socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       socket.destroy();
       return;
     }
@@ -198,6 +249,11 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
   wss.on("connection", (ws: WebSocket) => {
     const send = (message: Record<string, unknown>): void => {
       if (ws.readyState !== ws.OPEN) return;
+      // A page that does not read its messages is not allowed to make us hold them all.
+      if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+        ws.close(CLOSE_POLICY, "Messages are not being read");
+        return;
+      }
       ws.send(redactText(JSON.stringify(message), secrets));
     };
     const session = new StoryboardSession({
@@ -215,9 +271,15 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
       preview: backend.kind === "local",
       maxConcurrency: options.maxConcurrency ?? 3,
     });
-    // Messages are handled one at a time, in order.
+    // Messages are handled one at a time, in order; a flood closes the connection.
     let chain = Promise.resolve();
+    let pending = 0;
     ws.on("message", (data, isBinary) => {
+      if (ws.readyState !== ws.OPEN) return;
+      if (pending >= MAX_PENDING_MESSAGES) {
+        ws.close(CLOSE_POLICY, "Too many messages at once");
+        return;
+      }
       if (isBinary)
         return send({
           type: "error",
@@ -231,8 +293,12 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
       } catch {
         return send({ type: "error", run: 0, index: -1, message: "Messages must be JSON." });
       }
+      pending += 1;
       chain = chain
         .then(() => session.handle(parsed))
+        .finally(() => {
+          pending -= 1;
+        })
         .catch((error: unknown) => {
           logger.error(`demo session: ${describeError(error)}`);
           send({
@@ -258,6 +324,7 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     });
   });
   const port = (httpServer.address() as AddressInfo).port;
+  policy = createHostPolicy({ ...bindCheck, port });
   const shownHost = host.includes(":") ? `[${host}]` : host;
   let closed: Promise<void> | undefined;
 
@@ -266,6 +333,7 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     port,
     backend: { kind: backend.kind, baseUrl: backend.kind === "fal" ? undefined : backend.baseUrl },
     notice: backend.notice,
+    warning: policy.loopbackOnly ? undefined : exposureWarning(host, port, "your fal key"),
     get sessions() {
       return sessions.size;
     },

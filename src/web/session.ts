@@ -4,6 +4,7 @@
 // applied in frame order) reaches every panel not yet fed. "stop" queues an InterruptionFrame,
 // which cancels the work in flight; the panels left are reported "cancelled".
 import { describeFailure } from "../app/describe-failure.js";
+import { promptProblem } from "../app/prompts.js";
 import type { Frame } from "../frames/base.js";
 import type { ErrorFrame } from "../frames/error.js";
 import { URLImageRawFrame } from "../frames/image.js";
@@ -66,12 +67,25 @@ interface Run {
   finished: boolean;
 }
 
-/** A page's settings message: { model?, imageSize?, seed? } (seed null or "" = random). */
+/** The settings a page may send. */
+const PAGE_SETTINGS = ["model", "imageSize", "seed"];
+
+/**
+ * A page's settings message: { model?, imageSize?, seed? } (seed null or "" = random). Any other
+ * key (`__proto__` included) is refused, naming it; a seed is refused as it was written.
+ */
 export function settingsFromMessage(input: unknown): FalImageGenSettings {
   if (input === undefined || input === null) return new FalImageGenSettings();
   if (typeof input !== "object" || Array.isArray(input))
     throw new SettingsValidationError("settings", input, "an object");
   const raw = input as Record<string, unknown>;
+  for (const key of Object.keys(raw))
+    if (!PAGE_SETTINGS.includes(key))
+      throw new SettingsValidationError(
+        "settings",
+        key.slice(0, 40),
+        `only the keys ${PAGE_SETTINGS.join(", ")}`,
+      );
   const init: Record<string, unknown> = {};
   if (typeof raw.model === "string" && raw.model.trim() !== "") init.model = raw.model.trim();
   if (raw.imageSize !== undefined && raw.imageSize !== "") {
@@ -82,10 +96,17 @@ export function settingsFromMessage(input: unknown): FalImageGenSettings {
   }
   if (raw.seed !== undefined) {
     if (raw.seed === null || raw.seed === "") init.seed = null;
-    else {
-      const seed = typeof raw.seed === "string" ? Number(raw.seed.trim()) : raw.seed;
-      init.seed = seed;
-    }
+    else if (typeof raw.seed === "string") {
+      // Refused as written: Number("abc") would show the user "NaN".
+      const text = raw.seed.trim();
+      if (!/^\d{1,16}$/.test(text) || !Number.isSafeInteger(Number(text)))
+        throw new SettingsValidationError(
+          "seed",
+          raw.seed,
+          `an integer 0..${Number.MAX_SAFE_INTEGER}, or empty for a random seed`,
+        );
+      init.seed = Number(text);
+    } else init.seed = raw.seed;
   }
   return new FalImageGenSettings(init);
 }
@@ -198,9 +219,10 @@ export class StoryboardSession {
     if (prompts.length === 0) return this.#fail("Write at least one scene first.");
     if (prompts.length > MAX_PROMPTS)
       return this.#fail(`At most ${MAX_PROMPTS} scenes per storyboard (got ${prompts.length}).`);
-    const tooLong = prompts.findIndex((p) => p.length > MAX_PROMPT_CHARS);
-    if (tooLong >= 0)
-      return this.#fail(`Scene ${tooLong + 1} is longer than ${MAX_PROMPT_CHARS} characters.`);
+    for (const [index, prompt] of prompts.entries()) {
+      const problem = promptProblem(prompt, MAX_PROMPT_CHARS);
+      if (problem !== undefined) return this.#fail(`Scene ${index + 1} ${problem}.`);
+    }
     if (settingsInput !== undefined && !(await this.#updateSettings(settingsInput, false))) return;
 
     if (this.#run && !this.#run.finished) await this.#stop();
@@ -433,10 +455,12 @@ function settingsMessage(error: SettingsValidationError): string {
   const names: Record<string, string> = {
     model: "Model",
     imageSize: "Size",
+    "imageSize.width": "Size width",
+    "imageSize.height": "Size height",
     seed: "Seed",
     settings: "Settings",
   };
-  const root = error.field.split(".")[0] ?? error.field;
+  const root = names[error.field] !== undefined ? error.field : (error.field.split(".")[0] ?? "");
   const value =
     typeof error.value === "object" && error.value !== null
       ? JSON.stringify(error.value)

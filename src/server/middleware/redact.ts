@@ -1,7 +1,7 @@
 // Secret redaction for twins that check an API key: JSON answers never echo it (a key pasted into
 // a URL that a 404 repeats), and the same Redactor cleans log lines and recorded requests. The
 // key is also looked for in its URL-encoded forms.
-import { redactText, redactValue, secretForms, type RedactOptions } from "../../utils/secrets.js";
+import { redactText, redactValue, type RedactOptions } from "../../utils/secrets.js";
 import type { Middleware } from "../compose.js";
 import type { RequestContext } from "../context.js";
 import { bytesResponse, isJsonResponse } from "../response.js";
@@ -33,9 +33,9 @@ export function createRedactor(
   secrets: readonly (string | undefined)[],
   options: RedactorOptions = {},
 ): Redactor {
-  const forms = secrets.filter((s): s is string => !!s).flatMap(secretForms);
-  forms.sort((a, b) => b.length - a.length);
-  const redactOptions: RedactOptions = { minLength: 1 };
+  // Every form of every key, anywhere, whatever its length: a server never echoes what it checks.
+  const forms = secrets.filter((s): s is string => !!s);
+  const redactOptions: RedactOptions = { minLength: 1, match: "everywhere" };
   if (options.replacement !== undefined) redactOptions.replacement = options.replacement;
   const active = forms.length > 0;
   return {

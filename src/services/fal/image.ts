@@ -491,13 +491,18 @@ function validateOptions(options: FalImageGenServiceOptions, queue: QueueOptions
     throw new SettingsValidationError(fields.statusMode, values.statusMode, '"stream" or "poll"');
   if (options.decode !== undefined && options.decode !== "raw" && options.decode !== "deferred")
     throw new SettingsValidationError("decode", options.decode, '"raw" or "deferred"');
-  if (options.baseUrl !== undefined) {
-    try {
-      const url = new URL(options.baseUrl);
-      if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("not http");
-    } catch {
-      throw new SettingsValidationError("baseUrl", options.baseUrl, "an http:// or https:// URL");
-    }
+  // The base URL is named as the user gave it: the option, or the environment variable.
+  const fromEnv = process.env.FAL_BASE_URL;
+  if (options.baseUrl !== undefined) checkHttpUrl("baseUrl", options.baseUrl);
+  else if (fromEnv !== undefined && fromEnv.trim() !== "") checkHttpUrl("FAL_BASE_URL", fromEnv);
+}
+
+function checkHttpUrl(field: string, value: string): void {
+  try {
+    const url = new URL(value);
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("not http");
+  } catch {
+    throw new SettingsValidationError(field, value, "an http:// or https:// URL");
   }
 }
 

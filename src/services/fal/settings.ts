@@ -2,7 +2,13 @@
 // the deprecated FalInputParams.
 import { SettingsValidationError } from "../../utils/errors.js";
 import { type ImageSize, validateImageSize } from "../image-size.js";
-import { type Given, ImageGenSettings, type SettingsInit, isGiven } from "../settings.js";
+import {
+  type Given,
+  ImageGenSettings,
+  type SettingsInit,
+  isGiven,
+  isPlainObject,
+} from "../settings.js";
 
 export type FalImageFormat = "png" | "jpeg";
 export const FAL_IMAGE_FORMATS: readonly FalImageFormat[] = Object.freeze(["png", "jpeg"]);
@@ -40,6 +46,34 @@ function checkInteger(field: string, value: unknown, min: number, max: number): 
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
     throw new SettingsValidationError(field, value, `an integer ${min}..${max}`);
   }
+}
+
+/** Throws unless `value` is plain JSON data: string, finite number, boolean, null, array, plain object. */
+function checkJsonValue(field: string, value: unknown, depth = 0): void {
+  const allowed =
+    "JSON data: a string, a finite number, true/false, null, an array or a plain object";
+  if (depth > 32) throw new SettingsValidationError(field, "…", "at most 32 levels of nesting");
+  // undefined and NOT_GIVEN are left out of the request, as everywhere in settings.
+  if (value === undefined || !isGiven(value)) return;
+  if (value === null || typeof value === "string" || typeof value === "boolean") return;
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new SettingsValidationError(field, value, allowed);
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) checkJsonValue(`${field}[${i}]`, item, depth + 1);
+    return;
+  }
+  if (typeof value === "object" && isPlainObject(value)) {
+    for (const [key, item] of Object.entries(value))
+      checkJsonValue(`${field}.${key}`, item, depth + 1);
+    return;
+  }
+  throw new SettingsValidationError(
+    field,
+    typeof value === "bigint" ? `${value}n` : typeof value === "function" ? "a function" : value,
+    allowed,
+  );
 }
 
 function checkBoolean(field: string, value: unknown): void {
@@ -117,6 +151,9 @@ export class FalImageGenSettings extends ImageGenSettings {
     if (isGiven(this.expandPrompt)) checkBoolean("expandPrompt", this.expandPrompt);
     if (isGiven(this.enableSafetyChecker))
       checkBoolean("enableSafetyChecker", this.enableSafetyChecker);
+    // fal receives JSON: an extra value JSON cannot carry (BigInt, a function, NaN, a Date that
+    // would silently become a string) is refused here, not at request time.
+    for (const [key, value] of Object.entries(this.extra)) checkJsonValue(`extra.${key}`, value);
     const format: unknown = this.format;
     if (isGiven(format) && !FAL_IMAGE_FORMATS.includes(format as FalImageFormat)) {
       throw new SettingsValidationError(
