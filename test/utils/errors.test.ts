@@ -9,6 +9,7 @@ import { SpeechSynthesisError } from "../../src/audio/synth/speech-synthesizer.j
 import * as packageRoot from "../../src/index.js";
 import { ImageDecodeError } from "../../src/services/images/decode.js";
 import { ImageDownloadError } from "../../src/services/images/download.js";
+import { ServerSentEventsError } from "../../src/utils/sse.js";
 import {
   FalApiError,
   FalNetworkError,
@@ -143,6 +144,15 @@ const SCENARIOS: Scenario[] = [
     code: "SPEECH_SYNTHESIS_ERROR",
     category: "timeout",
     message: /^espeak-ng ran too long$/,
+  },
+  {
+    errorClass: ServerSentEventsError,
+    construct: () =>
+      new ServerSentEventsError("An event of the stream is longer than 10 characters"),
+    name: "ServerSentEventsError",
+    code: "SERVER_SENT_EVENTS_ERROR",
+    category: "server",
+    message: /^An event of the stream is longer than 10 characters$/,
   },
 ];
 
