@@ -162,6 +162,8 @@ export interface ReadServerSentEventsOptions extends ServerSentEventParserOption
   doneData?: string;
   /** Default 100 ms. */
   doneGraceMs?: number;
+  /** Called with each chunk's size as it arrives, comments included (e.g. to extend an idle deadline). */
+  onChunk?: (bytes: number) => void;
 }
 
 /**
@@ -183,6 +185,7 @@ export async function* readServerSentEvents(
   try {
     for (;;) {
       const { value, done } = await reader.read();
+      if (!done) options.onChunk?.(value.byteLength);
       const events = done
         ? parser.feed(decoder.decode()).concat(parser.end())
         : parser.feed(decoder.decode(value, { stream: true }));
