@@ -1,7 +1,7 @@
 // (b) Wall time for 12 prompts queued at once, 500 ms simulated inference on 12 simulated workers,
 // small images, for several maxConcurrency values; checks the images come out in prompt order.
 import { FalImageGenSettings, TextFrame } from "../dist/index.js";
-import { startLocalFalServer } from "../dist/local-fal/index.js";
+import { startLocalFalServer } from "../dist/local/fal/index.js";
 import { progress, round, startImagePipeline } from "./lib.mjs";
 
 export async function runConcurrency({

@@ -11,7 +11,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { pathToFileURL } from "node:url";
 import sharp from "sharp";
-import { startLocalFalServer } from "../dist/local-fal/index.js";
+import { startLocalFalServer } from "../dist/local/fal/index.js";
 import { decodeToPixels, readImageHeader } from "../dist/services/images/decode.js";
 import { downloadImage } from "../dist/services/images/download.js";
 import { machine, progress, quantile, round, seededRandom, shuffled } from "./lib.mjs";

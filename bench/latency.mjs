@@ -11,7 +11,7 @@
 // file).
 import sharp from "sharp";
 import { FalImageGenSettings, buildFalArguments } from "../dist/index.js";
-import { startLocalFalServer } from "../dist/local-fal/index.js";
+import { startLocalFalServer } from "../dist/local/fal/index.js";
 import {
   medianDiffInterval,
   progress,

@@ -10,7 +10,7 @@
 import { pathToFileURL } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { FalImageGenSettings, TextFrame } from "../dist/index.js";
-import { startLocalFalServer } from "../dist/local-fal/index.js";
+import { startLocalFalServer } from "../dist/local/fal/index.js";
 import { progress, round, startImagePipeline } from "./lib.mjs";
 
 const MiB = 2 ** 20;

@@ -8,6 +8,8 @@
 //   decodePaths      decode candidates vs plain sharp, same run (child: bench/decode-paths.mjs)
 //   speechSynth      the local speech engines' own speed: espeak-ng and the built-in synthesizer,
 //                    time to first chunk and real-time factor (child: bench/speech-synth.mjs)
+//   audioPacing      drift of the WebSocket output's audio clock over 60 s of speech (child:
+//                    bench/audio-pacing.mjs; optional: skipped with --skip-audio-pacing)
 //
 // Everything talks to local fal servers on 127.0.0.1 only. `node bench/run.mjs --quick` (after a
 // build) runs fewer samples, for checking the scripts. See BENCHMARKS.md.
@@ -17,7 +19,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { setLogger } from "../dist/index.js";
-import { startLocalFalServer } from "../dist/local-fal/index.js";
+import { startLocalFalServer } from "../dist/local/fal/index.js";
 import { runConcurrency } from "./concurrency.mjs";
 import { runLatency } from "./latency.mjs";
 import { machine, progress, round } from "./lib.mjs";
@@ -44,6 +46,7 @@ const TARGETS = {
   concurrency12Seconds: 0.65,
   coreFramesPerSecond: 75_000,
   corePeakRssMb: 150,
+  audioPacingDriftMsPerMinute: 20,
 };
 
 /** Runs `node [...nodeArgs] script [...args]`, passes its stderr through, parses its last stdout line as JSON. */
@@ -156,6 +159,21 @@ async function main() {
   result.speechSynth = speech.ok
     ? { espeak: speech.result.espeak, builtin: speech.result.builtin, words: speech.result.words }
     : { error: speech.error };
+  // Audio pacing: 60 s of real time in its own process (10 s with --quick).
+  const pacingPath = join(here, "audio-pacing.mjs");
+  if (process.argv.includes("--skip-audio-pacing")) {
+    result.audioPacing = { skipped: "--skip-audio-pacing" };
+  } else if (existsSync(pacingPath)) {
+    const seconds = quick ? 10 : 60;
+    progress(`audio pacing: node bench/audio-pacing.mjs --seconds ${seconds}`);
+    const pacing = await runChild(pacingPath, {
+      args: ["--seconds", String(seconds)],
+      timeoutMs: (seconds + 60) * 1000,
+    });
+    result.audioPacing = pacing.ok ? pacing.result : { error: pacing.error };
+  } else {
+    result.audioPacing = { error: "bench/audio-pacing.mjs not found" };
+  }
 
   result.targets = targets(result);
   result.vsPipecat = vsPipecat(result);
@@ -229,6 +247,13 @@ function targets(r) {
       ].every(Boolean),
     },
     coreFramesPerSecond: row(c.framesPerSecond, TARGETS.coreFramesPerSecond, "frames/s", "higher"),
+    audioPacingDriftMsPerMinute: row(
+      typeof r.audioPacing?.clockDriftMsPerMinute === "number"
+        ? Math.abs(r.audioPacing.clockDriftMsPerMinute)
+        : null,
+      TARGETS.audioPacingDriftMsPerMinute,
+      "ms/min (|clock drift|)",
+    ),
     corePeakRssMb: row(c.peakRssMb, TARGETS.corePeakRssMb, "MB"),
     memoryRssGrowthMb: {
       value: d.rssGrowthMb ?? null,

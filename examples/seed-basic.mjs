@@ -25,7 +25,7 @@ import {
   TextFrame,
   URLImageRawFrame,
 } from "../dist/index.js";
-import { startLocalFalServer } from "../dist/local-fal/index.js";
+import { startLocalFalServer } from "../dist/local/fal/index.js";
 
 const { values, positionals } = parseArgs({
   options: { out: { type: "string" } },

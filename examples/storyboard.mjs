@@ -33,7 +33,7 @@ import {
   parseImageSize,
   setLogger,
 } from "../dist/index.js";
-import { startLocalFalServer } from "../dist/local-fal/index.js";
+import { startLocalFalServer } from "../dist/local/fal/index.js";
 
 const TITLE = "Pip and the Paper Boat";
 const SCENES = [

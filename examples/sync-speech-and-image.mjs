@@ -33,7 +33,7 @@ import {
   TextFrame,
   URLImageRawFrame,
 } from "../dist/index.js";
-import { startLocalFalServer } from "../dist/local-fal/index.js";
+import { startLocalFalServer } from "../dist/local/fal/index.js";
 
 const { values } = parseArgs({ options: { out: { type: "string" } } });
 const outDir = resolve(values.out ?? "out");

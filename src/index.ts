@@ -126,3 +126,8 @@ export {
   type FalEndpoints,
   type FalQueueStatus,
 } from "./services/fal/transport.js";
+
+// Live: Pipecat's WebSocket transport, its protobuf serializer, and RTVI.
+export * from "./serializers/index.js";
+export * from "./transports/index.js";
+export * from "./processors/frameworks/rtvi/index.js";

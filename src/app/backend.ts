@@ -86,7 +86,7 @@ export async function embeddedBackend(
   local: Record<string, unknown> = {},
   keySet = false,
 ): Promise<Backend> {
-  const { startLocalFalServer } = await import("../local-fal/index.js");
+  const { startLocalFalServer } = await import("../local/fal/index.js");
   const server = await startLocalFalServer({ host: "127.0.0.1", port: 0, ...local } as Parameters<
     typeof startLocalFalServer
   >[0]);

@@ -67,7 +67,7 @@ export async function runServe(argv: string[], io: CommandIO): Promise<number> {
     );
   }
 
-  const { startLocalFalServer } = await import("../local-fal/index.js");
+  const { startLocalFalServer } = await import("../local/fal/index.js");
   let server: Awaited<ReturnType<typeof startLocalFalServer>>;
   try {
     server = await startLocalFalServer({

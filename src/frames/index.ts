@@ -10,3 +10,4 @@ export * from "./audio.js";
 export * from "./speech.js";
 export * from "./llm.js";
 export * from "./transport.js";
+export * from "./rtvi.js";

@@ -71,12 +71,28 @@ console.log(JSON.stringify({
 }));
 `;
 
+// The "./local-fal" export (now built from src/local/fal) with a deprecated name beside the new one.
+const LOCAL_FAL_SCRIPT = `
+import { startLocalFalServer, createLocalFalApp, MODELS, LOCAL_FAL_MODELS } from "pipecat-ts/local-fal";
+const server = await startLocalFalServer();
+const res = await fetch(server.url + "/run/fal-ai/flux/schnell", {
+  method: "POST",
+  body: JSON.stringify({ prompt: "outside", image_size: "square" }),
+});
+const app = createLocalFalApp();
+const info = await (await app.request("/")).json();
+await app.close();
+await server.close();
+console.log(JSON.stringify({ status: res.status, models: info.models.length, same: MODELS === LOCAL_FAL_MODELS }));
+`;
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "pipecat-ts-consumer-"));
   await mkdir(join(dir, "node_modules"));
   await symlink(ROOT, join(dir, "node_modules", "pipecat-ts"));
   await symlink(join(ROOT, "node_modules", "sharp"), join(dir, "node_modules", "sharp"));
   await writeFile(join(dir, "consumer.mjs"), SCRIPT);
+  await writeFile(join(dir, "local-fal.mjs"), LOCAL_FAL_SCRIPT);
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -119,5 +135,17 @@ describe("the built package, from outside the repo", () => {
     expect(out.errors).toHaveLength(1);
     expect(out.errors[0].category).toBe("validation");
     expect(out.errors[0].error).toMatch(/422.*prompt: not allowed/);
+  });
+
+  it('imports the local fal server from "pipecat-ts/local-fal"', async () => {
+    const { stdout } = await run(process.execPath, ["local-fal.mjs"], {
+      cwd: dir,
+      env: cleanEnv(),
+    });
+    expect(JSON.parse(stdout.trim().split("\n").pop() ?? "{}")).toEqual({
+      status: 200,
+      models: 4,
+      same: true,
+    });
   });
 });

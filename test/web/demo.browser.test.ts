@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { startLocalFalServer, type LocalFalServer } from "../../src/local-fal/index.js";
+import { startLocalFalServer, type LocalFalServer } from "../../src/local/fal/index.js";
 import { startDemoServer, type DemoServer } from "../../src/web/server.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";

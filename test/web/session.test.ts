@@ -2,7 +2,7 @@
 // origin check, and that nothing secret is sent.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { startLocalFalServer, type LocalFalServer } from "../../src/local-fal/index.js";
+import { startLocalFalServer, type LocalFalServer } from "../../src/local/fal/index.js";
 import { startDemoServer, type DemoServer } from "../../src/web/server.js";
 import { settingsFromMessage } from "../../src/web/session.js";
 

@@ -12,7 +12,7 @@ import {
   startLocalFalServer,
   type LocalFalServer,
   type LocalFalServerOptions,
-} from "../../../src/local-fal/index.js";
+} from "../../../src/local/fal/index.js";
 import {
   FalImageGenService,
   type FalImageGenServiceOptions,

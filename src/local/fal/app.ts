@@ -1,0 +1,392 @@
+// The local fal server as an app of the server kit (src/server/): fal's routes, a middleware
+// chain for what every request goes through, and one handler per operation. It answers
+// `fetch(request)` without a socket; server.ts puts it on a port.
+//
+// The chain, outermost first (each one is a middleware; a new concern is one more entry):
+//   falResponseHeaders  x-fal-request-id and CORS headers on every answer
+//   routeFalRequests    the request-target → a fal operation (routes.ts)
+//   observe             counters behind stats(), one log line per answer (observe.ts)
+//   redactSecrets       JSON answers never echo the API key
+//   refuseWhenClosing   503 once close() has begun
+//   bodyLimit           413 beyond maxBodyBytes
+//   recordRequests      the ring behind requests() (recording.ts)
+//   answerUnroutable    CORS preflight, bad proxy targets, unknown paths, wrong methods
+//   apiKeyAuth          `Authorization: Key <requiredKey>` (only with requiredKey)
+//   faultInjection      the fault rules (faults.ts)
+// then `dispatch` hands the request to its operation's handler (handlers/).
+import { createApp, type App } from "../../server/app.js";
+import type { Handler, Middleware } from "../../server/compose.js";
+import { FaultInjector } from "../../server/faults.js";
+import { apiKeyAuth, apiKeyFrom } from "../../server/middleware/auth.js";
+import { bodyLimit } from "../../server/middleware/body-limit.js";
+import { faultInjection, type FaultTarget } from "../../server/middleware/faults.js";
+import { RequestRecorder, recordRequests } from "../../server/middleware/record.js";
+import { createRedactor, redactSecrets } from "../../server/middleware/redact.js";
+import { refuseWhenClosing } from "../../server/middleware/shutdown.js";
+import type { RequestContext } from "../../server/context.js";
+import { describeError } from "../../utils/errors.js";
+import { faultOperation, type FaultOperation, type FaultRule } from "./faults.js";
+import { FileStore } from "./files.js";
+import { createFileHandler } from "./handlers/files.js";
+import { createInfoHandler } from "./handlers/info.js";
+import { createQueueHandlers } from "./handlers/queue.js";
+import { createRunHandler } from "./handlers/run.js";
+import { createStorageHandlers } from "./handlers/storage.js";
+import { createExecutor } from "./inference.js";
+import { appPrefix } from "./models.js";
+import { JobQueue, type Job } from "./queue.js";
+import type { ImageStyle } from "./renderer.js";
+import { observe } from "./observe.js";
+import { describeRequest, type RecordedRequest } from "./recording.js";
+import { falJson, falResponseHeaders } from "./replies.js";
+import type { Operation } from "./routes.js";
+import { answerUnroutable, routeFalRequests, routeOf } from "./routing.js";
+import type { LocalFalCounters, LocalFalState, LocalFalStats } from "./state.js";
+import { WebhookSender, type WebhookBody } from "./webhooks.js";
+
+export type { LocalFalStats, RecordedRequest };
+
+const MiB = 1024 * 1024;
+const DEFAULT_MAX_BODY_BYTES = 10 * MiB;
+const DEFAULT_MAX_STORED_BYTES = 256 * MiB;
+const DEFAULT_MAX_IMAGE_PIXELS = 4096 * 4096;
+const DEFAULT_KEEPALIVE_MS = 15_000;
+const DEFAULT_WEBHOOK_TIMEOUT_MS = 5000;
+const DEFAULT_MAX_RECORDED_REQUESTS = 1000;
+const DEFAULT_WORKERS = 4;
+/** What the key becomes wherever it would otherwise be echoed, logged or recorded. */
+const REDACTED = "[redacted]";
+
+/** Operations that are part of fal's authenticated API (files and signed upload URLs are not). */
+const AUTH_OPERATIONS = new Set<Operation>([
+  "run",
+  "submit",
+  "status",
+  "stream",
+  "result",
+  "cancel",
+  "upload-initiate",
+  "upload-multipart",
+  "token",
+]);
+
+/** Everything but where to listen (see LocalFalServerOptions). */
+export interface LocalFalAppOptions {
+  /** Simulated inference time per request in ms; default 0. */
+  inferenceMs?: number;
+  /** Per-model override of inferenceMs, keyed by endpoint id (fal-ai/flux/dev) or app (fal-ai/flux). */
+  inferenceMsByModel?: Record<string, number>;
+  /** Simulated GPU workers = requests in progress at once; default 4. */
+  workers?: number;
+  /** When set, fal API requests need `Authorization: Key <requiredKey>` (401 otherwise). */
+  requiredKey?: string;
+  /** Largest accepted request body; default 10 MiB (413 beyond). */
+  maxBodyBytes?: number;
+  /** Cap for the in-memory file store (generated images + uploads); default 256 MiB, oldest evicted. */
+  maxStoredBytes?: number;
+  /** Largest image (width × height) the preview renderer draws; default 4096 × 4096. Larger → 422 image_too_large. */
+  maxImagePixels?: number;
+  /** "preview" (default): labelled storyboard placeholder; "photo": the same plus dense noise (≈1.5 MB per 1024² PNG). */
+  imageStyle?: ImageStyle;
+  /** Fault injection rules (off by default); can be changed later with setFaults(). */
+  faults?: FaultRule[];
+  /** Interval of `: keepalive` comments on status streams; default 15000 ms. */
+  keepaliveMs?: number;
+  /** Timeout of one webhook delivery attempt; default 5000 ms. */
+  webhookTimeoutMs?: number;
+  /** How many requests requests() remembers (newest kept); default 1000. */
+  maxRecordedRequests?: number;
+  /** Base URL used in generated URLs; default http://<host>:<port> (relative URLs without a server). */
+  publicUrl?: string;
+  /** Receives one line per request and notable events. The API key is never logged. */
+  logger?: (line: string) => void;
+}
+
+/** What a test or a tool can see and change of a running local fal server. */
+export interface LocalFalControls {
+  /** Replaces the fault rules (each is checked first). */
+  setFaults(rules: FaultRule[]): void;
+  stats(): LocalFalStats;
+  /** Copies of the recorded requests, oldest first. */
+  requests(): RecordedRequest[];
+  /** Forgets recorded requests. */
+  clearRequests(): void;
+}
+
+/** The local fal server without a socket: `fetch()`/`request()` answer as the server would. */
+export interface LocalFalApp extends App, LocalFalControls {
+  /** Base of generated URLs (publicUrl, else the origin given to setOrigin; "" before that). */
+  readonly url: string;
+  /**
+   * Tells the app its own origin (e.g. http://127.0.0.1:8787): the base of generated URLs unless
+   * publicUrl is set, and an x-fal-target-url that names it is served locally.
+   */
+  setOrigin(origin: string): void;
+  /** Refuses new requests (503), ends open status streams, stops jobs and webhook deliveries. */
+  stop(): void;
+  /** stop(), then forgets the stored files. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The logger of the local fal server: prefixed lines, and a failing logger never breaks it. */
+export function localFalLog(logger: ((line: string) => void) | undefined): (line: string) => void {
+  return (line) => {
+    if (!logger) return;
+    try {
+      logger(`[local-fal] ${line}`);
+    } catch {
+      // a failing logger must not break the server
+    }
+  };
+}
+
+/**
+ * Builds the local fal server as an app that answers `fetch(request)`, without a socket: for
+ * tests, and for hosting it inside another server. `createLocalFalServer` puts it on a port.
+ *
+ * @example
+ * ```ts
+ * const fal = createLocalFalApp({ publicUrl: "http://fal.local" });
+ * const response = await fal.request("/run/fal-ai/flux/schnell", {
+ *   method: "POST",
+ *   body: JSON.stringify({ prompt: "a lighthouse at dusk", image_size: "square" }),
+ * });
+ * const output = await response.json(); // { images: [{ url: "http://fal.local/files/…", … }], … }
+ * await fal.close();
+ * ```
+ */
+export function createLocalFalApp(options: LocalFalAppOptions = {}): LocalFalApp {
+  const log = localFalLog(options.logger);
+  const requiredKey =
+    options.requiredKey && options.requiredKey.length > 0 ? options.requiredKey : undefined;
+  const redactor = createRedactor([requiredKey], { replacement: REDACTED });
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+
+  let baseUrl = options.publicUrl?.replace(/\/+$/, "") ?? "";
+  let selfOrigin = "";
+  let closing = false;
+  const shutdown = new AbortController();
+
+  const files = new FileStore(options.maxStoredBytes ?? DEFAULT_MAX_STORED_BYTES);
+  const faults = new FaultInjector<Exclude<FaultOperation, "any">>(options.faults ?? []);
+  const webhooks = new WebhookSender(options.webhookTimeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS, log);
+  const recorder = new RequestRecorder<RecordedRequest>(
+    options.maxRecordedRequests ?? DEFAULT_MAX_RECORDED_REQUESTS,
+  );
+  const counters: LocalFalCounters = {
+    requests: 0,
+    byOperation: {},
+    byStatus: {},
+    unauthorized: 0,
+    cancelsReceived: 0,
+    faultsInjected: 0,
+    imagesRendered: 0,
+    renderMsTotal: 0,
+    uploads: 0,
+  };
+
+  const inferenceMsFor = (model: string): number => {
+    const table = options.inferenceMsByModel ?? {};
+    return table[model] ?? table[appPrefix(model)] ?? options.inferenceMs ?? 0;
+  };
+
+  const queue = new JobQueue({
+    workers: Math.max(1, Math.floor(options.workers ?? DEFAULT_WORKERS)),
+    execute: createExecutor({
+      files,
+      baseUrl: () => baseUrl,
+      inferenceMsFor,
+      imageStyle: options.imageStyle ?? "preview",
+      maxImagePixels: options.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS,
+      onImageRendered: (ms) => {
+        counters.imagesRendered += 1;
+        counters.renderMsTotal += ms;
+      },
+    }),
+    onComplete: (job) => {
+      if (job.webhookUrl && !closing) void deliverWebhook(job, job.webhookUrl);
+    },
+  });
+
+  async function deliverWebhook(job: Job, url: string): Promise<void> {
+    const result = job.result ?? { status: 500, body: null };
+    const ok = result.status >= 200 && result.status < 300;
+    const body: WebhookBody = ok
+      ? { request_id: job.id, gateway_request_id: job.id, status: "OK", payload: result.body }
+      : {
+          request_id: job.id,
+          gateway_request_id: job.id,
+          status: "ERROR",
+          error: result.error ?? `Invalid status code: ${result.status}`,
+          payload: result.body,
+        };
+    await webhooks.send(url, body);
+  }
+
+  const state: LocalFalState = {
+    queue,
+    files,
+    counters,
+    keepaliveMs: options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,
+    shutdown: shutdown.signal,
+    baseUrl: () => baseUrl,
+    log,
+  };
+
+  const middleware: Middleware[] = [
+    falResponseHeaders(),
+    routeFalRequests(() => selfOrigin),
+    observe(counters, redactor, log),
+    redactSecrets({ redactor, skip: (context) => routeOf(context).operation === "file" }),
+    refuseWhenClosing({
+      isClosing: () => closing,
+      respond: () =>
+        falJson(503, { detail: "Server is shutting down" }, { headers: { connection: "close" } }),
+    }),
+    bodyLimit({
+      maxBytes: maxBodyBytes,
+      onTooLarge: (_context, { drained }) =>
+        falJson(
+          413,
+          { detail: `Request body is larger than ${maxBodyBytes} bytes` },
+          { headers: drained ? {} : { connection: "close" } },
+        ),
+    }),
+    recordRequests({
+      recorder,
+      describe: describeRequest,
+      redact: (entry) => redactor.value(entry),
+    }),
+    answerUnroutable(),
+    ...(requiredKey
+      ? [
+          apiKeyAuth({
+            key: requiredKey,
+            extract: apiKeyFrom.authorization("Key"),
+            when: (_request, context) => AUTH_OPERATIONS.has(routeOf(context).operation),
+            onUnauthorized: () => {
+              counters.unauthorized += 1;
+              return falJson(401, { detail: "Unauthorized" });
+            },
+          }),
+        ]
+      : []),
+    faultInjection({
+      injector: faults,
+      target: (_request, context) => faultTarget(queue, context),
+      statusResponse: (rule) =>
+        falJson(rule.status, rule.body ?? { detail: "Injected fault" }, {
+          headers: rule.headers ?? {},
+        }),
+      onInject: (rule, context) => {
+        counters.faultsInjected += 1;
+        log(
+          `fault injected on ${routeOf(context).operation}: ${JSON.stringify({ ...rule, body: undefined })}`,
+        );
+      },
+    }),
+  ];
+
+  const app = createApp({
+    middleware,
+    handler: createDispatch(state),
+    onError: (error) => {
+      log(redactor.text(`internal error: ${describeError(error)}`));
+      return falJson(500, { detail: "Internal Server Error" });
+    },
+  });
+
+  const stop = (): void => {
+    if (closing) return;
+    closing = true;
+    shutdown.abort();
+    queue.close();
+    webhooks.abortAll();
+  };
+
+  return {
+    fetch: app.fetch,
+    request: app.request,
+    get url() {
+      return baseUrl;
+    },
+    setFaults: (rules) => faults.set(rules),
+    stats: () => ({
+      requests: counters.requests,
+      byOperation: { ...counters.byOperation },
+      byStatus: { ...counters.byStatus },
+      unauthorized: counters.unauthorized,
+      cancelsReceived: counters.cancelsReceived,
+      faultsInjected: counters.faultsInjected,
+      submitted: queue.counters.submitted,
+      runs: queue.counters.runs,
+      completed: queue.counters.completed,
+      cancelled: queue.counters.cancelled,
+      errors: queue.counters.errors,
+      queued: queue.depth.queued,
+      inProgress: queue.depth.inProgress,
+      workers: queue.workers,
+      imagesRendered: counters.imagesRendered,
+      renderMsTotal: Math.round(counters.renderMsTotal * 10) / 10,
+      uploads: counters.uploads,
+      webhooksDelivered: webhooks.delivered,
+      webhooksFailed: webhooks.failed,
+      files: { count: files.count, bytes: files.storedBytes, evictions: files.evictions },
+    }),
+    requests: () => recorder.list(),
+    clearRequests: () => recorder.clear(),
+    setOrigin(origin) {
+      selfOrigin = origin;
+      if (!baseUrl) baseUrl = origin;
+    },
+    stop,
+    async close() {
+      stop();
+      files.clear();
+    },
+  };
+}
+
+/** Hands each routed request to its operation's handler. */
+function createDispatch(state: LocalFalState): Handler {
+  const queue = createQueueHandlers(state);
+  const storage = createStorageHandlers(state);
+  const handlers: Partial<Record<Operation, Handler>> = {
+    run: createRunHandler(state),
+    submit: queue.submit,
+    status: queue.status,
+    stream: queue.stream,
+    result: queue.result,
+    cancel: queue.cancel,
+    "upload-initiate": storage.initiate,
+    "upload-multipart": storage.initiateMultipart,
+    upload: storage.upload,
+    token: storage.token,
+    file: createFileHandler(state),
+    info: createInfoHandler(),
+  };
+  return function dispatch(request, context) {
+    const route = routeOf(context);
+    const handler = handlers[route.operation];
+    return handler
+      ? handler(request, context)
+      : falJson(404, { detail: `Path ${route.path} not found` });
+  };
+}
+
+/** What a request counts as for fault rules: queue calls match through their job's model. */
+function faultTarget(
+  queue: JobQueue,
+  context: RequestContext,
+): FaultTarget<Exclude<FaultOperation, "any">> | undefined {
+  const route = routeOf(context);
+  const operation = faultOperation(route.operation);
+  if (!operation) return undefined;
+  const job = route.requestId ? queue.get(route.requestId) : undefined;
+  const models = job
+    ? [job.model, job.app]
+    : route.model
+      ? [route.model, appPrefix(route.model)]
+      : [];
+  return { operation, models };
+}

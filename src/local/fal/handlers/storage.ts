@@ -1,0 +1,73 @@
+// fal's storage API: POST /rest/storage/upload/initiate (a signed upload URL and the future file
+// URL), PUT /upload/{token} (the bytes; no Authorization, like fal's signed URLs), multipart
+// initiation (not supported) and POST /rest/tokens/ (a dummy token).
+import { randomBytes } from "node:crypto";
+import type { Handler } from "../../../server/compose.js";
+import { extensionFor } from "../files.js";
+import { readJsonBody } from "../input.js";
+import { falJson } from "../replies.js";
+import { routeOf } from "../routing.js";
+import type { LocalFalState } from "../state.js";
+
+export interface StorageHandlers {
+  initiate: Handler;
+  initiateMultipart: Handler;
+  upload: Handler;
+  token: Handler;
+}
+
+/** Random bytes in a dummy token. */
+const TOKEN_BYTES = 24;
+
+function fileUrl(baseUrl: string, key: string): string {
+  return `${baseUrl}/files/${key.split("/").map(encodeURIComponent).join("/")}`;
+}
+
+export function createStorageHandlers(state: LocalFalState): StorageHandlers {
+  return {
+    async initiate(_request, context) {
+      const parsed = await readJsonBody(context);
+      const body = parsed.ok ? parsed.value : undefined;
+      const input =
+        body !== null && typeof body === "object" && !Array.isArray(body)
+          ? (body as Record<string, unknown>)
+          : {};
+      const contentType =
+        typeof input.content_type === "string" && input.content_type
+          ? input.content_type
+          : "application/octet-stream";
+      const fileName =
+        typeof input.file_name === "string" && input.file_name
+          ? input.file_name
+          : `${Date.now()}.${extensionFor(contentType)}`;
+      const pending = state.files.initiateUpload(contentType, fileName);
+      return falJson(200, {
+        upload_url: `${state.baseUrl()}/upload/${pending.token}`,
+        file_url: fileUrl(state.baseUrl(), pending.key),
+      });
+    },
+
+    async initiateMultipart() {
+      return falJson(501, {
+        detail: "Multipart uploads (files over 90 MB) are not supported by the local fal server",
+      });
+    },
+
+    async upload(request, context) {
+      // A copy: the store keeps it, and the body may be a view of a larger socket buffer.
+      const data = Buffer.from(await context.body());
+      const file = state.files.completeUpload(
+        routeOf(context).uploadToken as string,
+        data,
+        request.headers.get("content-type") ?? undefined,
+      );
+      if (!file) return falJson(404, { detail: "Upload URL not found or expired" });
+      state.counters.uploads += 1;
+      return falJson(200, { file_url: fileUrl(state.baseUrl(), file.key), size: data.length });
+    },
+
+    async token() {
+      return falJson(200, `local-fal.${randomBytes(TOKEN_BYTES).toString("base64url")}`);
+    },
+  };
+}

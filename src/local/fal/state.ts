@@ -1,0 +1,56 @@
+// What the handlers of the local fal server share: the job queue, the file store, the counters
+// behind stats(), the base of generated URLs, the log and the shutdown signal.
+import type { FileStore } from "./files.js";
+import type { JobQueue } from "./queue.js";
+import type { Operation } from "./routes.js";
+
+/** What stats() reports. */
+export interface LocalFalStats {
+  requests: number;
+  byOperation: Partial<Record<Operation, number>>;
+  byStatus: Record<string, number>;
+  unauthorized: number;
+  cancelsReceived: number;
+  faultsInjected: number;
+  submitted: number;
+  runs: number;
+  completed: number;
+  cancelled: number;
+  errors: number;
+  queued: number;
+  inProgress: number;
+  workers: number;
+  imagesRendered: number;
+  renderMsTotal: number;
+  uploads: number;
+  webhooksDelivered: number;
+  webhooksFailed: number;
+  files: { count: number; bytes: number; evictions: number };
+}
+
+/** The server's own counters (the queue, file store and webhook sender keep theirs). */
+export type LocalFalCounters = Pick<
+  LocalFalStats,
+  | "requests"
+  | "byOperation"
+  | "byStatus"
+  | "unauthorized"
+  | "cancelsReceived"
+  | "faultsInjected"
+  | "imagesRendered"
+  | "renderMsTotal"
+  | "uploads"
+>;
+
+export interface LocalFalState {
+  readonly queue: JobQueue;
+  readonly files: FileStore;
+  readonly counters: LocalFalCounters;
+  /** Interval of `: keepalive` comments on status streams. */
+  readonly keepaliveMs: number;
+  /** Aborts when the server begins to close: open status streams end at once. */
+  readonly shutdown: AbortSignal;
+  /** Base of generated URLs, without a trailing slash ("" until the server knows its address). */
+  baseUrl(): string;
+  log(line: string): void;
+}

@@ -1,0 +1,294 @@
+// The node:http adapter of the server kit: IncomingMessage → Request (whose signal aborts when
+// the client goes away), Response → ServerResponse (streamed, with backpressure), and a close()
+// that ends in-flight requests and drops every connection so it never hangs. Hono's counterpart
+// is @hono/node-server.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { describeError } from "../utils/errors.js";
+import type { App } from "./app.js";
+
+/** Methods whose body is handed to the app; others' bodies are discarded by node:http. */
+const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+export interface NodeServerOptions {
+  /** The raw answer to a request node:http cannot parse; default a plain-text 400. */
+  badRequest?: { contentType: string; body: string };
+  /** Receives a line when the app fails outside its own error handling. */
+  log?: (line: string) => void;
+}
+
+export interface NodeServer {
+  /** The underlying node:http server (not listening until listen()). */
+  readonly httpServer: Server;
+  /** Starts listening; resolves with the bound address. */
+  listen(port?: number, host?: string): Promise<AddressInfo>;
+  /**
+   * Aborts every request in flight (their signals abort, so hung handlers and open streams end),
+   * drops every connection and stops listening. Idempotent; never waits for a client.
+   */
+  close(): Promise<void>;
+}
+
+const noop = (): void => undefined;
+
+/**
+ * Serves an app on node:http.
+ *
+ * A handler asks for a dropped connection by answering `Response.error()` (a TCP reset), and
+ * for a truncated answer with a body stream that fails part-way: what was sent goes out, then
+ * the connection is destroyed, so the client sees an error rather than a short body.
+ *
+ * @example
+ * ```ts
+ * const server = createNodeServer(createApp({ handler: () => new Response("hello") }));
+ * const { port } = await server.listen(0, "127.0.0.1");
+ * console.log(await (await fetch(`http://127.0.0.1:${port}/`)).text()); // hello
+ * await server.close();
+ * ```
+ */
+export function createNodeServer(
+  app: Pick<App, "fetch">,
+  options: NodeServerOptions = {},
+): NodeServer {
+  const sockets = new Set<Socket>();
+  const inflight = new Set<AbortController>();
+  const badRequest = options.badRequest ?? {
+    contentType: "text/plain; charset=utf-8",
+    body: "Bad Request",
+  };
+  let closePromise: Promise<void> | undefined;
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const controller = new AbortController();
+    inflight.add(controller);
+    res.on("close", () => {
+      inflight.delete(controller);
+      if (!res.writableFinished) controller.abort(abortReason("the client went away"));
+    });
+    if (closePromise) controller.abort(abortReason("the server is closing"));
+    let request: Request;
+    try {
+      request = toRequest(req, controller.signal);
+    } catch {
+      // fetch cannot represent CONNECT, TRACE or TRACK requests.
+      res.writeHead(501, { "content-type": "text/plain; charset=utf-8" }).end("Not Implemented");
+      return;
+    }
+    let response: Response;
+    try {
+      response = await app.fetch(request, { target: req.url ?? "/", signal: controller.signal });
+    } catch (error) {
+      options.log?.(`internal error: ${describeError(error)}`);
+      response = new Response("Internal Server Error", {
+        status: 500,
+        headers: { "content-type": "text/plain; charset=utf-8" },
+      });
+    }
+    await writeResponse(req, res, response, controller.signal);
+  }
+
+  const httpServer = createServer((req, res) => {
+    serve(req, res).catch((error: unknown) => {
+      options.log?.(`internal error: ${describeError(error)}`);
+      res.destroy();
+    });
+  });
+  httpServer.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  httpServer.on("clientError", (_error, socket) => {
+    if (socket.writable) {
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\nContent-Type: ${badRequest.contentType}\r\nConnection: close\r\n\r\n${badRequest.body}`,
+      );
+    } else socket.destroy();
+  });
+
+  return {
+    httpServer,
+    listen: (port = 0, host = "127.0.0.1") =>
+      new Promise((resolve, reject) => {
+        const onError = (error: Error): void => reject(error);
+        httpServer.once("error", onError);
+        httpServer.listen(port, host, () => {
+          httpServer.off("error", onError);
+          resolve(httpServer.address() as AddressInfo);
+        });
+      }),
+    close() {
+      closePromise ??= new Promise<void>((resolve) => {
+        for (const controller of [...inflight])
+          controller.abort(abortReason("the server is closing"));
+        httpServer.close(() => resolve());
+        httpServer.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
+      });
+      return closePromise;
+    },
+  };
+}
+
+function abortReason(message: string): DOMException {
+  return new DOMException(message, "AbortError");
+}
+
+/** Builds the fetch Request: the raw target stays available to the app as `context.target`. */
+function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
+  }
+  const target = req.url ?? "/";
+  const origin = `http://${req.headers.host ?? "localhost"}`;
+  let url: URL;
+  try {
+    url = target.startsWith("/") ? new URL(`${origin}${target}`) : new URL(target, `${origin}/`);
+  } catch {
+    url = new URL("http://localhost/");
+  }
+  const method = req.method ?? "GET";
+  if (!BODY_METHODS.has(method)) return new Request(url, { method, headers, signal });
+  // `duplex: "half"` lets fetch take a stream body; RequestInit's type does not know it yet.
+  const init = { method, headers, signal, body: bodyStream(req), duplex: "half" };
+  return new Request(url, init as RequestInit);
+}
+
+/**
+ * The request body as a web stream that starts reading only when pulled: a body nobody reads is
+ * left to node:http, which discards it after the answer. Cancelling pauses the request rather
+ * than destroying it, so an answer (a 413) can still go out on the same connection.
+ */
+function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
+  let started = false;
+  let settled = false;
+  const settle = (finish: () => void): void => {
+    if (settled) return;
+    settled = true;
+    try {
+      finish();
+    } catch {
+      // already cancelled
+    }
+  };
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (!started) {
+        started = true;
+        req.on("data", (chunk: Buffer) => {
+          if (settled) return;
+          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+          if ((controller.desiredSize ?? 1) <= 0) req.pause();
+        });
+        req.once("end", () => settle(() => controller.close()));
+        req.once("error", (error) => settle(() => controller.error(error)));
+        req.once("close", () => {
+          if (!req.complete) settle(() => controller.error(new Error("the client went away")));
+        });
+      }
+      req.resume();
+    },
+    cancel() {
+      settled = true;
+      req.pause();
+    },
+  });
+}
+
+function nodeHeaders(headers: Headers): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  headers.forEach((value, name) => {
+    if (name !== "set-cookie") out[name] = value;
+  });
+  const cookies = headers.getSetCookie();
+  if (cookies.length > 0) out["set-cookie"] = cookies;
+  return out;
+}
+
+async function writeResponse(
+  req: IncomingMessage,
+  res: ServerResponse,
+  response: Response,
+  signal: AbortSignal,
+): Promise<void> {
+  if (signal.aborted || res.destroyed) {
+    await response.body?.cancel(signal.reason).catch(noop);
+    return;
+  }
+  if (response.type === "error") {
+    req.socket.resetAndDestroy();
+    return;
+  }
+  const headers = nodeHeaders(response.headers);
+  if (response.statusText) res.writeHead(response.status, response.statusText, headers);
+  else res.writeHead(response.status, headers);
+  if (!response.body) {
+    res.end();
+    return;
+  }
+  // A streamed answer (no length: server-sent events, chunked audio) shows its headers at once
+  // and each chunk as it comes. A whole answer (with a length) holds each chunk until the next
+  // read, so that a body of one chunk goes out with `end(chunk)`, in one write with its headers.
+  const whole = response.headers.has("content-length");
+  if (!whole) res.flushHeaders();
+  await pipeBody(response.body, res, signal, whole);
+}
+
+/** Writes a body stream out, waiting for `drain` when the client reads slower than we write. */
+async function pipeBody(
+  body: ReadableStream<Uint8Array>,
+  res: ServerResponse,
+  signal: AbortSignal,
+  holdLast: boolean,
+): Promise<void> {
+  const reader = body.getReader();
+  const onAbort = (): void => void reader.cancel(signal.reason).catch(noop);
+  signal.addEventListener("abort", onAbort, { once: true });
+  let lastWrite: Promise<void> = Promise.resolve();
+  let held: Uint8Array | undefined;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done || signal.aborted) break;
+      const chunk = holdLast ? held : value;
+      held = holdLast ? value : undefined;
+      if (!chunk) continue;
+      let flowing = true;
+      lastWrite = new Promise<void>((resolve) => {
+        flowing = res.write(chunk, () => resolve());
+      });
+      if (!flowing) await untilDrainOrClose(res);
+    }
+    if (!signal.aborted && !res.destroyed) res.end(held);
+  } catch {
+    // The body failed part-way (an injected truncation, a broken stream). What was written goes
+    // out, then the connection drops: a client must not take a partial body for a whole one.
+    if (held && !res.destroyed) {
+      const last = held;
+      lastWrite = new Promise<void>((resolve) => res.write(last, () => resolve()));
+    }
+    if (!res.headersSent) res.flushHeaders();
+    await Promise.race([lastWrite, untilClose(res)]);
+    res.destroy();
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+}
+
+function untilDrainOrClose(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
+}
+
+function untilClose(res: ServerResponse): Promise<void> {
+  if (res.closed) return Promise.resolve();
+  return new Promise((resolve) => res.once("close", () => resolve()));
+}
