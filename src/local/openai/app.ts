@@ -116,6 +116,8 @@ export interface LocalOpenAIStats {
   /** Completions written (streamed or whole). */
   completions: number;
   streamed: number;
+  /** Streams that stopped before their last event because the client left (or the twin closed). */
+  streamsCut: number;
   promptTokens: number;
   completionTokens: number;
 }
@@ -220,7 +222,7 @@ export function createLocalOpenAIApp(options: LocalOpenAIAppOptions = {}): Local
     tokenDelayMs: options.tokenDelayMs ?? 0,
     modelAliases: new Set(options.modelAliases ?? DEFAULT_MODEL_ALIASES),
     shutdown: shutdown.signal,
-    counters: { completions: 0, streamed: 0, promptTokens: 0, completionTokens: 0 },
+    counters: { completions: 0, streamed: 0, streamsCut: 0, promptTokens: 0, completionTokens: 0 },
   };
 
   const observe: Middleware = async function observe(request, context, next) {

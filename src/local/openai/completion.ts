@@ -132,6 +132,8 @@ export interface StreamOptions {
   signals: readonly AbortSignal[];
   /** A broken stream: half the content deltas, then a malformed event (brokenJson) or a dropped connection (truncateBody). */
   fault?: BodyFault | undefined;
+  /** Called once when the stream stops before its last event because the client left or the server is closing. */
+  onCut?: (() => void) | undefined;
 }
 
 const encoder = new TextEncoder();
@@ -147,13 +149,25 @@ export function streamBody(
 ): ReadableStream<Uint8Array> {
   const events = streamEvents(plan);
   const generator = writeEvents(plan, events, options);
+  let sent = 0;
+  let cut = false;
+  const noteCut = (): void => {
+    if (!cut && sent < events.length && !options.fault) options.onCut?.();
+    cut = true;
+  };
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       const next = await generator.next();
-      if (next.done) controller.close();
-      else controller.enqueue(encoder.encode(next.value));
+      if (next.done) {
+        noteCut();
+        controller.close();
+      } else {
+        sent += 1;
+        controller.enqueue(encoder.encode(next.value));
+      }
     },
     async cancel() {
+      noteCut();
       await generator.return(undefined);
     },
   });

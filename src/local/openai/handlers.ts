@@ -24,6 +24,7 @@ export interface ChatState {
   counters: {
     completions: number;
     streamed: number;
+    streamsCut: number;
     promptTokens: number;
     completionTokens: number;
   };
@@ -71,6 +72,9 @@ export function createChatHandler(state: ChatState): Handler {
       tokenDelayMs: state.tokenDelayMs,
       signals: [context.signal, state.shutdown],
       fault: claimBodyFault(context),
+      onCut: () => {
+        state.counters.streamsCut += 1;
+      },
     });
     return new Response(body, {
       status: 200,
