@@ -53,6 +53,16 @@ describe("the calendar prompt", () => {
     }
   });
 
+  it("writes the February sentence docs/local-openai.md quotes", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const doc = await readFile(new URL("../../../docs/local-openai.md", import.meta.url), "utf8");
+    const quoted =
+      /and answers it with one plausible sentence about month X, for example \(February\):\n\n((?:> .*\n)+)/.exec(
+        doc,
+      )?.[1];
+    expect(quoted?.replace(/\n> /g, " ").replace(/^> |\n$/g, "")).toBe(reply("February"));
+  });
+
   it("is deterministic: the same prompt and seed give the same sentence", () => {
     expect(reply("July", 7)).toBe(reply("July", 7));
     expect(reply("July")).toBe(reply("July"));
