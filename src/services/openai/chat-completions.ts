@@ -211,6 +211,11 @@ export class ChatCompletionsClient {
         );
       }
       idle.touch();
+      // A server that ignored `stream: true` (or a proxy's JSON error with a 200): say so plainly
+      // instead of reading JSON as an empty event stream.
+      const type = response.headers.get("content-type") ?? "";
+      if (type.includes("application/json"))
+        throw await this.#jsonInsteadOfStream(response, requestId);
       yield* this.#parts(response.body, requestId, signal, idle);
     } finally {
       linked.dispose();
@@ -314,6 +319,18 @@ export class ChatCompletionsClient {
     return new OpenAINetworkError(
       `OpenAI chat completion ${beforeResponse ? "request" : "stream"} failed: network error${code}`,
       { cause: failure.cause, notSent: failure.notSent },
+    );
+  }
+
+  async #jsonInsteadOfStream(
+    response: Response,
+    requestId: string | undefined,
+  ): Promise<OpenAIApiError | OpenAIResponseError> {
+    const body = asRecord(await readErrorBody(response));
+    if (body?.error !== undefined && body.error !== null)
+      return errorFromBody(body, { requestId, secrets: [this.#apiKey()] });
+    return new OpenAIResponseError(
+      `OpenAI chat completion answered HTTP ${response.status} with JSON, not an event stream (does the server support "stream": true?)`,
     );
   }
 

@@ -404,6 +404,17 @@ describe("SSE edge cases", () => {
     expect(down.at(-1)).toBeInstanceOf(LLMFullResponseEndFrame);
   });
 
+  it("says so when a server answers JSON instead of a stream", async () => {
+    fake.respond(() => ({ json: { object: "chat.completion", choices: [] } }));
+    const { up } = await runTest(service(), { framesToSend: [contextFrame()] });
+    expect(errors(up)[0]?.cause).toBeInstanceOf(OpenAIResponseError);
+    expect(errors(up)[0]?.error).toMatch(/with JSON, not an event stream/);
+    fake.respond(() => ({ json: openAIError("Proxy says no.", "invalid_request_error") }));
+    const proxied = await runTest(service(), { framesToSend: [contextFrame()] });
+    expect(errors(proxied.up)[0]?.cause).toBeInstanceOf(OpenAIApiError);
+    expect(errors(proxied.up)[0]?.error).toMatch(/Proxy says no/);
+  });
+
   it("reports an event that is not JSON as a server error", async () => {
     fake.respond(() => ({ stream: ["data: {not json\n\n"] }));
     const { up } = await runTest(service(), { framesToSend: [contextFrame()] });
