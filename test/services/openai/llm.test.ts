@@ -608,11 +608,12 @@ describe("errors become upstream ErrorFrames and the pipeline keeps running", ()
     fake.respond(() => ({
       stream: [
         ...openAIStream(["slow"]).slice(0, 2),
-        ...Array.from({ length: 6 }, () => [{ delayMs: 40 }, ": keep-alive\n\n"]).flat(),
+        // 8 × 60 ms of silence but for comments: longer than the deadline in all, never in one gap.
+        ...Array.from({ length: 8 }, () => [{ delayMs: 60 }, ": keep-alive\n\n"]).flat(),
         ...openAIStream(["slow"]).slice(2),
       ],
     }));
-    const { down, up } = await runTest(service({ timeoutMs: 150 }), {
+    const { down, up } = await runTest(service({ timeoutMs: 300 }), {
       framesToSend: [contextFrame()],
     });
     expect(up).toEqual([]);
