@@ -54,6 +54,35 @@ export {
 // PixelSize (what an image measures) comes with the frames above; ImageSize is the setting.
 export { AIService, type AIServiceOptions } from "./services/ai-service.js";
 export {
+  LLMService,
+  type LLMServiceOptions,
+  type LLMStreamPart,
+  type LLMCompletionOptions,
+  type RunInferenceOptions,
+} from "./services/llm-service.js";
+export { LLMSettings, type LLMValues } from "./services/llm-settings.js";
+export { OpenAILLMService, type OpenAILLMServiceOptions } from "./services/openai/llm.js";
+export {
+  OpenAILLMSettings,
+  OPENAI_LLM_DEFAULTS,
+  OPENAI_SERVICE_TIERS,
+  type OpenAILLMValues,
+  type OpenAIServiceTier,
+} from "./services/openai/settings.js";
+export {
+  OpenAIApiError,
+  OpenAINetworkError,
+  OpenAIResponseError,
+  OpenAITimeoutError,
+  type OpenAIApiErrorInit,
+} from "./services/openai/errors.js";
+export {
+  OPENAI_BASE_URL,
+  OPENAI_RETRY_POLICY,
+  buildChatCompletionBody,
+} from "./services/openai/chat-completions.js";
+export { ServerSentEventsError } from "./utils/sse.js";
+export {
   ImageGenService,
   ImageGenCancelledError,
   DEFAULT_MAX_CONCURRENCY,

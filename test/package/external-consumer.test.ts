@@ -115,6 +115,34 @@ await server.close();
 console.log(JSON.stringify({ seconds: down.bytes / 2 / 24000, engine: server.describe().split(" ")[1] }));
 `;
 
+// The "./local-openai" export, with OpenAILLMService from the package root talking to it.
+const LOCAL_OPENAI_SCRIPT = `
+import { startLocalOpenAIServer, SCRIPTED_MODEL_ID } from "pipecat-ts/local-openai";
+import {
+  OpenAILLMService, LLMContext, LLMContextFrame, LLMTextFrame, EndFrame, Pipeline, PipelineTask,
+  PipelineRunner, FrameProcessor,
+} from "pipecat-ts";
+const server = await startLocalOpenAIServer();
+class Collector extends FrameProcessor {
+  texts = [];
+  async processFrame(frame, direction, signal) {
+    await super.processFrame(frame, direction, signal);
+    if (frame instanceof LLMTextFrame) this.texts.push(frame.text);
+    await this.pushFrame(frame, direction);
+  }
+}
+const down = new Collector();
+const llm = new OpenAILLMService({ apiKey: "any", baseUrl: server.baseUrl });
+const task = new PipelineTask(new Pipeline([llm, down]));
+await task.queueFrames([
+  new LLMContextFrame(new LLMContext([{ role: "user", content: "Describe a nature photograph for a calendar, for the month of May." }])),
+  new EndFrame(),
+]);
+await new PipelineRunner({ handleSigint: false }).run(task);
+await server.close();
+console.log(JSON.stringify({ model: SCRIPTED_MODEL_ID, deltas: down.texts.length, text: down.texts.join("") }));
+`;
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "pipecat-ts-consumer-"));
   await mkdir(join(dir, "node_modules"));
@@ -123,6 +151,7 @@ beforeAll(async () => {
   await writeFile(join(dir, "consumer.mjs"), SCRIPT);
   await writeFile(join(dir, "local-fal.mjs"), LOCAL_FAL_SCRIPT);
   await writeFile(join(dir, "local-cartesia.mjs"), LOCAL_CARTESIA_SCRIPT);
+  await writeFile(join(dir, "local-openai.mjs"), LOCAL_OPENAI_SCRIPT);
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -187,5 +216,15 @@ describe("the built package, from outside the repo", () => {
     const out = JSON.parse(stdout.trim().split("\n").pop() ?? "{}");
     expect(out.seconds).toBeGreaterThan(1);
     expect(["espeak-ng", "built-in"]).toContain(out.engine);
+  });
+  it('imports the local OpenAI twin from "pipecat-ts/local-openai" and OpenAILLMService talks to it', async () => {
+    const { stdout } = await run(process.execPath, ["local-openai.mjs"], {
+      cwd: dir,
+      env: cleanEnv(),
+    });
+    const out = JSON.parse(stdout.trim().split("\n").pop() ?? "{}");
+    expect(out.model).toBe("pipecat-ts-scripted-llm");
+    expect(out.deltas).toBeGreaterThan(10);
+    expect(out.text).toMatch(/^[A-Z][^.]*\.$/);
   });
 });

@@ -15,6 +15,13 @@ import {
 import { TTSNoAudioError } from "../../src/services/tts-service.js";
 import { ImageDecodeError } from "../../src/services/images/decode.js";
 import { ImageDownloadError } from "../../src/services/images/download.js";
+import { ServerSentEventsError } from "../../src/utils/sse.js";
+import {
+  OpenAIApiError,
+  OpenAINetworkError,
+  OpenAIResponseError,
+  OpenAITimeoutError,
+} from "../../src/services/openai/errors.js";
 import {
   FalApiError,
   FalNetworkError,
@@ -195,6 +202,63 @@ const SCENARIOS: Scenario[] = [
     code: "CARTESIA_NETWORK_ERROR",
     category: "network",
     message: /^Cartesia tts\/bytes failed: network error \(ECONNRESET\)$/,
+  },
+  {
+    errorClass: ServerSentEventsError,
+    construct: () =>
+      new ServerSentEventsError("An event of the stream is longer than 10 characters"),
+    name: "ServerSentEventsError",
+    code: "SERVER_SENT_EVENTS_ERROR",
+    category: "server",
+    message: /^An event of the stream is longer than 10 characters$/,
+  },
+  {
+    errorClass: OpenAIApiError,
+    construct: () =>
+      new OpenAIApiError({
+        status: 400,
+        message: "Invalid value for 'temperature'.",
+        type: "invalid_request_error",
+        code: "invalid_value",
+        param: "temperature",
+        requestId: "req_1",
+      }),
+    name: "OpenAIApiError",
+    code: "OPENAI_API_ERROR",
+    category: "validation",
+    message:
+      /^OpenAI chat completion failed with HTTP 400: Invalid value for 'temperature'\. \(type invalid_request_error, code invalid_value, param temperature, request req_1\)$/,
+  },
+  {
+    errorClass: OpenAINetworkError,
+    construct: () =>
+      new OpenAINetworkError(
+        "OpenAI chat completion request failed: network error (ECONNREFUSED)",
+        {
+          notSent: true,
+        },
+      ),
+    name: "OpenAINetworkError",
+    code: "OPENAI_NETWORK_ERROR",
+    category: "network",
+    message: /^OpenAI chat completion request failed: network error \(ECONNREFUSED\)$/,
+  },
+  {
+    errorClass: OpenAITimeoutError,
+    construct: () => new OpenAITimeoutError("OpenAI chat completion stream", 100),
+    name: "OpenAITimeoutError",
+    code: "OPENAI_TIMEOUT_ERROR",
+    category: "timeout",
+    message: /^OpenAI chat completion stream: nothing received for 100 ms$/,
+  },
+  {
+    errorClass: OpenAIResponseError,
+    construct: () =>
+      new OpenAIResponseError("OpenAI chat completion stream sent an event that is not JSON"),
+    name: "OpenAIResponseError",
+    code: "OPENAI_RESPONSE_ERROR",
+    category: "server",
+    message: /^OpenAI chat completion stream sent an event that is not JSON$/,
   },
 ];
 

@@ -1,0 +1,435 @@
+// The local OpenAI twin as an app of the server kit (src/server/): OpenAI's Chat Completions and
+// Models routes under /v1, answered by a scripted LLM (scripted-llm.ts), never by a model. It
+// answers `fetch(request)` without a socket; server.ts puts it on a port, and a server hosting
+// several twins can hand it every request under /v1.
+//
+// The chain, outermost first:
+//   openAIResponseHeaders  x-request-id, openai-version and the twin's label on every answer
+//   routeOpenAIRequests    method and path → an operation (chat, models, model) or unknown
+//   observe                counters behind stats(), one log line per answer
+//   redactSecrets          JSON answers never echo the API key
+//   refuseWhenClosing      503 once close() has begun
+//   bodyLimit              413 beyond maxBodyBytes
+//   recordRequests         the ring behind requests()
+//   answerUnknown          404 "Invalid URL (METHOD /path)" for anything else
+//   apiKeyAuth             `Authorization: Bearer <requiredKey>` (only with requiredKey)
+//   readRequestedModel     the body's `model`, for fault rules that name one
+//   faultInjection         the fault rules
+// then the operation's handler (handlers.ts).
+import { createApp, type App } from "../../server/app.js";
+import type { Handler, Middleware } from "../../server/compose.js";
+import { contextKey, type RequestContext } from "../../server/context.js";
+import {
+  FaultInjector,
+  type FaultAction,
+  type FaultRule as ServerFaultRule,
+} from "../../server/faults.js";
+import { apiKeyAuth, apiKeyFrom } from "../../server/middleware/auth.js";
+import { bodyLimit } from "../../server/middleware/body-limit.js";
+import { faultInjection } from "../../server/middleware/faults.js";
+import {
+  RequestRecorder,
+  recordRequests,
+  recordedHeaders,
+} from "../../server/middleware/record.js";
+import { createRedactor, redactSecrets } from "../../server/middleware/redact.js";
+import { refuseWhenClosing } from "../../server/middleware/shutdown.js";
+import { describeError } from "../../utils/errors.js";
+import {
+  type ChatState,
+  createChatHandler,
+  createModelHandler,
+  createModelsHandler,
+} from "./handlers.js";
+import { injectedErrorResponse, openAIErrorResponse, openAIResponseHeaders } from "./replies.js";
+import { SCRIPTED_MODEL_ID } from "./scripted-llm.js";
+
+export type { FaultAction };
+
+/** What fault rules can target: chat completions, or the models routes (list and retrieve). */
+export type LocalOpenAIFaultOperation = "chat" | "models" | "any";
+
+/** A fault rule of the local OpenAI twin; `model` matches the `model` a chat request names. */
+export type LocalOpenAIFaultRule = ServerFaultRule<Exclude<LocalOpenAIFaultOperation, "any">>;
+
+/**
+ * Model names the twin answers to by default besides its own id, so OpenAILLMService and the
+ * official client work against it unchanged. It answers as itself: every reply names
+ * "pipecat-ts-scripted-llm" as its model, as OpenAI names the snapshot behind an alias.
+ */
+export const DEFAULT_MODEL_ALIASES: readonly string[] = Object.freeze([
+  "gpt-4.1",
+  "gpt-4.1-mini",
+  "gpt-4.1-nano",
+  "gpt-4o",
+  "gpt-4o-mini",
+]);
+
+const MiB = 1024 * 1024;
+const DEFAULT_MAX_BODY_BYTES = 10 * MiB;
+const DEFAULT_MAX_RECORDED_REQUESTS = 1000;
+/** What the key becomes wherever it would otherwise be echoed, logged or recorded. */
+const REDACTED = "[redacted]";
+
+export interface LocalOpenAIAppOptions {
+  /** When set, requests need `Authorization: Bearer <requiredKey>` (401 in OpenAI's shape otherwise). */
+  requiredKey?: string;
+  /** Wait before a streamed answer starts (a whole answer waits this plus every token's delay); default 0. */
+  timeToFirstTokenMs?: number;
+  /** Wait between two streamed content deltas; default 0. */
+  tokenDelayMs?: number;
+  /** Other model names to answer to (default DEFAULT_MODEL_ALIASES); anything else is 404 model_not_found. */
+  modelAliases?: readonly string[];
+  /** Fault rules (off by default); can be changed later with setFaults(). */
+  faults?: LocalOpenAIFaultRule[];
+  /** Largest accepted request body; default 10 MiB (413 beyond). */
+  maxBodyBytes?: number;
+  /** How many requests requests() remembers (newest kept); default 1000. */
+  maxRecordedRequests?: number;
+  /** Receives one line per request and notable events. The API key is never logged. */
+  logger?: (line: string) => void;
+}
+
+/** What the twin records of a request. */
+export interface LocalOpenAIRecordedRequest {
+  time: string;
+  method: string;
+  operation: LocalOpenAIOperation | "unknown";
+  path: string;
+  /** Parsed JSON body (its text when it is not JSON; undefined without a body). */
+  body: unknown;
+  bodyBytes: number;
+  /** Request headers without credentials. */
+  headers: Record<string, string>;
+  /** HTTP status answered (undefined while pending, or when the connection was dropped). */
+  status?: number;
+}
+
+export type LocalOpenAIOperation = "chat" | "models" | "model";
+
+export interface LocalOpenAIStats {
+  requests: number;
+  byOperation: Partial<Record<LocalOpenAIOperation | "unknown", number>>;
+  byStatus: Record<string, number>;
+  unauthorized: number;
+  faultsInjected: number;
+  /** Completions written (streamed or whole). */
+  completions: number;
+  streamed: number;
+  /** Streams that stopped before their last event because the client left (or the twin closed). */
+  streamsCut: number;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** What a test or a tool can see and change of a running twin. */
+export interface LocalOpenAIControls {
+  /** Replaces the fault rules (each is checked first). */
+  setFaults(rules: LocalOpenAIFaultRule[]): void;
+  stats(): LocalOpenAIStats;
+  /** Copies of the recorded requests, oldest first. */
+  requests(): LocalOpenAIRecordedRequest[];
+  clearRequests(): void;
+}
+
+/** The local OpenAI twin without a socket: `fetch()`/`request()` answer as the server would. */
+export interface LocalOpenAIApp extends App, LocalOpenAIControls {
+  /** Refuses new requests (503) and ends open streams. */
+  stop(): void;
+  /** stop(). Idempotent. */
+  close(): Promise<void>;
+}
+
+interface Route {
+  operation: LocalOpenAIOperation | "unknown";
+  method: string;
+  path: string;
+}
+
+const ROUTE = contextKey<Route>("openai.route");
+const REQUESTED_MODEL = contextKey<string>("openai.model");
+const MODEL_PATH = /^\/v1\/models\/([^/]+)$/;
+
+function routeOf(context: RequestContext): Route {
+  const route = context.get(ROUTE);
+  if (!route) throw new Error("routeOf: routeOpenAIRequests() must run before this");
+  return route;
+}
+
+function resolveRoute(method: string, target: string): Route {
+  const path = target.split("?")[0] ?? "/";
+  let operation: Route["operation"] = "unknown";
+  if (path === "/v1/chat/completions" && method === "POST") operation = "chat";
+  else if (path === "/v1/models" && method === "GET") operation = "models";
+  else if (MODEL_PATH.test(path) && method === "GET") operation = "model";
+  return { operation, method, path };
+}
+
+/** The logger of the twin: prefixed lines, and a failing logger never breaks it. */
+function twinLog(logger: ((line: string) => void) | undefined): (line: string) => void {
+  return (line) => {
+    if (!logger) return;
+    try {
+      logger(`[local-openai] ${line}`);
+    } catch {
+      // a failing logger must not break the server
+    }
+  };
+}
+
+/**
+ * Builds the local OpenAI twin as an app that answers `fetch(request)`, without a socket: for
+ * tests, and for hosting it inside another server. `startLocalOpenAIServer` puts it on a port.
+ *
+ * @example
+ * ```ts
+ * const openai = createLocalOpenAIApp();
+ * const response = await openai.request("/v1/chat/completions", {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json" },
+ *   body: JSON.stringify({
+ *     model: "pipecat-ts-scripted-llm",
+ *     messages: [{ role: "user", content: "Describe a nature photograph for a calendar, for the month of May." }],
+ *   }),
+ * });
+ * const completion = await response.json(); // { object: "chat.completion", choices: [{ message: { content: "A wildflower meadow …" } }], … }
+ * ```
+ */
+export function createLocalOpenAIApp(options: LocalOpenAIAppOptions = {}): LocalOpenAIApp {
+  const log = twinLog(options.logger);
+  const requiredKey =
+    options.requiredKey && options.requiredKey.length > 0 ? options.requiredKey : undefined;
+  const redactor = createRedactor([requiredKey], { replacement: REDACTED });
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  checkDelay("timeToFirstTokenMs", options.timeToFirstTokenMs);
+  checkDelay("tokenDelayMs", options.tokenDelayMs);
+
+  let closing = false;
+  const shutdown = new AbortController();
+  const faults = new FaultInjector<Exclude<LocalOpenAIFaultOperation, "any">>(options.faults ?? []);
+  const recorder = new RequestRecorder<LocalOpenAIRecordedRequest>(
+    options.maxRecordedRequests ?? DEFAULT_MAX_RECORDED_REQUESTS,
+  );
+  const counters = {
+    requests: 0,
+    byOperation: {} as LocalOpenAIStats["byOperation"],
+    byStatus: {} as Record<string, number>,
+    unauthorized: 0,
+    faultsInjected: 0,
+  };
+  const state: ChatState = {
+    timeToFirstTokenMs: options.timeToFirstTokenMs ?? 0,
+    tokenDelayMs: options.tokenDelayMs ?? 0,
+    modelAliases: new Set(options.modelAliases ?? DEFAULT_MODEL_ALIASES),
+    shutdown: shutdown.signal,
+    counters: { completions: 0, streamed: 0, streamsCut: 0, promptTokens: 0, completionTokens: 0 },
+  };
+
+  const observe: Middleware = async function observe(request, context, next) {
+    const started = performance.now();
+    const route = routeOf(context);
+    counters.requests += 1;
+    counters.byOperation[route.operation] = (counters.byOperation[route.operation] ?? 0) + 1;
+    context.onFinish((response) => {
+      const ms = (performance.now() - started).toFixed(0);
+      log(
+        redactor.text(
+          `${request.method} ${route.path} [${route.operation}] -> ${response.status} ${ms}ms`,
+        ),
+      );
+    });
+    const response = await next();
+    if (!context.signal.aborted) {
+      const key = response.type === "error" ? "reset" : String(response.status);
+      counters.byStatus[key] = (counters.byStatus[key] ?? 0) + 1;
+    }
+    return response;
+  };
+
+  const readRequestedModel: Middleware = async function readRequestedModel(
+    _request,
+    context,
+    next,
+  ) {
+    if (routeOf(context).operation === "chat") {
+      try {
+        const body = JSON.parse(new TextDecoder().decode(await context.body())) as {
+          model?: unknown;
+        };
+        if (typeof body?.model === "string") context.set(REQUESTED_MODEL, body.model);
+      } catch {
+        // Not JSON: the handler answers it with OpenAI's 400.
+      }
+    }
+    return next();
+  };
+
+  const middleware: Middleware[] = [
+    openAIResponseHeaders(),
+    async function routeOpenAIRequests(request, context, next) {
+      context.set(ROUTE, resolveRoute(request.method, context.target));
+      return next();
+    },
+    observe,
+    redactSecrets({ redactor }),
+    refuseWhenClosing({
+      isClosing: () => closing,
+      respond: () =>
+        openAIErrorResponse(503, "The server is shutting down.", {
+          headers: { connection: "close" },
+        }),
+    }),
+    bodyLimit({
+      maxBytes: maxBodyBytes,
+      onTooLarge: (_context, { drained }) =>
+        openAIErrorResponse(413, `The request body is larger than ${maxBodyBytes} bytes.`, {
+          headers: drained ? {} : { connection: "close" },
+        }),
+    }),
+    recordRequests({
+      recorder,
+      describe: describeRequest,
+      redact: (entry) => redactor.value(entry),
+    }),
+    async function answerUnknown(request, context, next) {
+      const route = routeOf(context);
+      if (route.operation !== "unknown") return next();
+      return openAIErrorResponse(404, `Invalid URL (${request.method} ${route.path})`);
+    },
+    ...(requiredKey
+      ? [
+          apiKeyAuth({
+            key: requiredKey,
+            extract: apiKeyFrom.authorization("Bearer"),
+            onUnauthorized: (request) => {
+              counters.unauthorized += 1;
+              return request.headers.has("authorization")
+                ? openAIErrorResponse(
+                    401,
+                    "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.",
+                    { code: "invalid_api_key" },
+                  )
+                : openAIErrorResponse(
+                    401,
+                    "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+                  );
+            },
+          }),
+        ]
+      : []),
+    readRequestedModel,
+    faultInjection({
+      injector: faults,
+      target: (_request, context) => {
+        const { operation } = routeOf(context);
+        if (operation === "chat") {
+          const model = context.get(REQUESTED_MODEL);
+          return { operation: "chat", models: model === undefined ? [] : [model] };
+        }
+        return operation === "unknown" ? undefined : { operation: "models", models: [] };
+      },
+      statusResponse: (rule) =>
+        rule.body === undefined
+          ? injectedErrorResponse(rule.status, rule.headers)
+          : openAIJson(rule.status, rule.body, rule.headers),
+      onInject: (rule, context) => {
+        counters.faultsInjected += 1;
+        log(
+          `fault injected on ${routeOf(context).operation}: ${JSON.stringify({ ...rule, body: undefined })}`,
+        );
+      },
+    }),
+  ];
+
+  const handlers: Record<LocalOpenAIOperation, Handler> = {
+    chat: createChatHandler(state),
+    models: createModelsHandler(),
+    model: createModelHandler(state, (target) =>
+      decodeURIComponent(MODEL_PATH.exec(target.split("?")[0] ?? "")?.[1] ?? ""),
+    ),
+  };
+
+  const app = createApp({
+    middleware,
+    handler: (request, context) => {
+      const { operation } = routeOf(context);
+      return operation === "unknown"
+        ? openAIErrorResponse(404, `Invalid URL (${request.method} ${routeOf(context).path})`)
+        : handlers[operation](request, context);
+    },
+    onError: (error) => {
+      log(redactor.text(`internal error: ${describeError(error)}`));
+      return openAIErrorResponse(500, "The server had an error while processing your request.");
+    },
+  });
+
+  const stop = (): void => {
+    if (closing) return;
+    closing = true;
+    shutdown.abort();
+  };
+
+  return {
+    fetch: app.fetch,
+    request: app.request,
+    setFaults: (rules) => faults.set(rules),
+    stats: () => ({
+      requests: counters.requests,
+      byOperation: { ...counters.byOperation },
+      byStatus: { ...counters.byStatus },
+      unauthorized: counters.unauthorized,
+      faultsInjected: counters.faultsInjected,
+      ...state.counters,
+    }),
+    requests: () => recorder.list(),
+    clearRequests: () => recorder.clear(),
+    stop,
+    async close() {
+      stop();
+    },
+  };
+}
+
+/** The model ids the twin lists. */
+export const LOCAL_OPENAI_MODELS: readonly string[] = Object.freeze([SCRIPTED_MODEL_ID]);
+
+function openAIJson(status: number, body: unknown, headers?: Record<string, string>): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json", ...headers },
+  });
+}
+
+function checkDelay(name: string, value: number | undefined): void {
+  if (value !== undefined && !(Number.isFinite(value) && value >= 0))
+    throw new TypeError(`${name} must be a number of ms >= 0, got ${String(value)}`);
+}
+
+/** How much of a body that is not JSON a recorded request keeps, in characters. */
+const RECORDED_TEXT_CHARS = 1000;
+
+function describeRequest(
+  request: Request,
+  context: RequestContext,
+  bytes: Uint8Array | undefined,
+): LocalOpenAIRecordedRequest {
+  const route = routeOf(context);
+  let body: unknown;
+  if (bytes !== undefined) {
+    const text = new TextDecoder().decode(bytes);
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text.slice(0, RECORDED_TEXT_CHARS);
+    }
+  }
+  return {
+    time: new Date().toISOString(),
+    method: request.method,
+    operation: route.operation,
+    path: route.path,
+    body,
+    bodyBytes: bytes?.byteLength ?? 0,
+    headers: recordedHeaders(request.headers),
+  };
+}
