@@ -3,6 +3,7 @@
 // `fetch(request)` without a socket; server.ts puts it on a port.
 //
 // The chain, outermost first (each one is a middleware; a new concern is one more entry):
+//   hostGuard           403 for a foreign Host or Origin (DNS rebinding), before anything else
 //   falResponseHeaders  x-fal-request-id and CORS headers on every answer
 //   routeFalRequests    the request-target → a fal operation (routes.ts)
 //   observe             counters behind stats(), one log line per answer (observe.ts)
@@ -19,12 +20,14 @@ import type { Handler, Middleware } from "../../server/compose.js";
 import { FaultInjector } from "../../server/faults.js";
 import { apiKeyAuth, apiKeyFrom } from "../../server/middleware/auth.js";
 import { bodyLimit } from "../../server/middleware/body-limit.js";
+import { hostGuard, requestHost } from "../../server/middleware/host-guard.js";
+import type { HostPolicy } from "../../server/host-guard.js";
 import { faultInjection, type FaultTarget } from "../../server/middleware/faults.js";
 import { RequestRecorder, recordRequests } from "../../server/middleware/record.js";
 import { createRedactor, redactSecrets } from "../../server/middleware/redact.js";
 import { refuseWhenClosing } from "../../server/middleware/shutdown.js";
 import type { RequestContext } from "../../server/context.js";
-import { describeError } from "../../utils/errors.js";
+import { SettingsValidationError, describeError } from "../../utils/errors.js";
 import { faultOperation, type FaultOperation, type FaultRule } from "./faults.js";
 import { FileStore } from "./files.js";
 import { createFileHandler } from "./handlers/files.js";
@@ -96,8 +99,17 @@ export interface LocalFalAppOptions {
   webhookTimeoutMs?: number;
   /** How many requests requests() remembers (newest kept); default 1000. */
   maxRecordedRequests?: number;
-  /** Base URL used in generated URLs; default http://<host>:<port> (relative URLs without a server). */
+  /**
+   * Base of every URL the server hands out (e.g. "https://fal.example.org" behind a proxy).
+   * Default: the Host the client used (checked against the host policy), else the server's own
+   * origin (relative URLs in an app without a socket until setOrigin).
+   */
   publicUrl?: string;
+  /**
+   * The Host/Origin policy (see src/server/host-guard.ts). The server sets it when it listens;
+   * an app without a socket checks nothing until given one (whoever serves it guards its socket).
+   */
+  hostPolicy?: HostPolicy;
   /** Receives one line per request and notable events. The API key is never logged. */
   logger?: (line: string) => void;
 }
@@ -122,6 +134,8 @@ export interface LocalFalApp extends App, LocalFalControls {
    * publicUrl is set, and an x-fal-target-url that names it is served locally.
    */
   setOrigin(origin: string): void;
+  /** Sets the Host/Origin policy every request is checked against (undefined: none). */
+  setHostPolicy(policy: HostPolicy | undefined): void;
   /** Refuses new requests (503), ends open status streams, stops jobs and webhook deliveries. */
   stop(): void;
   /** stop(), then forgets the stored files. Idempotent. */
@@ -162,8 +176,10 @@ export function createLocalFalApp(options: LocalFalAppOptions = {}): LocalFalApp
   const redactor = createRedactor([requiredKey], { replacement: REDACTED });
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
 
-  let baseUrl = options.publicUrl?.replace(/\/+$/, "") ?? "";
+  const publicUrl = options.publicUrl === undefined ? undefined : checkPublicUrl(options.publicUrl);
+  let baseUrl = publicUrl ?? "";
   let selfOrigin = "";
+  let hostPolicy = options.hostPolicy;
   let closing = false;
   const shutdown = new AbortController();
 
@@ -175,6 +191,7 @@ export function createLocalFalApp(options: LocalFalAppOptions = {}): LocalFalApp
   );
   const counters: LocalFalCounters = {
     requests: 0,
+    refused: 0,
     byOperation: {},
     byStatus: {},
     unauthorized: 0,
@@ -230,10 +247,23 @@ export function createLocalFalApp(options: LocalFalAppOptions = {}): LocalFalApp
     keepaliveMs: options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,
     shutdown: shutdown.signal,
     baseUrl: () => baseUrl,
+    baseUrlFor: (context) => {
+      if (publicUrl !== undefined) return publicUrl;
+      // The guard has checked the Host against the policy; without a policy it is not trusted.
+      return hostPolicy ? `http://${requestHost(context.request)}` : baseUrl;
+    },
     log,
   };
 
   const middleware: Middleware[] = [
+    hostGuard({
+      policy: () => hostPolicy,
+      onRefused: (reason, request) => {
+        counters.refused += 1;
+        log(redactor.text(`refused ${request.method} (${reason})`));
+        return falJson(403, { detail: reason });
+      },
+    }),
     falResponseHeaders(),
     routeFalRequests(() => selfOrigin),
     observe(counters, redactor, log),
@@ -313,6 +343,7 @@ export function createLocalFalApp(options: LocalFalAppOptions = {}): LocalFalApp
     setFaults: (rules) => faults.set(rules),
     stats: () => ({
       requests: counters.requests,
+      refused: counters.refused,
       byOperation: { ...counters.byOperation },
       byStatus: { ...counters.byStatus },
       unauthorized: counters.unauthorized,
@@ -339,12 +370,43 @@ export function createLocalFalApp(options: LocalFalAppOptions = {}): LocalFalApp
       selfOrigin = origin;
       if (!baseUrl) baseUrl = origin;
     },
+    setHostPolicy(policy) {
+      hostPolicy = policy;
+    },
     stop,
     async close() {
       stop();
       files.clear();
     },
   };
+}
+
+/**
+ * The publicUrl without its trailing slash; a SettingsValidationError unless it is an absolute
+ * http(s) URL without query or fragment.
+ */
+function checkPublicUrl(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (
+    !url ||
+    (url.protocol !== "http:" && url.protocol !== "https:") ||
+    url.search !== "" ||
+    url.hash !== "" ||
+    url.username !== "" ||
+    url.password !== ""
+  ) {
+    throw new SettingsValidationError(
+      "publicUrl",
+      value,
+      'an absolute http(s) URL without query or fragment, e.g. "http://my-box.local:8787"',
+    );
+  }
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, "");
 }
 
 /** Hands each routed request to its operation's handler. */

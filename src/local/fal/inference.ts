@@ -10,7 +10,7 @@ import { renderPreviewImage, type ImageStyle } from "./renderer.js";
 
 export interface InferenceOptions {
   files: FileStore;
-  /** Base URL of the server, for absolute file URLs. */
+  /** Base URL of the server, for absolute file URLs (a job's own baseUrl wins). */
   baseUrl: () => string;
   inferenceMsFor: (model: string) => number;
   imageStyle: ImageStyle;
@@ -112,7 +112,7 @@ export function createExecutor(opts: InferenceOptions): Executor {
         fileName = `preview-${seed}-${i}.${input.format === "png" ? "png" : "jpg"}`;
       } else {
         const key = opts.files.putContent(encoded.data, encoded.contentType);
-        url = `${opts.baseUrl()}/files/${key}`;
+        url = `${job.baseUrl ?? opts.baseUrl()}/files/${key}`;
         fileName = key;
       }
       images.push({

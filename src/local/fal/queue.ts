@@ -40,6 +40,8 @@ export interface Job {
   result?: JobResult;
   inferenceSeconds?: number;
   webhookUrl?: string;
+  /** Base of the URLs generated for this request (the one its client used); default the server's. */
+  baseUrl?: string;
   /** Changes (status, queue position, logs) are announced to these listeners. */
   readonly listeners: Set<() => void>;
   /** Resolves when the job is COMPLETED. */
@@ -109,6 +111,7 @@ export class JobQueue {
     kind: "queue" | "run";
     body: unknown;
     webhookUrl?: string;
+    baseUrl?: string;
     startTimeoutSeconds?: number;
   }): Job {
     let resolveDone!: () => void;
@@ -128,6 +131,7 @@ export class JobQueue {
       done,
     };
     if (init.webhookUrl !== undefined) job.webhookUrl = init.webhookUrl;
+    if (init.baseUrl !== undefined) job.baseUrl = init.baseUrl;
     const internals: JobInternals = { resolveDone, holdsWorker: false };
     this.internals.set(job, internals);
     if (init.kind === "queue") {

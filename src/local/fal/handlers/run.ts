@@ -17,6 +17,7 @@ export function createRunHandler(state: LocalFalState): Handler {
       app: appPrefix(call.model),
       kind: "run",
       body: call.body,
+      baseUrl: state.baseUrlFor(context),
       ...(call.startTimeoutSeconds !== undefined
         ? { startTimeoutSeconds: call.startTimeoutSeconds }
         : {}),

@@ -41,9 +41,10 @@ export function createStorageHandlers(state: LocalFalState): StorageHandlers {
           ? input.file_name
           : `${Date.now()}.${extensionFor(contentType)}`;
       const pending = state.files.initiateUpload(contentType, fileName);
+      const baseUrl = state.baseUrlFor(context);
       return falJson(200, {
-        upload_url: `${state.baseUrl()}/upload/${pending.token}`,
-        file_url: fileUrl(state.baseUrl(), pending.key),
+        upload_url: `${baseUrl}/upload/${pending.token}`,
+        file_url: fileUrl(baseUrl, pending.key),
       });
     },
 
@@ -63,7 +64,8 @@ export function createStorageHandlers(state: LocalFalState): StorageHandlers {
       );
       if (!file) return falJson(404, { detail: "Upload URL not found or expired" });
       state.counters.uploads += 1;
-      return falJson(200, { file_url: fileUrl(state.baseUrl(), file.key), size: data.length });
+      const baseUrl = state.baseUrlFor(context);
+      return falJson(200, { file_url: fileUrl(baseUrl, file.key), size: data.length });
     },
 
     async token() {
