@@ -53,6 +53,10 @@ const MiB = 1024 * 1024;
 const DEFAULT_MAX_BODY_BYTES = 10 * MiB;
 const DEFAULT_MAX_STORED_BYTES = 256 * MiB;
 const DEFAULT_MAX_IMAGE_PIXELS = 4096 * 4096;
+/** Images a request may ask for in all (num_images × width × height), as a multiple of one image's limit. */
+const REQUEST_PIXELS_PER_IMAGE_LIMIT = 2;
+const DEFAULT_MAX_QUEUED_REQUESTS = 1000;
+const DEFAULT_MAX_RETAINED_RESULT_BYTES = 256 * MiB;
 const DEFAULT_KEEPALIVE_MS = 15_000;
 const DEFAULT_WEBHOOK_TIMEOUT_MS = 5000;
 const DEFAULT_MAX_RECORDED_REQUESTS = 1000;
@@ -89,6 +93,18 @@ export interface LocalFalAppOptions {
   maxStoredBytes?: number;
   /** Largest image (width × height) the preview renderer draws; default 4096 × 4096. Larger → 422 image_too_large. */
   maxImagePixels?: number;
+  /**
+   * Most pixels one request may ask for in all (num_images × width × height); default twice
+   * maxImagePixels. More → 422 image_too_large on num_images, before anything is drawn.
+   */
+  maxRequestPixels?: number;
+  /** Requests that may wait for a worker (queue and sync runs); default 1000. More → 429. */
+  maxQueuedRequests?: number;
+  /**
+   * Bytes of finished results kept for status/result calls (sync_mode results hold their images);
+   * default 256 MiB, oldest forgotten first (the newest is always kept).
+   */
+  maxRetainedResultBytes?: number;
   /** "preview" (default): labelled storyboard placeholder; "photo": the same plus dense noise (≈1.5 MB per 1024² PNG). */
   imageStyle?: ImageStyle;
   /** Fault injection rules (off by default); can be changed later with setFaults(). */
@@ -207,14 +223,17 @@ export function createLocalFalApp(options: LocalFalAppOptions = {}): LocalFalApp
     return table[model] ?? table[appPrefix(model)] ?? options.inferenceMs ?? 0;
   };
 
+  const maxImagePixels = options.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS;
   const queue = new JobQueue({
     workers: Math.max(1, Math.floor(options.workers ?? DEFAULT_WORKERS)),
+    maxRetainedBytes: options.maxRetainedResultBytes ?? DEFAULT_MAX_RETAINED_RESULT_BYTES,
     execute: createExecutor({
       files,
       baseUrl: () => baseUrl,
       inferenceMsFor,
       imageStyle: options.imageStyle ?? "preview",
-      maxImagePixels: options.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS,
+      maxImagePixels,
+      maxRequestPixels: options.maxRequestPixels ?? maxImagePixels * REQUEST_PIXELS_PER_IMAGE_LIMIT,
       onImageRendered: (ms) => {
         counters.imagesRendered += 1;
         counters.renderMsTotal += ms;
@@ -245,6 +264,7 @@ export function createLocalFalApp(options: LocalFalAppOptions = {}): LocalFalApp
     files,
     counters,
     keepaliveMs: options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,
+    maxQueuedRequests: options.maxQueuedRequests ?? DEFAULT_MAX_QUEUED_REQUESTS,
     shutdown: shutdown.signal,
     baseUrl: () => baseUrl,
     baseUrlFor: (context) => {
@@ -260,8 +280,9 @@ export function createLocalFalApp(options: LocalFalAppOptions = {}): LocalFalApp
       policy: () => hostPolicy,
       onRefused: (reason, request) => {
         counters.refused += 1;
-        log(redactor.text(`refused ${request.method} (${reason})`));
-        return falJson(403, { detail: reason });
+        const detail = redactor.text(reason);
+        log(`refused ${request.method} (${detail})`);
+        return falJson(403, { detail });
       },
     }),
     falResponseHeaders(),

@@ -52,6 +52,8 @@ export interface LocalFalState {
   readonly counters: LocalFalCounters;
   /** Interval of `: keepalive` comments on status streams. */
   readonly keepaliveMs: number;
+  /** Requests that may wait for a worker; beyond it, 429. */
+  readonly maxQueuedRequests: number;
   /** Aborts when the server begins to close: open status streams end at once. */
   readonly shutdown: AbortSignal;
   /** Base of generated URLs, without a trailing slash ("" until the server knows its address). */

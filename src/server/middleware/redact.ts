@@ -1,7 +1,7 @@
 // Secret redaction for twins that check an API key: JSON answers never echo it (a key pasted into
 // a URL that a 404 repeats), and the same Redactor cleans log lines and recorded requests. The
 // key is also looked for in its URL-encoded forms.
-import { redactText, redactValue, secretForms, type RedactOptions } from "../../utils/secrets.js";
+import { redactText, secretForms, type RedactOptions } from "../../utils/secrets.js";
 import type { Middleware } from "../compose.js";
 import type { RequestContext } from "../context.js";
 import { bytesResponse, isJsonResponse } from "../response.js";
@@ -41,8 +41,30 @@ export function createRedactor(
   return {
     active,
     text: (text) => (active ? redactText(text, forms, redactOptions) : text),
-    value: <T>(value: T): T => (active ? (redactValue(value, forms, redactOptions) as T) : value),
+    value: <T>(value: T): T =>
+      active ? (redactDeep(value, (text) => redactText(text, forms, redactOptions)) as T) : value,
   };
+}
+
+/**
+ * A copy of a JSON-like value with every string (keys included) passed through `text`. Keys are
+ * defined, never assigned, so a `__proto__` key from a request body stays a plain key instead of
+ * becoming the copy's prototype.
+ */
+function redactDeep(value: unknown, text: (s: string) => string): unknown {
+  if (typeof value === "string") return text(value);
+  if (Array.isArray(value)) return value.map((item) => redactDeep(item, text));
+  if (value === null || typeof value !== "object") return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    Object.defineProperty(out, text(key), {
+      value: redactDeep(item, text),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
 }
 
 export interface RedactSecretsOptions {

@@ -6,11 +6,11 @@ import { claimBodyFault, failingBody } from "../../../server/middleware/faults.j
 import { readModelCall } from "../input.js";
 import { appPrefix } from "../models.js";
 import type { Job, LogEntry } from "../queue.js";
-import { falJson, requestNotFound } from "../replies.js";
+import { falJson, queueFull, requestNotFound } from "../replies.js";
 import type { Route } from "../routes.js";
 import { routeOf } from "../routing.js";
 import type { LocalFalState } from "../state.js";
-import { isDeliverableWebhookUrl } from "../webhooks.js";
+import { WEBHOOK_URL_RULE, isDeliverableWebhookUrl } from "../webhooks.js";
 
 export interface QueueHandlers {
   submit: Handler;
@@ -74,8 +74,9 @@ export function createQueueHandlers(state: LocalFalState): QueueHandlers {
       if (call instanceof Response) return call;
       const webhook = route.query.get("fal_webhook") ?? undefined;
       if (webhook !== undefined && !isDeliverableWebhookUrl(webhook)) {
-        return falJson(400, { detail: "fal_webhook must be an absolute http(s) URL" });
+        return falJson(400, { detail: WEBHOOK_URL_RULE });
       }
+      if (queue.depth.queued >= state.maxQueuedRequests) return queueFull(queue.depth.queued);
       const baseUrl = state.baseUrlFor(context);
       const job = queue.enqueue({
         model: call.model,
@@ -196,7 +197,10 @@ function statusEvents(job: Job, options: StatusEventsOptions): ReadableStream<Ui
         send(`data: ${JSON.stringify(options.statusBody(job, logs))}\n\n`);
         if (job.status === "COMPLETED") stop("close");
       };
-      const keepalive = setInterval(() => send(": keepalive\n\n"), options.keepaliveMs);
+      // A keep-alive only matters to a client that reads: one that does not gets none queued up.
+      const keepalive = setInterval(() => {
+        if ((controller.desiredSize ?? 0) > 0) send(": keepalive\n\n");
+      }, options.keepaliveMs);
       const onAbort = (): void => stop("abort");
       stop = (how) => {
         if (ended) return;
