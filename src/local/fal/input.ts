@@ -102,5 +102,10 @@ function startTimeoutSeconds(headers: Headers): number | undefined {
   const value = headers.get("x-fal-request-timeout");
   if (value === null) return undefined;
   const n = Number.parseFloat(value);
-  return Number.isFinite(n) && n > 0 ? n : undefined;
+  // Timers take at most 2^31−1 ms (longer ones fire at once, with a warning): a longer timeout
+  // is no timeout at all.
+  return Number.isFinite(n) && n > 0 && n * 1000 <= MAX_TIMER_MS ? n : undefined;
 }
+
+/** The longest delay setTimeout honours, in ms (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -288,3 +288,52 @@ describe("hostile protocol use", () => {
     expect(lines.some((l) => l.includes("refused"))).toBe(true);
   });
 });
+
+describe("hostile headers and upload metadata", () => {
+  it("an absurd x-fal-request-timeout neither times out at once nor warns", async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on("warning", onWarning);
+    try {
+      const app = falApp({ workers: 1, inferenceMs: 60_000 });
+      const body = JSON.stringify({ prompt: "x", ...SMALL });
+      await post(app, "/queue/fal-ai/fast-sdxl", body); // takes the only worker
+      const waiting = await (
+        await post(app, "/queue/fal-ai/fast-sdxl", body, { "x-fal-request-timeout": "1e9" })
+      ).json();
+      await new Promise((r) => setTimeout(r, 50));
+      const status = await (await app.request(waiting.status_url.slice(BASE.length))).json();
+      expect(status.status).toBe("IN_QUEUE");
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
+  it("upload initiation refuses a content_type that is not a MIME type, and bounds file names", async () => {
+    const app = falApp();
+    const initiate = (body: unknown) =>
+      post(app, "/rest/storage/upload/initiate", JSON.stringify(body));
+    for (const contentType of ["text/html\r\nx-injected: 1", "x".repeat(100_000), "no-slash"]) {
+      const res = await initiate({ content_type: contentType, file_name: "a.png" });
+      expect(res.status, contentType.slice(0, 20)).toBe(422);
+      expect((await res.json()).detail[0]).toMatchObject({ loc: ["body", "content_type"] });
+    }
+    const res = await initiate({
+      content_type: "image/png",
+      file_name: `${"n".repeat(100_000)}.png`,
+    });
+    expect(res.status).toBe(200);
+    const { upload_url, file_url } = await res.json();
+    expect(file_url.length).toBeLessThan(200);
+    const put = await app.request(upload_url.slice(BASE.length), {
+      method: "PUT",
+      body: new Uint8Array([1, 2, 3]),
+      headers: { "content-type": "image/png" },
+    });
+    expect(put.status).toBe(200);
+    const file = await app.request(file_url.slice(BASE.length));
+    expect(file.status).toBe(200);
+    expect(file.headers.get("content-type")).toBe("image/png");
+  });
+});
