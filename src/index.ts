@@ -111,6 +111,12 @@ export {
   type FalModelSpec,
 } from "./services/fal/models.js";
 export {
+  FAL_MODEL_SCHEMAS,
+  falModelSchema,
+  type FalFieldSchema,
+  type FalModelSchema,
+} from "./services/fal/schemas.js";
+export {
   FalApiError,
   FalResponseError,
   FalNetworkError,

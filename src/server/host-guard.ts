@@ -22,6 +22,12 @@ export interface HostPolicyOptions {
    * ["*"] for any. Required when the server listens on anything but loopback.
    */
   allowedHosts?: readonly string[];
+  /**
+   * Origins of pages served elsewhere that may call the server from a browser (e.g.
+   * ["http://localhost:3000"] for a dev page), exactly as a browser sends them. Pages of the
+   * server's own origin are always accepted.
+   */
+  allowedOrigins?: readonly string[];
 }
 
 export interface HostPolicy {
@@ -29,6 +35,8 @@ export interface HostPolicy {
   readonly loopbackOnly: boolean;
   /** Lower-case host names accepted (loopback names included); undefined = any. */
   readonly hostNames: ReadonlySet<string> | undefined;
+  /** Other origins accepted (normalised `scheme://host[:port]`). */
+  readonly origins?: ReadonlySet<string>;
 }
 
 export type GuardVerdict = { ok: true } | { ok: false; status: 403; reason: string };
@@ -64,12 +72,37 @@ export function createHostPolicy(options: HostPolicyOptions): HostPolicy {
       );
     }
   }
-  if (allowed.includes(ANY_HOST)) return { port: options.port, loopbackOnly, hostNames: undefined };
-  return {
-    port: options.port,
-    loopbackOnly,
-    hostNames: new Set([...LOOPBACK_HOST_NAMES, ...allowed.map(bracketIPv6)]),
-  };
+  const origins = new Set((options.allowedOrigins ?? []).map(normaliseOrigin));
+  const hostNames = allowed.includes(ANY_HOST)
+    ? undefined
+    : new Set([...LOOPBACK_HOST_NAMES, ...allowed.map(bracketIPv6)]);
+  return { port: options.port, loopbackOnly, hostNames, origins };
+}
+
+/** `scheme://host[:port]` of an allowed origin; a SettingsValidationError for anything else. */
+function normaliseOrigin(origin: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(origin);
+  } catch {
+    url = undefined;
+  }
+  if (
+    !url ||
+    (url.protocol !== "http:" && url.protocol !== "https:") ||
+    url.pathname !== "/" ||
+    url.search !== "" ||
+    url.hash !== "" ||
+    url.username !== "" ||
+    url.password !== ""
+  ) {
+    throw new SettingsValidationError(
+      "allowedOrigins",
+      origin,
+      'origins such as "http://localhost:3000" (scheme, host and port only)',
+    );
+  }
+  return url.origin;
 }
 
 /** One line for a user who made a server reachable from other machines. */
@@ -93,6 +126,7 @@ export function checkHostAndOrigin(
   } catch {
     return refuse(`Origin ${JSON.stringify(origin)} is not allowed`);
   }
+  if (policy.origins?.has(originUrl.origin) && originUrl.origin === origin) return { ok: true };
   if (
     (originUrl.protocol !== "http:" && originUrl.protocol !== "https:") ||
     originUrl.pathname !== "/" ||

@@ -25,7 +25,24 @@ export {
   type FaultAction,
   type FaultRule,
 } from "./faults.js";
-export { createNodeServer, type NodeServer, type NodeServerOptions } from "./node.js";
+export {
+  ANY_HOST,
+  LOOPBACK_HOST_NAMES,
+  checkHostAndOrigin,
+  createHostPolicy,
+  exposureWarning,
+  isLoopbackAddress,
+  type GuardVerdict,
+  type HostPolicy,
+  type HostPolicyOptions,
+} from "./host-guard.js";
+export {
+  createNodeServer,
+  refuseForeignUpgrade,
+  type ClientErrorStatus,
+  type NodeServer,
+  type NodeServerOptions,
+} from "./node.js";
 export {
   apiKeyAuth,
   apiKeyFrom,
@@ -33,6 +50,7 @@ export {
   type KeyExtractor,
 } from "./middleware/auth.js";
 export { bodyLimit, type BodyLimitOptions, type TooLargeInfo } from "./middleware/body-limit.js";
+export { hostGuard, requestHost, type HostGuardOptions } from "./middleware/host-guard.js";
 export {
   claimBodyFault,
   failingBody,

@@ -2,19 +2,103 @@
 // the client goes away), Response → ServerResponse (streamed, with backpressure), and a close()
 // that ends in-flight requests and drops every connection so it never hangs. Hono's counterpart
 // is @hono/node-server.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  STATUS_CODES,
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { describeError } from "../utils/errors.js";
 import type { App } from "./app.js";
+import { checkHostAndOrigin, type HostPolicy } from "./host-guard.js";
 
 /** Methods whose body is handed to the app; others' bodies are discarded by node:http. */
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
+/** How long a client may take to send its request head; beyond it, 408 (slow-loris). */
+const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/** How long a client may take to send its whole request (head and body); beyond it, 408. */
+const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+/** Sockets held at once; further connections are dropped as they arrive. */
+const DEFAULT_MAX_CONNECTIONS = 1024;
+/** The longest pause between checks of the two timeouts above (node:http checks periodically). */
+const MAX_TIMEOUT_CHECK_INTERVAL_MS = 1000;
+
+/** The statuses node:http answers by itself, before the app sees a request. */
+export type ClientErrorStatus = 400 | 408 | 431;
+
 export interface NodeServerOptions {
-  /** The raw answer to a request node:http cannot parse; default a plain-text 400. */
+  /**
+   * The raw answer to a request node:http refuses before the app sees it: 400 (unparsable),
+   * 408 (head or body too slow) or 431 (head too large, e.g. a flood of query parameters).
+   * Default: the status text as plain text.
+   */
+  clientError?: (
+    status: ClientErrorStatus,
+    message: string,
+  ) => { contentType: string; body: string };
+  /** @deprecated Use `clientError`. The raw answer to an unparsable request (400 only). */
   badRequest?: { contentType: string; body: string };
+  /** Time allowed for the request head, in ms; default 10 000. Slower clients get 408. */
+  headersTimeoutMs?: number;
+  /** Time allowed for the whole request (head and body), in ms; default 60 000. Then 408. */
+  requestTimeoutMs?: number;
+  /** Most sockets held at once; default 1024. Connections beyond it are dropped on arrival. */
+  maxConnections?: number;
+  /**
+   * The Host/Origin policy for WebSocket upgrades (see `onUpgrade`); HTTP requests are checked
+   * by the app's `hostGuard` middleware. Undefined (or a function giving undefined) = no check.
+   */
+  hostPolicy?: HostPolicy | (() => HostPolicy | undefined);
+  /**
+   * Takes WebSocket (and other) upgrade requests, after the Host/Origin check. Without it, an
+   * upgrade request reaches the app as an ordinary request (node:http does so when nobody
+   * listens for upgrades), so the app's guard still answers it.
+   */
+  onUpgrade?: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
   /** Receives a line when the app fails outside its own error handling. */
   log?: (line: string) => void;
+}
+
+/**
+ * Checks an upgrade request's Host and Origin; when the policy refuses them, answers 403 on the
+ * raw socket, destroys it and returns true. For servers that take upgrades themselves (a
+ * WebSocket server on `ws`), before handing the socket on.
+ *
+ * @example
+ * ```ts
+ * httpServer.on("upgrade", (request, socket, head) => {
+ *   if (refuseForeignUpgrade(policy, request, socket)) return;
+ *   wss.handleUpgrade(request, socket, head, (ws) => wss.emit("connection", ws, request));
+ * });
+ * ```
+ */
+export function refuseForeignUpgrade(
+  policy: HostPolicy | undefined,
+  request: IncomingMessage,
+  socket: Duplex,
+): boolean {
+  if (!policy) return false;
+  const verdict = checkHostAndOrigin(policy, {
+    host: request.headers.host,
+    origin: request.headers.origin,
+  });
+  if (verdict.ok) return false;
+  const body = `Forbidden: ${verdict.reason}`;
+  socket.end(
+    `HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  return true;
+}
+
+/** What node:http's error code on a refused request means for the client. */
+function clientErrorStatus(error: Error & { code?: string }): ClientErrorStatus {
+  if (error.code === "HPE_HEADER_OVERFLOW") return 431;
+  if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") return 408;
+  return 400;
 }
 
 export interface NodeServer {
@@ -52,10 +136,20 @@ export function createNodeServer(
 ): NodeServer {
   const sockets = new Set<Socket>();
   const inflight = new Set<AbortController>();
-  const badRequest = options.badRequest ?? {
-    contentType: "text/plain; charset=utf-8",
-    body: "Bad Request",
-  };
+  const clientError =
+    options.clientError ??
+    ((status: ClientErrorStatus, message: string) =>
+      status === 400 && options.badRequest
+        ? options.badRequest
+        : { contentType: "text/plain; charset=utf-8", body: message });
+  const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  const requestTimeout = Math.max(
+    options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    headersTimeout,
+  );
+  const { hostPolicy } = options;
+  const policyOf: () => HostPolicy | undefined =
+    typeof hostPolicy === "function" ? hostPolicy : () => hostPolicy;
   let closePromise: Promise<void> | undefined;
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -87,23 +181,51 @@ export function createNodeServer(
     await writeResponse(req, res, response, controller.signal);
   }
 
-  const httpServer = createServer((req, res) => {
-    serve(req, res).catch((error: unknown) => {
-      options.log?.(`internal error: ${describeError(error)}`);
-      res.destroy();
-    });
-  });
+  const httpServer = createServer(
+    {
+      headersTimeout,
+      requestTimeout,
+      // node:http enforces both timeouts by checking every so often: often enough for them.
+      connectionsCheckingInterval: Math.min(
+        MAX_TIMEOUT_CHECK_INTERVAL_MS,
+        Math.max(10, Math.floor(headersTimeout / 2)),
+      ),
+    },
+    (req, res) => {
+      serve(req, res).catch((error: unknown) => {
+        options.log?.(`internal error: ${describeError(error)}`);
+        res.destroy();
+      });
+    },
+  );
+  httpServer.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   httpServer.on("connection", (socket: Socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });
-  httpServer.on("clientError", (_error, socket) => {
-    if (socket.writable) {
-      socket.end(
-        `HTTP/1.1 400 Bad Request\r\nContent-Type: ${badRequest.contentType}\r\nConnection: close\r\n\r\n${badRequest.body}`,
-      );
-    } else socket.destroy();
+  httpServer.on("clientError", (error: Error & { code?: string }, socket) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = clientErrorStatus(error);
+    const text = STATUS_CODES[status] ?? "Bad Request";
+    const answer = clientError(status, text);
+    socket.end(
+      `HTTP/1.1 ${status} ${text}\r\nContent-Type: ${answer.contentType}\r\nContent-Length: ${Buffer.byteLength(answer.body)}\r\nConnection: close\r\n\r\n${answer.body}`,
+    );
   });
+  const { onUpgrade } = options;
+  if (onUpgrade) {
+    httpServer.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (closePromise) {
+        socket.destroy();
+        return;
+      }
+      if (refuseForeignUpgrade(policyOf(), request, socket)) return;
+      onUpgrade(request, socket, head);
+    });
+  }
 
   return {
     httpServer,

@@ -3,6 +3,7 @@
 // `fetch(request)` without a socket; server.ts puts it on a port.
 //
 // The chain, outermost first (each one is a middleware; a new concern is one more entry):
+//   hostGuard           403 for a foreign Host or Origin (DNS rebinding), before anything else
 //   falResponseHeaders  x-fal-request-id and CORS headers on every answer
 //   routeFalRequests    the request-target → a fal operation (routes.ts)
 //   observe             counters behind stats(), one log line per answer (observe.ts)
@@ -19,12 +20,14 @@ import type { Handler, Middleware } from "../../server/compose.js";
 import { FaultInjector } from "../../server/faults.js";
 import { apiKeyAuth, apiKeyFrom } from "../../server/middleware/auth.js";
 import { bodyLimit } from "../../server/middleware/body-limit.js";
+import { hostGuard, requestHost } from "../../server/middleware/host-guard.js";
+import type { HostPolicy } from "../../server/host-guard.js";
 import { faultInjection, type FaultTarget } from "../../server/middleware/faults.js";
 import { RequestRecorder, recordRequests } from "../../server/middleware/record.js";
 import { createRedactor, redactSecrets } from "../../server/middleware/redact.js";
 import { refuseWhenClosing } from "../../server/middleware/shutdown.js";
 import type { RequestContext } from "../../server/context.js";
-import { describeError } from "../../utils/errors.js";
+import { SettingsValidationError, describeError } from "../../utils/errors.js";
 import { faultOperation, type FaultOperation, type FaultRule } from "./faults.js";
 import { FileStore } from "./files.js";
 import { createFileHandler } from "./handlers/files.js";
@@ -50,6 +53,10 @@ const MiB = 1024 * 1024;
 const DEFAULT_MAX_BODY_BYTES = 10 * MiB;
 const DEFAULT_MAX_STORED_BYTES = 256 * MiB;
 const DEFAULT_MAX_IMAGE_PIXELS = 4096 * 4096;
+/** Images a request may ask for in all (num_images × width × height), as a multiple of one image's limit. */
+const REQUEST_PIXELS_PER_IMAGE_LIMIT = 2;
+const DEFAULT_MAX_QUEUED_REQUESTS = 1000;
+const DEFAULT_MAX_RETAINED_RESULT_BYTES = 256 * MiB;
 const DEFAULT_KEEPALIVE_MS = 15_000;
 const DEFAULT_WEBHOOK_TIMEOUT_MS = 5000;
 const DEFAULT_MAX_RECORDED_REQUESTS = 1000;
@@ -86,6 +93,18 @@ export interface LocalFalAppOptions {
   maxStoredBytes?: number;
   /** Largest image (width × height) the preview renderer draws; default 4096 × 4096. Larger → 422 image_too_large. */
   maxImagePixels?: number;
+  /**
+   * Most pixels one request may ask for in all (num_images × width × height); default twice
+   * maxImagePixels. More → 422 image_too_large on num_images, before anything is drawn.
+   */
+  maxRequestPixels?: number;
+  /** Requests that may wait for a worker (queue and sync runs); default 1000. More → 429. */
+  maxQueuedRequests?: number;
+  /**
+   * Bytes of finished results kept for status/result calls (sync_mode results hold their images);
+   * default 256 MiB, oldest forgotten first (the newest is always kept).
+   */
+  maxRetainedResultBytes?: number;
   /** "preview" (default): labelled storyboard placeholder; "photo": the same plus dense noise (≈1.5 MB per 1024² PNG). */
   imageStyle?: ImageStyle;
   /** Fault injection rules (off by default); can be changed later with setFaults(). */
@@ -96,8 +115,17 @@ export interface LocalFalAppOptions {
   webhookTimeoutMs?: number;
   /** How many requests requests() remembers (newest kept); default 1000. */
   maxRecordedRequests?: number;
-  /** Base URL used in generated URLs; default http://<host>:<port> (relative URLs without a server). */
+  /**
+   * Base of every URL the server hands out (e.g. "https://fal.example.org" behind a proxy).
+   * Default: the Host the client used (checked against the host policy), else the server's own
+   * origin (relative URLs in an app without a socket until setOrigin).
+   */
   publicUrl?: string;
+  /**
+   * The Host/Origin policy (see src/server/host-guard.ts). The server sets it when it listens;
+   * an app without a socket checks nothing until given one (whoever serves it guards its socket).
+   */
+  hostPolicy?: HostPolicy;
   /** Receives one line per request and notable events. The API key is never logged. */
   logger?: (line: string) => void;
 }
@@ -122,6 +150,8 @@ export interface LocalFalApp extends App, LocalFalControls {
    * publicUrl is set, and an x-fal-target-url that names it is served locally.
    */
   setOrigin(origin: string): void;
+  /** Sets the Host/Origin policy every request is checked against (undefined: none). */
+  setHostPolicy(policy: HostPolicy | undefined): void;
   /** Refuses new requests (503), ends open status streams, stops jobs and webhook deliveries. */
   stop(): void;
   /** stop(), then forgets the stored files. Idempotent. */
@@ -162,8 +192,10 @@ export function createLocalFalApp(options: LocalFalAppOptions = {}): LocalFalApp
   const redactor = createRedactor([requiredKey], { replacement: REDACTED });
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
 
-  let baseUrl = options.publicUrl?.replace(/\/+$/, "") ?? "";
+  const publicUrl = options.publicUrl === undefined ? undefined : checkPublicUrl(options.publicUrl);
+  let baseUrl = publicUrl ?? "";
   let selfOrigin = "";
+  let hostPolicy = options.hostPolicy;
   let closing = false;
   const shutdown = new AbortController();
 
@@ -175,6 +207,7 @@ export function createLocalFalApp(options: LocalFalAppOptions = {}): LocalFalApp
   );
   const counters: LocalFalCounters = {
     requests: 0,
+    refused: 0,
     byOperation: {},
     byStatus: {},
     unauthorized: 0,
@@ -190,14 +223,17 @@ export function createLocalFalApp(options: LocalFalAppOptions = {}): LocalFalApp
     return table[model] ?? table[appPrefix(model)] ?? options.inferenceMs ?? 0;
   };
 
+  const maxImagePixels = options.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS;
   const queue = new JobQueue({
     workers: Math.max(1, Math.floor(options.workers ?? DEFAULT_WORKERS)),
+    maxRetainedBytes: options.maxRetainedResultBytes ?? DEFAULT_MAX_RETAINED_RESULT_BYTES,
     execute: createExecutor({
       files,
       baseUrl: () => baseUrl,
       inferenceMsFor,
       imageStyle: options.imageStyle ?? "preview",
-      maxImagePixels: options.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS,
+      maxImagePixels,
+      maxRequestPixels: options.maxRequestPixels ?? maxImagePixels * REQUEST_PIXELS_PER_IMAGE_LIMIT,
       onImageRendered: (ms) => {
         counters.imagesRendered += 1;
         counters.renderMsTotal += ms;
@@ -228,12 +264,27 @@ export function createLocalFalApp(options: LocalFalAppOptions = {}): LocalFalApp
     files,
     counters,
     keepaliveMs: options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,
+    maxQueuedRequests: options.maxQueuedRequests ?? DEFAULT_MAX_QUEUED_REQUESTS,
     shutdown: shutdown.signal,
     baseUrl: () => baseUrl,
+    baseUrlFor: (context) => {
+      if (publicUrl !== undefined) return publicUrl;
+      // The guard has checked the Host against the policy; without a policy it is not trusted.
+      return hostPolicy ? `http://${requestHost(context.request)}` : baseUrl;
+    },
     log,
   };
 
   const middleware: Middleware[] = [
+    hostGuard({
+      policy: () => hostPolicy,
+      onRefused: (reason, request) => {
+        counters.refused += 1;
+        const detail = redactor.text(reason);
+        log(`refused ${request.method} (${detail})`);
+        return falJson(403, { detail });
+      },
+    }),
     falResponseHeaders(),
     routeFalRequests(() => selfOrigin),
     observe(counters, redactor, log),
@@ -313,6 +364,7 @@ export function createLocalFalApp(options: LocalFalAppOptions = {}): LocalFalApp
     setFaults: (rules) => faults.set(rules),
     stats: () => ({
       requests: counters.requests,
+      refused: counters.refused,
       byOperation: { ...counters.byOperation },
       byStatus: { ...counters.byStatus },
       unauthorized: counters.unauthorized,
@@ -339,12 +391,43 @@ export function createLocalFalApp(options: LocalFalAppOptions = {}): LocalFalApp
       selfOrigin = origin;
       if (!baseUrl) baseUrl = origin;
     },
+    setHostPolicy(policy) {
+      hostPolicy = policy;
+    },
     stop,
     async close() {
       stop();
       files.clear();
     },
   };
+}
+
+/**
+ * The publicUrl without its trailing slash; a SettingsValidationError unless it is an absolute
+ * http(s) URL without query or fragment.
+ */
+function checkPublicUrl(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (
+    !url ||
+    (url.protocol !== "http:" && url.protocol !== "https:") ||
+    url.search !== "" ||
+    url.hash !== "" ||
+    url.username !== "" ||
+    url.password !== ""
+  ) {
+    throw new SettingsValidationError(
+      "publicUrl",
+      value,
+      'an absolute http(s) URL without query or fragment, e.g. "http://my-box.local:8787"',
+    );
+  }
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, "");
 }
 
 /** Hands each routed request to its operation's handler. */

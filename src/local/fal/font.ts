@@ -168,23 +168,34 @@ export function textWidth(text: string): number {
   return n === 0 ? 0 : n * GLYPH_ADVANCE - 1;
 }
 
+/** What toFontText turns into a space: the separators between words. */
+const WORD = /[^ \t\n\r]+/g;
+
 /**
  * Greedy word wrap to at most `maxChars` characters per line; words longer than a line are split.
- * The text is first mapped to the font's repertoire.
+ * The text is first mapped to the font's repertoire. With `maxLines`, it stops once that many
+ * lines are made: a prompt of megabytes costs no more than what can be drawn.
  */
-export function wrapText(text: string, maxChars: number): string[] {
+export function wrapText(
+  text: string,
+  maxChars: number,
+  maxLines = Number.POSITIVE_INFINITY,
+): string[] {
   const limit = Math.max(1, Math.floor(maxChars));
-  const words = toFontText(text)
-    .split(" ")
-    .filter((w) => w.length > 0);
   const lines: string[] = [];
   let line = "";
-  for (let word of words) {
+  const words = new RegExp(WORD.source, "g");
+  for (let match = words.exec(text); match !== null; match = words.exec(text)) {
+    if (lines.length >= maxLines) return lines;
+    // Only as much of a word as the remaining lines can show.
+    const room = Number.isFinite(maxLines) ? limit * (maxLines - lines.length + 1) : Infinity;
+    let word = toFontText(match[0].length > room ? match[0].slice(0, room) : match[0]);
     while (word.length > limit) {
       if (line) {
         lines.push(line);
         line = "";
       }
+      if (lines.length >= maxLines) return lines;
       lines.push(word.slice(0, limit));
       word = word.slice(limit);
     }
@@ -196,6 +207,6 @@ export function wrapText(text: string, maxChars: number): string[] {
       line = word;
     }
   }
-  if (line) lines.push(line);
+  if (line && lines.length < maxLines) lines.push(line);
   return lines;
 }

@@ -4,17 +4,19 @@
 import { randomInt } from "node:crypto";
 import { sleep } from "../../utils/abort.js";
 import type { FileStore } from "./files.js";
-import { getModel, validateInput } from "./models.js";
+import { getModel, validateInput, type LocalFalFieldError } from "./models.js";
 import type { ExecutionContext, Executor, Job, JobResult } from "./queue.js";
 import { renderPreviewImage, type ImageStyle } from "./renderer.js";
 
 export interface InferenceOptions {
   files: FileStore;
-  /** Base URL of the server, for absolute file URLs. */
+  /** Base URL of the server, for absolute file URLs (a job's own baseUrl wins). */
   baseUrl: () => string;
   inferenceMsFor: (model: string) => number;
   imageStyle: ImageStyle;
   maxImagePixels: number;
+  /** Most pixels one request may ask for in all (num_images × width × height). */
+  maxRequestPixels: number;
   onImageRendered?: (ms: number) => void;
 }
 
@@ -40,6 +42,16 @@ export function randomSeed(): number {
   return randomInt(0, 2 ** 32 - 1);
 }
 
+/** A model error (422) for a request the local renderer will not draw; nothing is billed. */
+function tooLarge(error: LocalFalFieldError): JobResult {
+  return {
+    status: 422,
+    body: { detail: [error] },
+    headers: { "x-fal-billable-units": "0" },
+    error: "Invalid status code: 422",
+  };
+}
+
 export function createExecutor(opts: InferenceOptions): Executor {
   return async (job: Job, ctx: ExecutionContext): Promise<JobResult> => {
     const model = getModel(job.model);
@@ -60,25 +72,29 @@ export function createExecutor(opts: InferenceOptions): Executor {
     }
     const input = validation.input;
     if (input.width * input.height > opts.maxImagePixels) {
-      const detail = [
-        {
-          loc: ["body", "image_size"],
-          msg: `Image size ${input.width}x${input.height} is larger than the local preview renderer allows (${opts.maxImagePixels} pixels)`,
-          type: "image_too_large",
-          url: "https://docs.fal.ai/errors/#image_too_large",
-          ctx: { max_pixels: opts.maxImagePixels },
-          input:
-            job.body !== null && typeof job.body === "object"
-              ? (job.body as Record<string, unknown>).image_size
-              : undefined,
-        },
-      ];
-      return {
-        status: 422,
-        body: { detail },
-        headers: { "x-fal-billable-units": "0" },
-        error: "Invalid status code: 422",
-      };
+      return tooLarge({
+        loc: ["body", "image_size"],
+        msg: `Image size ${input.width}x${input.height} is larger than the local preview renderer allows (${opts.maxImagePixels} pixels)`,
+        type: "image_too_large",
+        url: "https://docs.fal.ai/errors/#image_too_large",
+        ctx: { max_pixels: opts.maxImagePixels },
+        input:
+          job.body !== null && typeof job.body === "object"
+            ? (job.body as Record<string, unknown>).image_size
+            : undefined,
+      });
+    }
+
+    const requestPixels = input.numImages * input.width * input.height;
+    if (requestPixels > opts.maxRequestPixels) {
+      return tooLarge({
+        loc: ["body", "num_images"],
+        msg: `${input.numImages} images of ${input.width}x${input.height} are ${requestPixels} pixels, more than the local preview renderer draws for one request (${opts.maxRequestPixels})`,
+        type: "image_too_large",
+        url: "https://docs.fal.ai/errors/#image_too_large",
+        ctx: { max_request_pixels: opts.maxRequestPixels },
+        input: input.numImages,
+      });
     }
 
     const started = performance.now();
@@ -112,7 +128,7 @@ export function createExecutor(opts: InferenceOptions): Executor {
         fileName = `preview-${seed}-${i}.${input.format === "png" ? "png" : "jpg"}`;
       } else {
         const key = opts.files.putContent(encoded.data, encoded.contentType);
-        url = `${opts.baseUrl()}/files/${key}`;
+        url = `${job.baseUrl ?? opts.baseUrl()}/files/${key}`;
         fileName = key;
       }
       images.push({

@@ -1,6 +1,13 @@
 // The model table of the local fal server and input validation that answers like a fal app
 // (FastAPI + Pydantic v2): 422 {"detail":[{loc, msg, type, input, ctx?, url}]}.
-// Field names, types, enums, defaults and ranges follow docs/local-fal.md (from fal's schemas).
+// Field names, types, enums, defaults and ranges are fal's published schemas, shared with the
+// client (src/services/fal/schemas.ts; sources in docs/local-fal.md, "Schemas").
+import {
+  FAL_MODEL_SCHEMAS,
+  intMax,
+  type FalFieldSchema,
+  type FalModelSchema,
+} from "../../services/fal/schemas.js";
 import { IMAGE_SIZE_PRESETS, MAX_IMAGE_DIMENSION } from "../../services/image-size.js";
 import type { ImageFormat } from "./renderer.js";
 
@@ -22,15 +29,8 @@ export { IMAGE_SIZE_PRESETS };
 
 export const MAX_IMAGE_SIDE = MAX_IMAGE_DIMENSION;
 
-type FieldSpec =
-  | { kind: "string"; required?: boolean; default?: string }
-  | { kind: "int"; default?: number | null; nullable?: boolean; ge?: number; le?: number }
-  | { kind: "float"; default: number; ge?: number; le?: number }
-  | { kind: "bool"; default: boolean }
-  | { kind: "literal"; values: readonly string[]; default: string }
-  | { kind: "imageSize"; default: string }
-  | { kind: "loras" }
-  | { kind: "embeddings" };
+/** One input field (fal's published schema). */
+type FieldSpec = FalFieldSchema;
 
 /**
  * A model the local fal server knows: its input schema, for validation. The client's mapping of
@@ -59,89 +59,20 @@ export interface NormalizedInput {
   params: Record<string, unknown>;
 }
 
-const FORMAT = ["jpeg", "png"] as const;
-const SAFETY_VERSION = ["v1", "v2"] as const;
-const ACCELERATION = ["none", "regular", "high"] as const;
-
-const FAST_SDXL: LocalFalModelSpec = {
-  id: "fal-ai/fast-sdxl",
-  title: "Fast SDXL",
-  formatField: "format",
-  maxImages: 8,
-  fields: {
-    prompt: { kind: "string", required: true },
-    negative_prompt: { kind: "string", default: "" },
-    image_size: { kind: "imageSize", default: "square_hd" },
-    // Ranges for fast-sdxl are best evidence (fal's OpenAPI for it was not available).
-    num_inference_steps: { kind: "int", default: 25, ge: 1, le: 50 },
-    seed: { kind: "int", default: null, nullable: true },
-    guidance_scale: { kind: "float", default: 7.5, ge: 0, le: 20 },
-    num_images: { kind: "int", default: 1, ge: 1, le: 8 },
-    loras: { kind: "loras" },
-    embeddings: { kind: "embeddings" },
-    expand_prompt: { kind: "bool", default: false },
-    enable_safety_checker: { kind: "bool", default: true },
-    safety_checker_version: { kind: "literal", values: SAFETY_VERSION, default: "v1" },
-    format: { kind: "literal", values: FORMAT, default: "jpeg" },
-    sync_mode: { kind: "bool", default: false },
-    request_id: { kind: "string", default: "" },
-  },
-};
-
-const FAST_LIGHTNING_SDXL: LocalFalModelSpec = {
-  id: "fal-ai/fast-lightning-sdxl",
-  title: "Fast Lightning SDXL",
-  formatField: "format",
-  maxImages: 8,
-  fields: {
-    prompt: { kind: "string", required: true },
-    image_size: { kind: "imageSize", default: "square_hd" },
-    num_inference_steps: { kind: "literal", values: ["1", "2", "4", "8"], default: "4" },
-    seed: { kind: "int", default: null, nullable: true },
-    num_images: { kind: "int", default: 1, ge: 1, le: 8 },
-    embeddings: { kind: "embeddings" },
-    expand_prompt: { kind: "bool", default: false },
-    enable_safety_checker: { kind: "bool", default: true },
-    safety_checker_version: { kind: "literal", values: SAFETY_VERSION, default: "v1" },
-    format: { kind: "literal", values: FORMAT, default: "jpeg" },
-    sync_mode: { kind: "bool", default: false },
-    request_id: { kind: "string", default: "" },
-  },
-};
-
-function fluxSpec(
-  id: string,
-  title: string,
-  steps: { default: number; le: number },
-): LocalFalModelSpec {
+/** The local server's view of a model: its published schema (shared with the client). */
+function localSpec(schema: FalModelSchema): LocalFalModelSpec {
   return {
-    id,
-    title,
-    formatField: "output_format",
-    maxImages: 4,
-    fields: {
-      prompt: { kind: "string", required: true },
-      image_size: { kind: "imageSize", default: "landscape_4_3" },
-      num_inference_steps: { kind: "int", default: steps.default, ge: 1, le: steps.le },
-      seed: { kind: "int", default: null, nullable: true },
-      guidance_scale: { kind: "float", default: 3.5, ge: 1, le: 20 },
-      sync_mode: { kind: "bool", default: false },
-      num_images: { kind: "int", default: 1, ge: 1, le: 4 },
-      enable_safety_checker: { kind: "bool", default: true },
-      output_format: { kind: "literal", values: FORMAT, default: "jpeg" },
-      acceleration: { kind: "literal", values: ACCELERATION, default: "none" },
-    },
+    id: schema.id,
+    title: schema.title,
+    formatField: schema.formatField,
+    maxImages: intMax(schema, "num_images") ?? 1,
+    fields: schema.fields,
   };
 }
 
-/** The models the local fal server serves, by endpoint id. */
+/** The models the local fal server serves, by endpoint id (fal's schemas, src/services/fal/schemas.ts). */
 export const LOCAL_FAL_MODELS: ReadonlyMap<string, LocalFalModelSpec> = new Map(
-  [
-    FAST_SDXL,
-    FAST_LIGHTNING_SDXL,
-    fluxSpec("fal-ai/flux/dev", "FLUX.1 [dev]", { default: 28, le: 50 }),
-    fluxSpec("fal-ai/flux/schnell", "FLUX.1 [schnell]", { default: 4, le: 12 }),
-  ].map((m) => [m.id, m]),
+  Object.values(FAL_MODEL_SCHEMAS).map((schema) => [schema.id, localSpec(schema)]),
 );
 
 export function getModel(id: string): LocalFalModelSpec | undefined {

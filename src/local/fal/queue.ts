@@ -40,6 +40,8 @@ export interface Job {
   result?: JobResult;
   inferenceSeconds?: number;
   webhookUrl?: string;
+  /** Base of the URLs generated for this request (the one its client used); default the server's. */
+  baseUrl?: string;
   /** Changes (status, queue position, logs) are announced to these listeners. */
   readonly listeners: Set<() => void>;
   /** Resolves when the job is COMPLETED. */
@@ -67,7 +69,15 @@ export interface JobQueueOptions {
   onComplete?: (job: Job) => void;
   /** How many finished queue requests to keep for status/result (oldest dropped first). */
   maxRetained?: number;
+  /**
+   * How many bytes of finished results (as JSON) to keep, oldest dropped first; the newest is
+   * always kept. Default 256 MiB: sync_mode results carry their images as data URIs.
+   */
+  maxRetainedBytes?: number;
 }
+
+const DEFAULT_MAX_RETAINED = 5000;
+const DEFAULT_MAX_RETAINED_BYTES = 256 * 1024 * 1024;
 
 export type CancelOutcome = "CANCELLATION_REQUESTED" | "ALREADY_COMPLETED" | "NOT_FOUND";
 
@@ -83,14 +93,18 @@ export class JobQueue {
   private readonly jobs = new Map<string, Job>();
   private readonly internals = new WeakMap<Job, JobInternals>();
   private readonly waiting: Job[] = [];
-  private readonly finishedOrder: string[] = [];
+  /** Finished queue requests still kept, oldest first, with the size of their result. */
+  private readonly finishedOrder: Array<{ id: string; bytes: number }> = [];
+  private retainedBytes = 0;
   private running = 0;
   private closed = false;
   private readonly maxRetained: number;
+  private readonly maxRetainedBytes: number;
   counters = { submitted: 0, runs: 0, completed: 0, cancelled: 0, errors: 0 };
 
   constructor(private readonly options: JobQueueOptions) {
-    this.maxRetained = options.maxRetained ?? 5000;
+    this.maxRetained = options.maxRetained ?? DEFAULT_MAX_RETAINED;
+    this.maxRetainedBytes = options.maxRetainedBytes ?? DEFAULT_MAX_RETAINED_BYTES;
   }
 
   get workers(): number {
@@ -109,6 +123,7 @@ export class JobQueue {
     kind: "queue" | "run";
     body: unknown;
     webhookUrl?: string;
+    baseUrl?: string;
     startTimeoutSeconds?: number;
   }): Job {
     let resolveDone!: () => void;
@@ -128,6 +143,7 @@ export class JobQueue {
       done,
     };
     if (init.webhookUrl !== undefined) job.webhookUrl = init.webhookUrl;
+    if (init.baseUrl !== undefined) job.baseUrl = init.baseUrl;
     const internals: JobInternals = { resolveDone, holdsWorker: false };
     this.internals.set(job, internals);
     if (init.kind === "queue") {
@@ -287,15 +303,35 @@ export class JobQueue {
     if (result.status >= 400) this.counters.errors += 1;
     notify(job);
     job.listeners.clear();
+    // The input has been used: a retained request keeps only its result.
+    job.body = undefined;
     this.internals.get(job)?.resolveDone();
-    if (job.kind === "queue") {
-      this.finishedOrder.push(job.id);
-      while (this.finishedOrder.length > this.maxRetained) {
-        const old = this.finishedOrder.shift() as string;
-        this.jobs.delete(old);
-      }
-    }
+    if (job.kind === "queue") this.retain(job, result);
     if (notifyCompletion) this.options.onComplete?.(job);
+  }
+
+  /** Keeps a finished queue request for status/result within the count and byte budgets. */
+  private retain(job: Job, result: JobResult): void {
+    const bytes = resultBytes(result);
+    this.finishedOrder.push({ id: job.id, bytes });
+    this.retainedBytes += bytes;
+    while (
+      this.finishedOrder.length > 1 &&
+      (this.finishedOrder.length > this.maxRetained || this.retainedBytes > this.maxRetainedBytes)
+    ) {
+      const old = this.finishedOrder.shift() as { id: string; bytes: number };
+      this.retainedBytes -= old.bytes;
+      this.jobs.delete(old.id);
+    }
+  }
+}
+
+/** Roughly how much memory a result holds: the length of its JSON. */
+function resultBytes(result: JobResult): number {
+  try {
+    return JSON.stringify(result.body ?? null).length;
+  } catch {
+    return 0;
   }
 }
 

@@ -537,7 +537,8 @@ function layoutLabels(spec: RenderSpec, w: number, h: number): LabelLayout {
   // Bottom panel: the prompt, word-wrapped, then a caption line.
   const maxChars = Math.max(4, Math.floor((w - 2 * border - 2 * pad + s) / (GLYPH_ADVANCE * s)));
   const maxLines = Math.max(1, Math.min(8, Math.floor((h * 0.4) / (LINE_ADVANCE * s)) - 1));
-  let lines = wrapText(spec.prompt, maxChars);
+  // One line more than is drawn, to know whether to end with "...".
+  let lines = wrapText(spec.prompt, maxChars, maxLines + 1);
   if (lines.length === 0) lines = ["(empty prompt)"];
   if (lines.length > maxLines) {
     lines = lines.slice(0, maxLines);

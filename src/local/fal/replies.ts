@@ -66,3 +66,15 @@ export function modelNotFound(model: string): Response {
 export function requestNotFound(route: Route): Response {
   return falJson(404, { detail: `Request ${route.requestId ?? ""} not found` });
 }
+
+/** Seconds a client is told to wait when the queue is full. */
+const QUEUE_FULL_RETRY_AFTER_S = 1;
+
+/** The answer when `waiting` requests already wait for a worker: 429, as fal's rate limits. */
+export function queueFull(waiting: number): Response {
+  return falJson(
+    429,
+    { detail: `Too many requests waiting (${waiting}): try again later` },
+    { headers: { "retry-after": String(QUEUE_FULL_RETRY_AFTER_S) } },
+  );
+}

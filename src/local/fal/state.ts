@@ -1,5 +1,6 @@
 // What the handlers of the local fal server share: the job queue, the file store, the counters
 // behind stats(), the base of generated URLs, the log and the shutdown signal.
+import type { RequestContext } from "../../server/context.js";
 import type { FileStore } from "./files.js";
 import type { JobQueue } from "./queue.js";
 import type { Operation } from "./routes.js";
@@ -7,6 +8,8 @@ import type { Operation } from "./routes.js";
 /** What stats() reports. */
 export interface LocalFalStats {
   requests: number;
+  /** Requests refused (403) for a foreign Host or Origin, before anything else ran. */
+  refused: number;
   byOperation: Partial<Record<Operation, number>>;
   byStatus: Record<string, number>;
   unauthorized: number;
@@ -32,6 +35,7 @@ export interface LocalFalStats {
 export type LocalFalCounters = Pick<
   LocalFalStats,
   | "requests"
+  | "refused"
   | "byOperation"
   | "byStatus"
   | "unauthorized"
@@ -48,9 +52,16 @@ export interface LocalFalState {
   readonly counters: LocalFalCounters;
   /** Interval of `: keepalive` comments on status streams. */
   readonly keepaliveMs: number;
+  /** Requests that may wait for a worker; beyond it, 429. */
+  readonly maxQueuedRequests: number;
   /** Aborts when the server begins to close: open status streams end at once. */
   readonly shutdown: AbortSignal;
   /** Base of generated URLs, without a trailing slash ("" until the server knows its address). */
   baseUrl(): string;
+  /**
+   * Base of the URLs handed to this request's client: publicUrl when set, else the Host the
+   * client used (already checked by the host guard), else baseUrl().
+   */
+  baseUrlFor(context: RequestContext): string;
   log(line: string): void;
 }

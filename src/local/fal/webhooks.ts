@@ -1,6 +1,9 @@
-import { describeError } from "../../utils/errors.js";
 // Webhook delivery for queue requests submitted with ?fal_webhook=<url>: one best-effort POST
-// of fal's webhook body when the request completes. No retries and no signature headers.
+// of fal's webhook body when the request completes. No retries and no signature headers. It
+// only ever delivers to this machine (loopback), and never follows a redirect: a server that
+// others may reach must not become a way to send requests elsewhere (SSRF).
+import { isLoopbackAddress } from "../../server/host-guard.js";
+import { describeError } from "../../utils/errors.js";
 
 export interface WebhookBody {
   request_id: string;
@@ -17,14 +20,24 @@ export interface WebhookOutcome {
   error?: string;
 }
 
-/** Whether a webhook URL is acceptable: absolute http(s) only. */
+/** What a webhook URL must be, for the 400 that refuses another. */
+export const WEBHOOK_URL_RULE =
+  "fal_webhook must be an absolute http(s) URL on this machine (loopback: 127.0.0.1, localhost or [::1]); the local server delivers nowhere else";
+
+/** Whether a webhook URL is acceptable: absolute http(s), to a loopback host, no credentials. */
 export function isDeliverableWebhookUrl(url: string): boolean {
+  let u: URL;
   try {
-    const u = new URL(url);
-    return u.protocol === "http:" || u.protocol === "https:";
+    u = new URL(url);
   } catch {
     return false;
   }
+  return (
+    (u.protocol === "http:" || u.protocol === "https:") &&
+    u.username === "" &&
+    u.password === "" &&
+    isLoopbackAddress(u.hostname)
+  );
 }
 
 export class WebhookSender {
@@ -41,7 +54,7 @@ export class WebhookSender {
   async send(url: string, body: WebhookBody): Promise<WebhookOutcome> {
     if (!isDeliverableWebhookUrl(url)) {
       this.failed += 1;
-      return { url, ok: false, error: "not an http(s) URL" };
+      return { url, ok: false, error: "not an http(s) URL on this machine" };
     }
     const controller = new AbortController();
     this.inflight.add(controller);

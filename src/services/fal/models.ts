@@ -15,6 +15,7 @@
 //   The one exception is `prompt`, which always comes from the text frame: an extra `prompt`
 //   key is rejected.
 import { SettingsValidationError } from "../../utils/errors.js";
+import { validateImageSize } from "../image-size.js";
 import {
   cloneSettingsValue,
   isGiven,
@@ -22,7 +23,20 @@ import {
   isPlainObject,
   toSnakeCase,
 } from "../settings.js";
-import { FAL_DEFAULTS, type FalImageGenSettings } from "./settings.js";
+import {
+  describeAllowed,
+  FAL_MODEL_SCHEMAS,
+  falModelSchema,
+  intMax,
+  type FalFieldSchema,
+  type FalModelSchema,
+} from "./schemas.js";
+import {
+  FAL_DEFAULTS,
+  FAL_MAX_INFERENCE_STEPS,
+  FAL_MAX_NUM_IMAGES,
+  type FalImageGenSettings,
+} from "./settings.js";
 
 export interface FalModelSpec {
   id: string;
@@ -48,73 +62,43 @@ export interface FalModelSpec {
   };
 }
 
-function spec(s: FalModelSpec): FalModelSpec {
-  return Object.freeze({
-    ...s,
-    modelDefaults: Object.freeze({ ...s.modelDefaults }),
-    supports: Object.freeze({ ...s.supports }),
-    ...(s.stepsAsString === undefined
-      ? {}
-      : { stepsAsString: Object.freeze([...s.stepsAsString]) }),
-  });
+/** The client's view of a model, derived from its published schema (schemas.ts). */
+function specFrom(schema: FalModelSchema): FalModelSpec {
+  const { fields } = schema;
+  const steps = fields.num_inference_steps;
+  const size = fields.image_size;
+  const format = fields[schema.formatField];
+  const spec: FalModelSpec = {
+    id: schema.id,
+    formatField: schema.formatField,
+    maxSteps:
+      steps?.kind === "literal"
+        ? Math.max(...steps.values.map(Number))
+        : (intMax(schema, "num_inference_steps") ?? FAL_MAX_INFERENCE_STEPS),
+    maxImages: intMax(schema, "num_images") ?? FAL_MAX_NUM_IMAGES,
+    modelDefaults: Object.freeze({
+      numInferenceSteps:
+        steps?.kind === "literal" || steps?.kind === "int" ? (steps.default ?? 0) : 0,
+      imageSize: size?.kind === "imageSize" ? size.default : "square_hd",
+      format: (format?.kind === "literal" ? format.default : "jpeg") as "jpeg" | "png",
+    }),
+    supports: Object.freeze({
+      expandPrompt: "expand_prompt" in fields,
+      enableSafetyChecker: "enable_safety_checker" in fields,
+      guidanceScale: "guidance_scale" in fields,
+      negativePrompt: "negative_prompt" in fields,
+    }),
+  };
+  if (steps?.kind === "literal") spec.stepsAsString = Object.freeze([...steps.values]);
+  return Object.freeze(spec);
 }
 
-/** The models with a dedicated argument mapping. Frozen. */
-export const FAL_MODELS: Readonly<Record<string, FalModelSpec>> = Object.freeze({
-  "fal-ai/fast-sdxl": spec({
-    id: "fal-ai/fast-sdxl",
-    formatField: "format",
-    maxSteps: 50, // fal's range is unconfirmed; 50 is our settings' own cap
-    maxImages: 8,
-    modelDefaults: { numInferenceSteps: 25, imageSize: "square_hd", format: "jpeg" },
-    supports: {
-      expandPrompt: true,
-      enableSafetyChecker: true,
-      guidanceScale: true,
-      negativePrompt: true,
-    },
-  }),
-  "fal-ai/fast-lightning-sdxl": spec({
-    id: "fal-ai/fast-lightning-sdxl",
-    formatField: "format",
-    stepsAsString: ["1", "2", "4", "8"],
-    maxSteps: 8,
-    maxImages: 8,
-    modelDefaults: { numInferenceSteps: "4", imageSize: "square_hd", format: "jpeg" },
-    supports: {
-      expandPrompt: true,
-      enableSafetyChecker: true,
-      guidanceScale: false,
-      negativePrompt: false,
-    },
-  }),
-  "fal-ai/flux/dev": spec({
-    id: "fal-ai/flux/dev",
-    formatField: "output_format",
-    maxSteps: 50,
-    maxImages: 4,
-    modelDefaults: { numInferenceSteps: 28, imageSize: "landscape_4_3", format: "jpeg" },
-    supports: {
-      expandPrompt: false,
-      enableSafetyChecker: true,
-      guidanceScale: true,
-      negativePrompt: false,
-    },
-  }),
-  "fal-ai/flux/schnell": spec({
-    id: "fal-ai/flux/schnell",
-    formatField: "output_format",
-    maxSteps: 12,
-    maxImages: 4,
-    modelDefaults: { numInferenceSteps: 4, imageSize: "landscape_4_3", format: "jpeg" },
-    supports: {
-      expandPrompt: false,
-      enableSafetyChecker: true,
-      guidanceScale: true,
-      negativePrompt: false,
-    },
-  }),
-});
+/** The models with a dedicated argument mapping, derived from fal's published schemas. Frozen. */
+export const FAL_MODELS: Readonly<Record<string, FalModelSpec>> = Object.freeze(
+  Object.fromEntries(
+    Object.values(FAL_MODEL_SCHEMAS).map((schema) => [schema.id, specFrom(schema)]),
+  ),
+);
 
 /** The dedicated spec for a model id, or undefined (generic path). */
 export function falModelSpec(model: string): FalModelSpec | undefined {
@@ -201,6 +185,7 @@ export function buildFalArguments(
     if (isGiven(settings.seed) && settings.seed !== null) body.seed = settings.seed;
   }
 
+  const schema = falModelSchema(model);
   for (const [key, value] of Object.entries(settings.extra)) {
     if (isNotGiven(value) || value === undefined) continue;
     if (key === "prompt") {
@@ -210,9 +195,79 @@ export function buildFalArguments(
         "no `prompt` key in extra (the prompt comes from the text frame)",
       );
     }
+    // A field the model's schema knows is held to it, as fal would; others pass (fal ignores
+    // fields it does not know).
+    const field = schema && Object.hasOwn(schema.fields, key) ? schema.fields[key] : undefined;
+    if (field) checkExtraField(`extra.${key}`, field, value, model);
     body[key] = cloneSettingsValue(value);
   }
   return body;
+}
+
+/**
+ * Checks a value given through `extra` against its field in the model's published schema. The
+ * client asks for JSON's own types (a number for a number); fal's server, being Pydantic, would
+ * also take numeric strings.
+ */
+export function checkExtraField(
+  path: string,
+  spec: FalFieldSchema,
+  value: unknown,
+  model: string,
+): void {
+  const fail = (at = path, got: unknown = value, allowed = describeAllowed(spec, model)): never => {
+    throw new SettingsValidationError(at, got, allowed);
+  };
+  const inRange = (n: number, ge?: number, le?: number): boolean =>
+    (ge === undefined || n >= ge) && (le === undefined || n <= le);
+  switch (spec.kind) {
+    case "string":
+      if (typeof value !== "string") fail();
+      return;
+    case "int":
+      if (value === null && spec.nullable) return;
+      if (typeof value !== "number" || !Number.isSafeInteger(value)) fail();
+      if (!inRange(value as number, spec.ge, spec.le)) fail();
+      return;
+    case "float":
+      if (typeof value !== "number" || !Number.isFinite(value)) fail();
+      if (!inRange(value as number, spec.ge, spec.le)) fail();
+      return;
+    case "bool":
+      if (typeof value !== "boolean") fail();
+      return;
+    case "literal":
+      if (typeof value !== "string" || !spec.values.includes(value)) fail();
+      return;
+    case "imageSize":
+      validateImageSize(path, value);
+      return;
+    case "loras":
+    case "embeddings": {
+      if (!Array.isArray(value)) fail();
+      (value as unknown[]).forEach((item, i) => {
+        const at = `${path}[${i}]`;
+        if (!isPlainObject(item)) fail(at, item);
+        const entry = item as Record<string, unknown>;
+        if (typeof entry.path !== "string") fail(`${at}.path`, entry.path, "a string");
+        if (spec.kind === "loras") {
+          if (
+            entry.scale !== undefined &&
+            (typeof entry.scale !== "number" || !Number.isFinite(entry.scale))
+          )
+            fail(`${at}.scale`, entry.scale, "a number");
+          if (entry.force !== undefined && typeof entry.force !== "boolean")
+            fail(`${at}.force`, entry.force, "true or false");
+        } else if (
+          entry.tokens !== undefined &&
+          (!Array.isArray(entry.tokens) || entry.tokens.some((t) => typeof t !== "string"))
+        ) {
+          fail(`${at}.tokens`, entry.tokens, "a list of strings");
+        }
+      });
+      return;
+    }
+  }
 }
 
 /**

@@ -388,16 +388,19 @@ describe("local fal server: routes", () => {
     expect(echoed.json.detail).toContain("[redacted]");
   });
 
-  it("CORS preflight and headers", async () => {
-    const s = await start();
-    const r = await fetch(`${s.url}/api/fal/proxy`, {
-      method: "OPTIONS",
-      headers: {
-        origin: "http://localhost:3000",
-        "access-control-request-method": "POST",
-        "access-control-request-headers": "authorization,x-fal-target-url",
-      },
-    });
+  it("CORS preflight and headers (for pages of an allowed origin; others get 403)", async () => {
+    const s = await start({ allowedOrigins: ["http://localhost:3000"] });
+    const preflight = (origin: string) =>
+      fetch(`${s.url}/api/fal/proxy`, {
+        method: "OPTIONS",
+        headers: {
+          origin,
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "authorization,x-fal-target-url",
+        },
+      });
+    expect((await preflight("http://localhost:3001")).status).toBe(403);
+    const r = await preflight("http://localhost:3000");
     expect(r.status).toBe(204);
     expect(r.headers.get("access-control-allow-origin")).toBe("*");
     expect(r.headers.get("access-control-allow-headers")).toContain("x-fal-target-url");

@@ -6,11 +6,11 @@ import { claimBodyFault, failingBody } from "../../../server/middleware/faults.j
 import { readModelCall } from "../input.js";
 import { appPrefix } from "../models.js";
 import type { Job, LogEntry } from "../queue.js";
-import { falJson, requestNotFound } from "../replies.js";
+import { falJson, queueFull, requestNotFound } from "../replies.js";
 import type { Route } from "../routes.js";
 import { routeOf } from "../routing.js";
 import type { LocalFalState } from "../state.js";
-import { isDeliverableWebhookUrl } from "../webhooks.js";
+import { WEBHOOK_URL_RULE, isDeliverableWebhookUrl } from "../webhooks.js";
 
 export interface QueueHandlers {
   submit: Handler;
@@ -36,16 +36,17 @@ export function createQueueHandlers(state: LocalFalState): QueueHandlers {
 
   const requestUrls = (
     job: Job,
+    baseUrl: string,
   ): { response_url: string; status_url: string; cancel_url: string } => {
-    const base = `${state.baseUrl()}/queue/${job.app}/requests/${job.id}`;
+    const base = `${baseUrl}/queue/${job.app}/requests/${job.id}`;
     return { response_url: base, status_url: `${base}/status`, cancel_url: `${base}/cancel` };
   };
 
-  const statusBody = (job: Job, logs: LogEntry[]): Record<string, unknown> => {
+  const statusBody = (job: Job, logs: LogEntry[], baseUrl: string): Record<string, unknown> => {
     const body: Record<string, unknown> = {
       status: job.status,
       request_id: job.id,
-      ...requestUrls(job),
+      ...requestUrls(job, baseUrl),
     };
     if (job.status === "IN_QUEUE") body.queue_position = queue.position(job) ?? 0;
     else body.logs = logs;
@@ -73,13 +74,16 @@ export function createQueueHandlers(state: LocalFalState): QueueHandlers {
       if (call instanceof Response) return call;
       const webhook = route.query.get("fal_webhook") ?? undefined;
       if (webhook !== undefined && !isDeliverableWebhookUrl(webhook)) {
-        return falJson(400, { detail: "fal_webhook must be an absolute http(s) URL" });
+        return falJson(400, { detail: WEBHOOK_URL_RULE });
       }
+      if (queue.depth.queued >= state.maxQueuedRequests) return queueFull(queue.depth.queued);
+      const baseUrl = state.baseUrlFor(context);
       const job = queue.enqueue({
         model: call.model,
         app: appPrefix(call.model),
         kind: "queue",
         body: call.body,
+        baseUrl,
         ...(webhook !== undefined ? { webhookUrl: webhook } : {}),
         ...(call.startTimeoutSeconds !== undefined
           ? { startTimeoutSeconds: call.startTimeoutSeconds }
@@ -88,7 +92,7 @@ export function createQueueHandlers(state: LocalFalState): QueueHandlers {
       const answer: Record<string, unknown> = {
         status: "IN_QUEUE",
         request_id: job.id,
-        ...requestUrls(job),
+        ...requestUrls(job, baseUrl),
         queue_position: queue.position(job) ?? 0,
       };
       if (webhook !== undefined) answer.gateway_request_id = job.id;
@@ -99,7 +103,8 @@ export function createQueueHandlers(state: LocalFalState): QueueHandlers {
       const route = routeOf(context);
       const job = findJob(route);
       if (!job) return requestNotFound(route);
-      const body = statusBody(job, truthyLogs(route.query.get("logs")) ? [...job.logs] : []);
+      const logs = truthyLogs(route.query.get("logs")) ? [...job.logs] : [];
+      const body = statusBody(job, logs, state.baseUrlFor(context));
       return falJson(job.status === "COMPLETED" ? 200 : 202, body, { requestId: job.id });
     },
 
@@ -142,16 +147,18 @@ export function createQueueHandlers(state: LocalFalState): QueueHandlers {
       const fault = claimBodyFault(context);
       if (fault === "brokenJson") return new Response(BROKEN_EVENT, init);
       if (fault === "truncateBody") {
-        const event = `data: ${JSON.stringify(statusBody(job, [])).slice(0, TRUNCATED_EVENT_CHARS)}`;
+        const body = statusBody(job, [], state.baseUrlFor(context));
+        const event = `data: ${JSON.stringify(body).slice(0, TRUNCATED_EVENT_CHARS)}`;
         return new Response(failingBody(encoder.encode(event)), init);
       }
+      const baseUrl = state.baseUrlFor(context);
       return new Response(
         statusEvents(job, {
           withLogs: truthyLogs(route.query.get("logs")),
           keepaliveMs: state.keepaliveMs,
           signals: [context.signal, state.shutdown],
           position: (j) => queue.position(j),
-          statusBody,
+          statusBody: (j, logs) => statusBody(j, logs, baseUrl),
         }),
         init,
       );
@@ -190,7 +197,10 @@ function statusEvents(job: Job, options: StatusEventsOptions): ReadableStream<Ui
         send(`data: ${JSON.stringify(options.statusBody(job, logs))}\n\n`);
         if (job.status === "COMPLETED") stop("close");
       };
-      const keepalive = setInterval(() => send(": keepalive\n\n"), options.keepaliveMs);
+      // A keep-alive only matters to a client that reads: one that does not gets none queued up.
+      const keepalive = setInterval(() => {
+        if ((controller.desiredSize ?? 0) > 0) send(": keepalive\n\n");
+      }, options.keepaliveMs);
       const onAbort = (): void => stop("abort");
       stop = (how) => {
         if (ended) return;

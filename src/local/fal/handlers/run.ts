@@ -3,7 +3,7 @@
 import type { Handler } from "../../../server/compose.js";
 import { readModelCall } from "../input.js";
 import { appPrefix } from "../models.js";
-import { falJson } from "../replies.js";
+import { falJson, queueFull } from "../replies.js";
 import { routeOf } from "../routing.js";
 import type { LocalFalState } from "../state.js";
 
@@ -12,11 +12,13 @@ export function createRunHandler(state: LocalFalState): Handler {
   return async function run(request, context) {
     const call = await readModelCall(request, context, routeOf(context).model as string);
     if (call instanceof Response) return call;
+    if (queue.depth.queued >= state.maxQueuedRequests) return queueFull(queue.depth.queued);
     const job = queue.enqueue({
       model: call.model,
       app: appPrefix(call.model),
       kind: "run",
       body: call.body,
+      baseUrl: state.baseUrlFor(context),
       ...(call.startTimeoutSeconds !== undefined
         ? { startTimeoutSeconds: call.startTimeoutSeconds }
         : {}),

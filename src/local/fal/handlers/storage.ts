@@ -18,6 +18,18 @@ export interface StorageHandlers {
 
 /** Random bytes in a dummy token. */
 const TOKEN_BYTES = 24;
+/** The longest content type accepted; it is sent back as a header when the file is served. */
+const MAX_CONTENT_TYPE_CHARS = 255;
+/** How much of a file name is kept (its URL-safe form is shorter still). */
+const MAX_FILE_NAME_CHARS = 255;
+/** `type/subtype` with optional parameters: no control characters, nothing a header cannot carry. */
+const MIME_TYPE = /^[\w!#$&^.+-]+\/[\w!#$&^.+-]+(?:\s*;[\x20-\x7e]*)?$/;
+
+function isMimeType(value: unknown): value is string {
+  return (
+    typeof value === "string" && value.length <= MAX_CONTENT_TYPE_CHARS && MIME_TYPE.test(value)
+  );
+}
 
 function fileUrl(baseUrl: string, key: string): string {
   return `${baseUrl}/files/${key.split("/").map(encodeURIComponent).join("/")}`;
@@ -32,18 +44,29 @@ export function createStorageHandlers(state: LocalFalState): StorageHandlers {
         body !== null && typeof body === "object" && !Array.isArray(body)
           ? (body as Record<string, unknown>)
           : {};
-      const contentType =
-        typeof input.content_type === "string" && input.content_type
-          ? input.content_type
-          : "application/octet-stream";
+      const given = input.content_type;
+      if (given !== undefined && given !== "" && !isMimeType(given)) {
+        return falJson(422, {
+          detail: [
+            {
+              loc: ["body", "content_type"],
+              msg: `Value error, content_type must be a MIME type such as "image/png" (at most ${MAX_CONTENT_TYPE_CHARS} characters)`,
+              type: "value_error",
+              input: typeof given === "string" ? given.slice(0, 100) : given,
+            },
+          ],
+        });
+      }
+      const contentType = typeof given === "string" && given ? given : "application/octet-stream";
       const fileName =
         typeof input.file_name === "string" && input.file_name
-          ? input.file_name
+          ? input.file_name.slice(0, MAX_FILE_NAME_CHARS)
           : `${Date.now()}.${extensionFor(contentType)}`;
       const pending = state.files.initiateUpload(contentType, fileName);
+      const baseUrl = state.baseUrlFor(context);
       return falJson(200, {
-        upload_url: `${state.baseUrl()}/upload/${pending.token}`,
-        file_url: fileUrl(state.baseUrl(), pending.key),
+        upload_url: `${baseUrl}/upload/${pending.token}`,
+        file_url: fileUrl(baseUrl, pending.key),
       });
     },
 
@@ -63,7 +86,8 @@ export function createStorageHandlers(state: LocalFalState): StorageHandlers {
       );
       if (!file) return falJson(404, { detail: "Upload URL not found or expired" });
       state.counters.uploads += 1;
-      return falJson(200, { file_url: fileUrl(state.baseUrl(), file.key), size: data.length });
+      const baseUrl = state.baseUrlFor(context);
+      return falJson(200, { file_url: fileUrl(baseUrl, file.key), size: data.length });
     },
 
     async token() {
