@@ -1,4 +1,5 @@
-// `pipecat-ts demo`: the web storyboard (a page and a WebSocket on 127.0.0.1).
+// `pipecat-ts demo [storyboard|calendar]`: a Pipecat bot server (the page at /, Pipecat's
+// WebSocket at /ws) on 127.0.0.1.
 import {
   CliError,
   EXIT_OK,
@@ -19,11 +20,33 @@ import { createHostPolicy } from "../server/host-guard.js";
 import { SettingsValidationError, describeError } from "../utils/errors.js";
 import type { CommandIO } from "./io.js";
 
-export const DEMO_HELP = `Usage: pipecat-ts demo [options]
+/** Months the calendar narrates at most (a year, twice). */
+const MAX_CALENDAR_MONTHS = 24;
+const BOTS = ["storyboard", "calendar"] as const;
 
-Serves the web storyboard: write a little story (one scene per line), press Generate,
-and watch the panels arrive in order, with live status. Uses fal.ai when FAL_KEY is
-set (the key stays on the server), otherwise the embedded local fal server.
+/** The bot named on the command line (default storyboard). */
+function parseBotName(name: string | undefined): (typeof BOTS)[number] {
+  if (name === undefined) return "storyboard";
+  const bot = BOTS.find((b) => b === name.trim().toLowerCase());
+  if (bot === undefined)
+    throw new UsageError(
+      `Unknown bot ${JSON.stringify(name)}: use storyboard or calendar. See "pipecat-ts demo --help".`,
+    );
+  return bot;
+}
+
+export const DEMO_HELP = `Usage: pipecat-ts demo [storyboard|calendar] [options]
+
+Serves a Pipecat bot: its page at http://127.0.0.1:8080/ (built on Pipecat's own web
+client) and Pipecat's WebSocket at /ws, which any Pipecat client app can connect to.
+
+  storyboard  (default) write a little story, one scene per line: each line becomes a
+              panel, drawn by fal and shown in order, with live status, Stop and settings
+  calendar    a calendar narrated: for each month a sentence, spoken, and a picture shown
+              as the month's speech starts
+
+Uses fal.ai (and OpenAI, Cartesia for the calendar) when the keys are set; the keys stay
+on the server. Without them, the embedded local twins answer.
 
 Options:
   --port N            port to listen on (default 8080; 0 = any free port)
@@ -35,7 +58,8 @@ Options:
   --backend B         auto (default), fal (require FAL_KEY) or local (embedded server)
   --base-url URL      a fal-compatible server, e.g. one started by "pipecat-ts serve"
                       (default $FAL_BASE_URL)
-  --concurrency N     panels generated at once per page (default 3)
+  --concurrency N     storyboard: panels generated at once per page (default 3)
+  --months N          calendar: months narrated (default 12)
   --inference-ms N    embedded server only: simulated inference time (default 600)
   --workers N         embedded server only: requests generated at once (default 2)
   -h, --help          show this help`;
@@ -47,6 +71,7 @@ interface DemoValues {
   backend?: string;
   "base-url"?: string;
   concurrency?: string;
+  months?: string;
   "inference-ms"?: string;
   workers?: string;
   help?: boolean;
@@ -59,17 +84,24 @@ const OPTIONS = {
   backend: { type: "string" },
   "base-url": { type: "string" },
   concurrency: { type: "string" },
+  months: { type: "string" },
   "inference-ms": { type: "string" },
   workers: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
 export async function runDemo(argv: string[], io: CommandIO): Promise<number> {
-  const { values } = parseCommandArgs<DemoValues>("demo", argv, OPTIONS, false);
+  const { values, positionals } = parseCommandArgs<DemoValues>("demo", argv, OPTIONS);
   if (values.help) {
     io.stdout.write(`${DEMO_HELP}\n`);
     return EXIT_OK;
   }
+  if (positionals.length > 1)
+    throw new UsageError(
+      `"demo" takes one bot name at most (got ${positionals.map((p) => JSON.stringify(p)).join(", ")}): use storyboard or calendar. See "pipecat-ts demo --help".`,
+    );
+  const bot = parseBotName(positionals[0]);
+  const months = parseIntegerOption("--months", values.months, 1, MAX_CALENDAR_MONTHS) ?? 12;
   const port = parsePort("--port", values.port, 8080);
   const host = parseHost("--host", values.host, "127.0.0.1");
   const maxConcurrency = parseIntegerOption("--concurrency", values.concurrency, 1, 16) ?? 3;
@@ -89,10 +121,12 @@ export async function runDemo(argv: string[], io: CommandIO): Promise<number> {
     );
   }
 
-  const { startDemoServer } = await import("../web/server.js");
+  const { startDemoServer } = await import("../web/demo.js");
   let demo: Awaited<ReturnType<typeof startDemoServer>>;
   try {
     demo = await startDemoServer({
+      bot,
+      months,
       host,
       port,
       allowedHosts,
@@ -114,7 +148,10 @@ export async function runDemo(argv: string[], io: CommandIO): Promise<number> {
   }
   if (demo.notice) io.stderr.write(`${demo.notice}\n`);
   if (demo.warning) io.stderr.write(`${demo.warning}\n`);
-  io.stdout.write(`Storyboard demo: ${demo.url}/  (Ctrl-C to stop)\n`);
+  const title = bot === "calendar" ? "Calendar demo" : "Storyboard demo";
+  io.stdout.write(
+    `${title}: ${demo.url}/  (Pipecat clients: ${demo.url.replace("http", "ws")}/ws; Ctrl-C to stop)\n`,
+  );
 
   await new Promise<void>((resolve) => {
     const stop = (): void => {
