@@ -106,6 +106,8 @@ export class BotSession {
         ...this.bot.rtviOptions.about,
       },
       maxPendingMessages: options.maxPendingMessages ?? DEFAULT_SESSION_PENDING_MESSAGES,
+      // A client request no bot answers gets an error-response, not a 10 s wait for a timeout.
+      rejectUnhandledClientMessages: true,
     });
     this.bot.attach(this.rtvi);
     // Errors are the bots' to report (they know which scene or month failed, and say it safely).
