@@ -1,6 +1,7 @@
 // The calendar of Pipecat's examples/getting-started/04-sync-speech-and-image.py as reusable
 // pieces, for every front end that runs it (the example's port in examples/, the live calendar
-// bot): the months, the prompt, the example's frame and processors, its pipeline and its frames.
+// bot): the months, the prompt, the example's frame and processors, its services (pointed where
+// resolveServiceBackends() says), its pipeline and its frames.
 //
 //   [llm, SentenceAggregator,
 //    SyncParallelPipeline([imageGen, MarkImageForPlaybackSync], [MonthPrepender, tts],
@@ -27,8 +28,17 @@ import { FrameOrder, SyncParallelPipeline } from "../pipeline/sync-parallel-pipe
 import { SentenceAggregator } from "../processors/aggregators/sentence-aggregator.js";
 import type { FrameDirection } from "../processors/direction.js";
 import { FrameProcessor } from "../processors/frame-processor.js";
+import {
+  CARTESIA_EXAMPLE_VOICE_ID,
+  type CartesiaSampleRate,
+} from "../services/cartesia/settings.js";
+import { CartesiaHttpTTSService } from "../services/cartesia/tts.js";
+import { FalImageGenService } from "../services/fal/image.js";
+import type { ImageSize } from "../services/image-size.js";
+import { OpenAILLMService } from "../services/openai/llm.js";
 import { TextAggregationMode, TTSService } from "../services/tts-service.js";
 import { SettingsValidationError } from "../utils/errors.js";
+import type { ServiceBackend } from "./service-backends.js";
 
 /** The months, in calendar order, as the original lists them. */
 export const CALENDAR_MONTHS = Object.freeze([
@@ -172,6 +182,46 @@ export function buildCalendarPipeline(parts: CalendarPipelineParts): Pipeline {
     ),
     ...output,
   ]);
+}
+
+export interface CalendarServiceOptions {
+  /** The speech's rate, in Hz. Default: the pipeline's output rate (24000 unless set). */
+  sampleRate?: CartesiaSampleRate;
+  /** The images' size. Default "square_hd" (1024 x 1024), as in the original. */
+  imageSize?: ImageSize;
+}
+
+/** The calendar's three services. */
+export interface CalendarServices {
+  llm: OpenAILLMService;
+  tts: CartesiaHttpTTSService;
+  imageGen: FalImageGenService;
+}
+
+/**
+ * The original's services, pointed where the backends say (see resolveServiceBackends): OpenAI's
+ * LLM with its defaults, Cartesia's "British Reading Lady" speaking each sentence as it comes
+ * (textAggregationMode "token"), fal's images at "square_hd".
+ */
+export function createCalendarServices(
+  backends: { llm: ServiceBackend; tts: ServiceBackend; image: ServiceBackend },
+  options: CalendarServiceOptions = {},
+): CalendarServices {
+  return {
+    llm: new OpenAILLMService({ apiKey: backends.llm.apiKey, baseUrl: backends.llm.baseUrl }),
+    tts: new CartesiaHttpTTSService({
+      apiKey: backends.tts.apiKey,
+      baseUrl: backends.tts.baseUrl,
+      settings: new CartesiaHttpTTSService.Settings({ voice: CARTESIA_EXAMPLE_VOICE_ID }),
+      textAggregationMode: TextAggregationMode.TOKEN,
+      ...(options.sampleRate !== undefined ? { sampleRate: options.sampleRate } : {}),
+    }),
+    imageGen: new FalImageGenService({
+      key: backends.image.apiKey,
+      baseUrl: backends.image.baseUrl,
+      settings: new FalImageGenService.Settings({ imageSize: options.imageSize ?? "square_hd" }),
+    }),
+  };
 }
 
 /** Per month, a MonthFrame and an LLMContextFrame with the month's prompt, in order. */

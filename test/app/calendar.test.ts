@@ -12,7 +12,9 @@ import {
   calendarFrames,
   calendarMonths,
   calendarPrompt,
+  createCalendarServices,
 } from "../../src/app/calendar.js";
+import { type ServiceBackends, resolveServiceBackends } from "../../src/app/service-backends.js";
 import { TTSAudioRawFrame } from "../../src/frames/audio.js";
 import type { Frame } from "../../src/frames/base.js";
 import type { ErrorFrame } from "../../src/frames/error.js";
@@ -25,19 +27,12 @@ import {
 } from "../../src/frames/llm.js";
 import { TTSTextFrame } from "../../src/frames/speech.js";
 import { LLMTextFrame, TextFrame } from "../../src/frames/text.js";
-import {
-  type LocalCartesiaServer,
-  startLocalCartesiaServer,
-} from "../../src/local/cartesia/index.js";
-import { type LocalFalServer, startLocalFalServer } from "../../src/local/fal/index.js";
-import { type LocalOpenAIServer, startLocalOpenAIServer } from "../../src/local/openai/index.js";
+import type { LocalServers } from "../../src/local/servers.js";
 import { PipelineRunner } from "../../src/pipeline/runner.js";
 import { PipelineTask } from "../../src/pipeline/task.js";
 import { FrameDirection } from "../../src/processors/direction.js";
 import { FrameProcessor } from "../../src/processors/frame-processor.js";
 import { CartesiaHttpTTSService } from "../../src/services/cartesia/tts.js";
-import { FalImageGenService } from "../../src/services/fal/image.js";
-import { OpenAILLMService } from "../../src/services/openai/llm.js";
 import { SettingsValidationError } from "../../src/utils/errors.js";
 import { runTest } from "../helpers/run-test.js";
 import { CaptureProcessor, silenceLogs } from "../helpers/test-processors.js";
@@ -179,42 +174,27 @@ async function runCalendar(
 }
 
 describe("the calendar pipeline on the local twins", () => {
-  let fal: LocalFalServer;
-  let openai: LocalOpenAIServer;
-  let cartesia: LocalCartesiaServer;
+  let backends: ServiceBackends;
+  let twins: LocalServers;
   let restoreLogs: () => void;
   beforeAll(async () => {
     restoreLogs = silenceLogs();
-    [fal, openai, cartesia] = await Promise.all([
-      startLocalFalServer(),
-      startLocalOpenAIServer(),
-      startLocalCartesiaServer({ engine: "builtin" }),
-    ]);
+    backends = await resolveServiceBackends({
+      env: {},
+      local: { cartesia: { engine: "builtin" } },
+    });
+    twins = backends.twins as LocalServers;
   });
   afterAll(async () => {
-    await Promise.all([fal?.close(), openai?.close(), cartesia?.close()]);
+    await backends?.close();
     restoreLogs();
   });
 
-  const services = () => ({
-    imageGen: new FalImageGenService({
-      key: "",
-      baseUrl: fal.url,
-      settings: new FalImageGenService.Settings({ imageSize: "square" }),
-    }),
-    tts: new CartesiaHttpTTSService({
-      apiKey: "",
-      baseUrl: cartesia.url,
-      settings: new CartesiaHttpTTSService.Settings({
-        voice: "71a7ad14-091c-4e8e-a314-022ece01c121",
-      }),
-      textAggregationMode: "token",
-    }),
-  });
+  // Smaller images than the original's square_hd keep the test quick; nothing else changes.
+  const services = () => createCalendarServices(backends, { imageSize: "square" });
 
   it("12 months: one sentence each, its image (marked for sync) before its audio, in month order", async () => {
-    const llm = new OpenAILLMService({ apiKey: "", baseUrl: openai.baseUrl });
-    const { imageGen, tts } = services();
+    const { llm, imageGen, tts } = services();
     const { down, errors } = await runCalendar(llm, imageGen, tts, CALENDAR_MONTHS);
     expect(errors).toEqual([]);
     const months = segments(down);
@@ -232,11 +212,11 @@ describe("the calendar pipeline on the local twins", () => {
       expect(sentence).toMatch(/^[A-Z].*[.!]$/);
     }
     // Every request the twins saw was the example's: twelve prompts, twelve images, twelve syntheses.
-    expect(openai.stats().completions).toBe(12);
-    expect(openai.requests().map((r) => (r.body as any).messages[0].content)).toEqual(
+    expect(twins.openai.stats().completions).toBe(12);
+    expect(twins.openai.requests().map((r) => (r.body as any).messages[0].content)).toEqual(
       CALENDAR_MONTHS.map(calendarPrompt),
     );
-    expect(cartesia.stats().syntheses).toBe(12);
+    expect(twins.cartesia.stats().syntheses).toBe(12);
   }, 60_000);
 
   it("a reply of two sentences gives two images and two utterances, only the first naming the month (as in Pipecat)", async () => {
