@@ -1,4 +1,5 @@
-// `pipecat-ts serve`: the local fal-compatible server (preview renderer) in the foreground.
+// `pipecat-ts serve`: the three local twins on one port, in the foreground: fal's routes (a preview
+// renderer), OpenAI's under /v1 (a scripted LLM) and Cartesia's /tts and /voices (a speech engine).
 import {
   EXIT_OK,
   parseCommandArgs,
@@ -15,30 +16,41 @@ import { SettingsValidationError, describeError } from "../utils/errors.js";
 
 export const SERVE_HELP = `Usage: pipecat-ts serve [options]
 
-Runs the local fal-compatible server until Ctrl-C. It speaks fal's run, queue, status,
-result and cancel API and answers with labelled PREVIEW placeholder images (a renderer,
-not a model). Point the service at it with baseUrl (or FAL_BASE_URL) set to the URL it
-prints, or use "pipecat-ts generate --base-url URL".
+Runs the local twins on one port until Ctrl-C: stand-ins that speak the providers'
+protocols offline. None of them is a model:
+  fal       run, queue, status, result and cancel; answers with labelled PREVIEW
+            placeholder images (a renderer)
+  OpenAI    POST /v1/chat/completions (streaming or not), GET /v1/models; a scripted
+            LLM that writes one sentence about a month for the calendar prompt
+  Cartesia  POST /tts/bytes, GET /voices; speech from espeak-ng when installed, else
+            a built-in synthesizer
+Point the services at it with FAL_BASE_URL, OPENAI_BASE_URL (the URL + /v1) and
+CARTESIA_BASE_URL set to the URLs it prints, or use "pipecat-ts generate --base-url URL".
 
 Options:
   --port N            port to listen on (default 8787; 0 = any free port)
   --host H            interface (default 127.0.0.1)
-  --inference-ms N    simulated inference time per request (default 300)
-  --workers N         requests generated at once; the rest wait in the queue (default 4)
-  --key KEY           require "Authorization: Key KEY" on API requests (the key is never printed)
+  --inference-ms N    simulated inference time per image request (default 300)
+  --latency-ms N      time before the LLM's first token and the speech's first byte (default 0)
+  --workers N         images generated at once; the rest wait in the queue (default 4)
+  --speech-engine E   auto (default: espeak-ng when installed), espeak-ng or builtin
+  --key KEY           require the key on API requests, as each provider's clients send it
+                      (fal: Authorization: Key; OpenAI: Bearer; Cartesia: X-API-Key); never printed
   --image-style S     preview (default) or photo (dense noise: ~1.5 MB per 1024x1024 PNG, for benchmarks)
   --allowed-host NAME a host name clients may use besides 127.0.0.1/localhost (repeatable;
                       "*" for any). Required with a --host other machines can reach
                       (e.g. 0.0.0.0); any other Host header is refused with 403
   --allowed-origin O  a web page origin that may call the server from a browser, e.g.
                       http://localhost:3000 (repeatable); other pages get 403
-  --public-url URL    base of every URL the server hands out (default: the Host the client used)
+  --public-url URL    base of every URL the fal twin hands out (default: the Host the client used)
   -h, --help          show this help`;
 
 interface ServeValues {
   port?: string;
   host?: string;
   "inference-ms"?: string;
+  "latency-ms"?: string;
+  "speech-engine"?: string;
   workers?: string;
   key?: string;
   "image-style"?: string;
@@ -52,6 +64,8 @@ const OPTIONS = {
   port: { type: "string", short: "p" },
   host: { type: "string" },
   "inference-ms": { type: "string" },
+  "latency-ms": { type: "string" },
+  "speech-engine": { type: "string" },
   workers: { type: "string" },
   key: { type: "string" },
   "image-style": { type: "string" },
@@ -88,7 +102,7 @@ export function localUrl(host: string, port: number): string {
  */
 export function listeningLines(info: ListeningInfo): { listening: string; warning?: string } {
   const local = localUrl(info.host, info.port);
-  const prefix = "Local fal server (preview renderer, not a model) listening on";
+  const prefix = "Local twins (fal, OpenAI, Cartesia; none of them a model) listening on";
   if (info.loopbackOnly) {
     const named = info.host === "127.0.0.1" || info.host === "localhost" || info.host === "::1";
     const where = named ? local : `${info.host}:${info.port} (${local})`;
@@ -134,7 +148,14 @@ export async function runServe(argv: string[], io: CommandIO): Promise<number> {
   const host = parseHost("--host", values.host, "127.0.0.1");
   const inferenceMs =
     parseNumberOption("--inference-ms", values["inference-ms"], 0, 600_000) ?? 300;
+  const latencyMs = parseNumberOption("--latency-ms", values["latency-ms"], 0, 600_000) ?? 0;
   const workers = parseIntegerOption("--workers", values.workers, 1, 256) ?? 4;
+  const speechEngine = values["speech-engine"] ?? "auto";
+  if (speechEngine !== "auto" && speechEngine !== "espeak-ng" && speechEngine !== "builtin") {
+    throw new UsageError(
+      `--speech-engine must be "auto", "espeak-ng" or "builtin", got ${JSON.stringify(speechEngine)}`,
+    );
+  }
   const key = values.key !== undefined && values.key !== "" ? values.key : undefined;
   const imageStyle = values["image-style"] ?? "preview";
   if (imageStyle !== "preview" && imageStyle !== "photo") {
@@ -147,19 +168,19 @@ export async function runServe(argv: string[], io: CommandIO): Promise<number> {
   const allowedOrigins = values["allowed-origin"] ?? [];
   const publicUrl = values["public-url"];
 
-  const { startLocalFalServer } = await import("../local/fal/index.js");
-  let server: Awaited<ReturnType<typeof startLocalFalServer>>;
+  const { startLocalServers } = await import("../local/servers.js");
+  let server: Awaited<ReturnType<typeof startLocalServers>>;
   try {
-    server = await startLocalFalServer({
+    server = await startLocalServers({
       host,
       port,
-      inferenceMs,
-      workers,
-      requiredKey: key,
-      imageStyle,
       allowedHosts,
       allowedOrigins,
+      ...(key !== undefined ? { requiredKey: key } : {}),
       ...(publicUrl !== undefined ? { publicUrl } : {}),
+      fal: { inferenceMs, workers, imageStyle },
+      openai: { timeToFirstTokenMs: latencyMs },
+      cartesia: { latencyMs, engine: speechEngine },
     });
   } catch (error) {
     if (error instanceof SettingsValidationError) throw optionError(error, host);
@@ -172,7 +193,7 @@ export async function runServe(argv: string[], io: CommandIO): Promise<number> {
       throw new CliError(`Cannot listen on ${host}: no such local address.`);
     if (code === "EACCES")
       throw new CliError(`Not allowed to listen on ${host}:${port}: try a port above 1023.`);
-    throw new CliError(`Cannot start the local fal server: ${describeError(error)}`);
+    throw new CliError(`Cannot start the local twins: ${describeError(error)}`);
   }
 
   const auth = key ? ` -H "Authorization: Key $FAL_KEY"` : "";
@@ -184,13 +205,15 @@ export async function runServe(argv: string[], io: CommandIO): Promise<number> {
   });
   const local = localUrl(server.host, server.port);
   io.stdout.write(`${lines.listening}\n`);
+  for (const line of server.describe()) io.stdout.write(`  ${line}\n`);
   if (lines.warning) io.stderr.write(`${lines.warning}\n`);
-  if (publicUrl !== undefined) io.stdout.write(`URLs it hands out start with ${server.url}\n`);
+  if (publicUrl !== undefined)
+    io.stdout.write(`URLs the fal twin hands out start with ${server.baseUrls.fal}\n`);
   io.stdout.write(
     `Try: curl -s ${local}/run/fal-ai/fast-sdxl -H 'Content-Type: application/json'${auth} -d '{"prompt":"a lighthouse at dusk"}'\n`,
   );
   io.stdout.write(
-    `${key ? "Requests must carry the key you passed (Authorization: Key ...). " : ""}Use it with FAL_BASE_URL=${local} or --base-url ${local}. Ctrl-C to stop.\n`,
+    `${key ? "Requests must carry the key you passed. " : ""}Use them with FAL_BASE_URL=${local} OPENAI_BASE_URL=${local}/v1 CARTESIA_BASE_URL=${local} (or --base-url ${local}). Ctrl-C to stop.\n`,
   );
 
   await new Promise<void>((resolve) => {

@@ -38,6 +38,50 @@ function runWithHost(port: number, host: string): Promise<{ status: number; body
   });
 }
 
+describe("pipecat-ts serve: the three twins on one port", () => {
+  it("prints the three base URLs, each twin labelled (never a model), and the speech engine; all answer on the port", async () => {
+    const served = await startNode(
+      [CLI, "serve", "--port", "0", "--inference-ms", "0", "--speech-engine", "builtin"],
+      /listening on http:\/\/127\.0\.0\.1:(\d+)[\s\S]*Ctrl-C to stop/,
+    );
+    try {
+      const port = Number(served.match[1]);
+      const url = `http://127.0.0.1:${port}`;
+      const lines = served.output().stdout.split("\n");
+      expect(lines).toContain(`  fal: ${url} (a preview renderer twin, not a model)`);
+      expect(lines).toContain(`  OpenAI: ${url}/v1 (a scripted LLM twin, not a model)`);
+      expect(lines).toContainEqual(
+        expect.stringMatching(
+          new RegExp(`^  Cartesia: ${url} \\(a speech twin; speech: built-in formant synthesizer`),
+        ),
+      );
+      expect(served.output().stdout).toContain(
+        `FAL_BASE_URL=${url} OPENAI_BASE_URL=${url}/v1 CARTESIA_BASE_URL=${url}`,
+      );
+      const models = await fetch(`${url}/v1/models`);
+      expect(models.status).toBe(200);
+      const voices = await fetch(`${url}/voices`);
+      expect(voices.status).toBe(200);
+      expect((await runWithHost(port, `127.0.0.1:${port}`)).status).toBe(200);
+    } finally {
+      served.child.kill("SIGINT");
+      await served.exited;
+    }
+  });
+
+  it("a bad --speech-engine or --latency-ms is a usage error naming the option", async () => {
+    for (const [args, option] of [
+      [["--speech-engine", "festival"], "--speech-engine"],
+      [["--latency-ms", "-5"], "--latency-ms"],
+    ] as const) {
+      const r = await runNode([CLI, "serve", "--port", "0", ...args]);
+      expect(r.code, option).toBe(2);
+      expectOneLine(r.stderr);
+      expect(r.stderr).toContain(option);
+    }
+  });
+});
+
 describe("pipecat-ts serve: exposure", () => {
   it("--host 0.0.0.0 without --allowed-host is one clear line and exit 2 (nothing listens)", async () => {
     const r = await runNode([CLI, "serve", "--host", "0.0.0.0", "--port", "0"]);
@@ -68,7 +112,7 @@ describe("pipecat-ts serve: exposure", () => {
       allowedHosts: ["box.local"],
     });
     expect(wide.listening).toBe(
-      "Local fal server (preview renderer, not a model) listening on 0.0.0.0:8787: http://127.0.0.1:8787 from this machine, http://box.local:8787 from others",
+      "Local twins (fal, OpenAI, Cartesia; none of them a model) listening on 0.0.0.0:8787: http://127.0.0.1:8787 from this machine, http://box.local:8787 from others",
     );
     expect(wide.warning).toBe(
       "Warning: listening on 0.0.0.0:8787: anyone who can reach this port can use this server.",
@@ -90,7 +134,7 @@ describe("pipecat-ts serve: exposure", () => {
       allowedHosts: [],
     });
     expect(local.listening).toBe(
-      "Local fal server (preview renderer, not a model) listening on http://127.0.0.1:8787",
+      "Local twins (fal, OpenAI, Cartesia; none of them a model) listening on http://127.0.0.1:8787",
     );
     expect(local.warning).toBeUndefined();
   });
@@ -133,7 +177,7 @@ describe("pipecat-ts serve: exposure", () => {
       const answer = await runWithHost(port, `127.0.0.1:${port}`);
       expect(answer.body.images[0].url).toMatch(/^https:\/\/fal\.example\.org\/files\//);
       expect(served.output().stdout).toContain(
-        "URLs it hands out start with https://fal.example.org",
+        "URLs the fal twin hands out start with https://fal.example.org",
       );
     } finally {
       served.child.kill("SIGINT");

@@ -143,6 +143,20 @@ await server.close();
 console.log(JSON.stringify({ model: SCRIPTED_MODEL_ID, deltas: down.texts.length, text: down.texts.join("") }));
 `;
 
+// The "./local" export: the three twins on one port, OpenAILLMService talking to the OpenAI one.
+const LOCAL_TWINS_SCRIPT = `
+import { startLocalServers } from "pipecat-ts/local";
+import { OpenAILLMService, LLMContext } from "pipecat-ts";
+const twins = await startLocalServers({ cartesia: { engine: "builtin" } });
+const llm = new OpenAILLMService({ apiKey: "any", baseUrl: twins.baseUrls.openai });
+const text = await llm.runInference(
+  new LLMContext([{ role: "user", content: "Describe a nature photograph for a calendar, for the month of July." }]),
+);
+const voices = await (await fetch(twins.baseUrls.cartesia + "/voices")).json();
+await twins.close();
+console.log(JSON.stringify({ sameOrigin: twins.baseUrls.fal === twins.baseUrls.cartesia, text, voices: voices.data.length, lines: twins.describe().length }));
+`;
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "pipecat-ts-consumer-"));
   await mkdir(join(dir, "node_modules"));
@@ -152,6 +166,7 @@ beforeAll(async () => {
   await writeFile(join(dir, "local-fal.mjs"), LOCAL_FAL_SCRIPT);
   await writeFile(join(dir, "local-cartesia.mjs"), LOCAL_CARTESIA_SCRIPT);
   await writeFile(join(dir, "local-openai.mjs"), LOCAL_OPENAI_SCRIPT);
+  await writeFile(join(dir, "local-twins.mjs"), LOCAL_TWINS_SCRIPT);
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -226,5 +241,17 @@ describe("the built package, from outside the repo", () => {
     expect(out.model).toBe("pipecat-ts-scripted-llm");
     expect(out.deltas).toBeGreaterThan(10);
     expect(out.text).toMatch(/^[A-Z][^.]*\.$/);
+  });
+
+  it('imports the three twins on one port from "pipecat-ts/local"', async () => {
+    const { stdout } = await run(process.execPath, ["local-twins.mjs"], {
+      cwd: dir,
+      env: cleanEnv(),
+    });
+    const out = JSON.parse(stdout.trim().split("\n").pop() ?? "{}");
+    expect(out.sameOrigin).toBe(true);
+    expect(out.text).toMatch(/^[A-Z][^.]*\.$/);
+    expect(out.voices).toBeGreaterThan(0);
+    expect(out.lines).toBe(3);
   });
 });

@@ -4,6 +4,7 @@
 // without a socket; server.ts puts it on a port.
 //
 // The chain, outermost first:
+//   hostGuard              403 for a foreign Host or Origin (DNS rebinding), before anything else
 //   routeCartesiaRequests  the request-target → an operation (routes.ts)
 //   observe                counters behind stats(), one log line per answer
 //   redactSecrets          JSON answers never echo the API key
@@ -21,7 +22,9 @@ import type { Handler, Middleware } from "../../server/compose.js";
 import type { RequestContext } from "../../server/context.js";
 import { FaultInjector } from "../../server/faults.js";
 import { apiKeyAuth, apiKeyFrom } from "../../server/middleware/auth.js";
+import type { HostPolicy } from "../../server/host-guard.js";
 import { bodyLimit } from "../../server/middleware/body-limit.js";
+import { hostGuard } from "../../server/middleware/host-guard.js";
 import { faultInjection, type FaultTarget } from "../../server/middleware/faults.js";
 import { RequestRecorder, recordRequests } from "../../server/middleware/record.js";
 import { createRedactor, type Redactor, redactSecrets } from "../../server/middleware/redact.js";
@@ -66,6 +69,11 @@ export interface LocalCartesiaAppOptions {
   maxBodyBytes?: number;
   /** How many requests requests() remembers (newest kept); default 1000. */
   maxRecordedRequests?: number;
+  /**
+   * The Host/Origin policy (see src/server/host-guard.ts). The server sets it when it listens;
+   * an app without a socket checks nothing until given one (whoever serves it guards its socket).
+   */
+  hostPolicy?: HostPolicy;
   /** Receives one line per request and notable events. The API key is never logged. */
   logger?: (line: string) => void;
 }
@@ -85,6 +93,8 @@ export interface LocalCartesiaControls {
 
 /** The twin without a socket: `fetch()`/`request()` answer as the server would. */
 export interface LocalCartesiaApp extends App, LocalCartesiaControls {
+  /** Sets the Host/Origin policy every request is checked against (undefined: none). */
+  setHostPolicy(policy: HostPolicy | undefined): void;
   /** Resolves once the speech engine is chosen, with describe()'s line. */
   ready(): Promise<string>;
   /** Refuses new requests (503) and stops syntheses in flight. */
@@ -138,6 +148,7 @@ export function createLocalCartesiaApp(options: LocalCartesiaAppOptions = {}): L
   if (!(Number.isFinite(latencyMs) && latencyMs >= 0))
     throw new TypeError(`latencyMs must be a number >= 0, got ${String(options.latencyMs)}`);
   let closing = false;
+  let hostPolicy = options.hostPolicy;
   const shutdown = new AbortController();
 
   const engine: Promise<SpeechSynthesizer> = options.synthesizer
@@ -161,6 +172,7 @@ export function createLocalCartesiaApp(options: LocalCartesiaAppOptions = {}): L
   );
   const counters: LocalCartesiaCounters = {
     requests: 0,
+    refused: 0,
     byOperation: {},
     byStatus: {},
     unauthorized: 0,
@@ -183,6 +195,15 @@ export function createLocalCartesiaApp(options: LocalCartesiaAppOptions = {}): L
   };
 
   const middleware: Middleware[] = [
+    hostGuard({
+      policy: () => hostPolicy,
+      onRefused: (reason, request) => {
+        counters.refused += 1;
+        const detail = redactor.text(reason);
+        log(`refused ${request.method} (${detail})`);
+        return cartesiaError(403, "forbidden", `Forbidden: ${detail}`);
+      },
+    }),
     routeCartesiaRequests(),
     observe(counters, redactor, log),
     redactSecrets({ redactor }),
@@ -274,6 +295,9 @@ export function createLocalCartesiaApp(options: LocalCartesiaAppOptions = {}): L
     }),
     requests: () => recorder.list(),
     clearRequests: () => recorder.clear(),
+    setHostPolicy(policy) {
+      hostPolicy = policy;
+    },
     stop,
     async close() {
       stop();

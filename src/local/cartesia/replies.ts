@@ -12,6 +12,7 @@ export type CartesiaErrorCode =
   | "not_found"
   | "method_not_allowed"
   | "unauthorized"
+  | "forbidden"
   | "payload_too_large"
   | "synthesis_failed"
   | "service_unavailable"
@@ -25,6 +26,7 @@ const TITLES: Readonly<Record<CartesiaErrorCode, string>> = {
   not_found: "Not found",
   method_not_allowed: "Method not allowed",
   unauthorized: "Unauthorized",
+  forbidden: "Forbidden",
   payload_too_large: "Payload too large",
   synthesis_failed: "Synthesis failed",
   service_unavailable: "Service unavailable",

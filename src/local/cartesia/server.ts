@@ -1,8 +1,12 @@
 // The local Cartesia twin on a node:http port through the server kit's adapter: Cartesia's bytes
 // and voices API on 127.0.0.1, so that Cartesia client code (Pipecat's service, the official SDK)
 // runs offline. Its start-up line says which speech engine speaks.
-import type { Server } from "node:http";
-import { createNodeServer } from "../../server/node.js";
+import {
+  createTwinServer,
+  type ListeningTwin,
+  type TwinListenOptions,
+  type TwinServer,
+} from "../twin-server.js";
 import {
   createLocalCartesiaApp,
   localCartesiaLog,
@@ -15,40 +19,38 @@ import {
 
 export type { LocalCartesiaStats, RecordedRequest };
 
-export interface LocalCartesiaServerOptions extends LocalCartesiaAppOptions {
-  /** Interface to listen on; default "127.0.0.1". */
-  host?: string;
-  /** Port; default 0 = any free port. */
-  port?: number;
-}
+export interface LocalCartesiaServerOptions
+  extends Omit<LocalCartesiaAppOptions, "hostPolicy">,
+    TwinListenOptions {}
 
-export interface LocalCartesiaServer extends LocalCartesiaControls {
+export interface LocalCartesiaServer extends LocalCartesiaControls, ListeningTwin {
   /** Base URL, e.g. http://127.0.0.1:43123 (no trailing slash): CARTESIA_BASE_URL for clients. */
   url: string;
-  port: number;
   /** Stops syntheses in flight, drops every connection. Idempotent. */
   close(): Promise<void>;
 }
 
-export interface LocalCartesiaServerHandle {
-  /** The underlying node:http server (not listening until listen()). */
-  httpServer: Server;
+export interface LocalCartesiaServerHandle extends TwinServer {
   /** Waits for the speech engine, then listens. */
   listen(): Promise<LocalCartesiaServer>;
   /** The app behind the server: it also answers `app.request(path)` without a socket. */
   app: LocalCartesiaApp;
 }
 
-/** What node:http answers to a request it cannot parse, in Cartesia's error shape. */
-const BAD_REQUEST = {
-  contentType: "application/json",
-  body: '{"error_code":"invalid_request","title":"Bad request","message":"Bad Request","request_id":null}',
-};
-
-/** The host to put in URLs for a listening address (a wildcard address is reached on loopback). */
-function urlHost(host: string): string {
-  if (host === "0.0.0.0" || host === "::" || host === "") return "127.0.0.1";
-  return host.includes(":") ? `[${host}]` : host;
+/** What node:http answers to a request it refuses (unparsable, too slow, head too large), in Cartesia's error shape. */
+export function cartesiaClientError(
+  _status: number,
+  message: string,
+): { contentType: string; body: string } {
+  return {
+    contentType: "application/json",
+    body: JSON.stringify({
+      error_code: "invalid_request",
+      title: message,
+      message,
+      request_id: null,
+    }),
+  };
 }
 
 /**
@@ -65,37 +67,25 @@ function urlHost(host: string): string {
 export function createLocalCartesiaServer(
   options: LocalCartesiaServerOptions = {},
 ): LocalCartesiaServerHandle {
-  const host = options.host ?? "127.0.0.1";
   const log = localCartesiaLog(options.logger);
   const app = createLocalCartesiaApp(options);
-  const node = createNodeServer(app, { badRequest: BAD_REQUEST, log });
+  const server = createTwinServer(app, { ...options, clientError: cartesiaClientError, log });
 
   const listen = async (): Promise<LocalCartesiaServer> => {
     const engine = await app.ready();
-    const address = await node.listen(options.port ?? 0, host);
-    const url = `http://${urlHost(host)}:${address.port}`;
-    log(`listening on ${url} (${engine}; latencyMs=${options.latencyMs ?? 0})`);
-    let closePromise: Promise<void> | undefined;
+    const twin = await server.listen();
+    log(`listening on ${twin.url} (${engine}; latencyMs=${options.latencyMs ?? 0})`);
     return {
-      url,
-      port: address.port,
+      ...twin,
       setFaults: (rules) => app.setFaults(rules),
       stats: () => app.stats(),
       requests: () => app.requests(),
       clearRequests: () => app.clearRequests(),
       describe: () => app.describe(),
-      close: () => {
-        closePromise ??= (async () => {
-          app.stop();
-          await node.close();
-          await app.close();
-        })();
-        return closePromise;
-      },
     };
   };
 
-  return { httpServer: node.httpServer, listen, app };
+  return { httpServer: server.httpServer, listen, app };
 }
 
 /**

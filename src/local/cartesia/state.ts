@@ -7,6 +7,8 @@ import type { TtsRequestOptions } from "./tts-request.js";
 /** What stats() reports. */
 export interface LocalCartesiaStats {
   requests: number;
+  /** Requests refused for their Host or Origin (not counted in `requests`). */
+  refused: number;
   byOperation: Partial<Record<Operation, number>>;
   /** Answers by status; "reset" for a dropped connection. */
   byStatus: Record<string, number>;

@@ -4,6 +4,7 @@
 // several twins can hand it every request under /v1.
 //
 // The chain, outermost first:
+//   hostGuard              403 for a foreign Host or Origin (DNS rebinding), before anything else
 //   openAIResponseHeaders  x-request-id, openai-version and the twin's label on every answer
 //   routeOpenAIRequests    method and path → an operation (chat, models, model) or unknown
 //   observe                counters behind stats(), one log line per answer
@@ -25,7 +26,9 @@ import {
   type FaultRule as ServerFaultRule,
 } from "../../server/faults.js";
 import { apiKeyAuth, apiKeyFrom } from "../../server/middleware/auth.js";
+import type { HostPolicy } from "../../server/host-guard.js";
 import { bodyLimit } from "../../server/middleware/body-limit.js";
+import { hostGuard } from "../../server/middleware/host-guard.js";
 import { faultInjection } from "../../server/middleware/faults.js";
 import {
   RequestRecorder,
@@ -86,6 +89,11 @@ export interface LocalOpenAIAppOptions {
   maxBodyBytes?: number;
   /** How many requests requests() remembers (newest kept); default 1000. */
   maxRecordedRequests?: number;
+  /**
+   * The Host/Origin policy (see src/server/host-guard.ts). The server sets it when it listens;
+   * an app without a socket checks nothing until given one (whoever serves it guards its socket).
+   */
+  hostPolicy?: HostPolicy;
   /** Receives one line per request and notable events. The API key is never logged. */
   logger?: (line: string) => void;
 }
@@ -109,6 +117,8 @@ export type LocalOpenAIOperation = "chat" | "models" | "model";
 
 export interface LocalOpenAIStats {
   requests: number;
+  /** Requests refused for their Host or Origin (not counted in `requests`). */
+  refused: number;
   byOperation: Partial<Record<LocalOpenAIOperation | "unknown", number>>;
   byStatus: Record<string, number>;
   unauthorized: number;
@@ -134,6 +144,8 @@ export interface LocalOpenAIControls {
 
 /** The local OpenAI twin without a socket: `fetch()`/`request()` answer as the server would. */
 export interface LocalOpenAIApp extends App, LocalOpenAIControls {
+  /** Sets the Host/Origin policy every request is checked against (undefined: none). */
+  setHostPolicy(policy: HostPolicy | undefined): void;
   /** Refuses new requests (503) and ends open streams. */
   stop(): void;
   /** stop(). Idempotent. */
@@ -166,7 +178,9 @@ function resolveRoute(method: string, target: string): Route {
 }
 
 /** The logger of the twin: prefixed lines, and a failing logger never breaks it. */
-function twinLog(logger: ((line: string) => void) | undefined): (line: string) => void {
+export function localOpenAILog(
+  logger: ((line: string) => void) | undefined,
+): (line: string) => void {
   return (line) => {
     if (!logger) return;
     try {
@@ -196,7 +210,7 @@ function twinLog(logger: ((line: string) => void) | undefined): (line: string) =
  * ```
  */
 export function createLocalOpenAIApp(options: LocalOpenAIAppOptions = {}): LocalOpenAIApp {
-  const log = twinLog(options.logger);
+  const log = localOpenAILog(options.logger);
   const requiredKey =
     options.requiredKey && options.requiredKey.length > 0 ? options.requiredKey : undefined;
   const redactor = createRedactor([requiredKey], { replacement: REDACTED });
@@ -205,6 +219,7 @@ export function createLocalOpenAIApp(options: LocalOpenAIAppOptions = {}): Local
   checkDelay("tokenDelayMs", options.tokenDelayMs);
 
   let closing = false;
+  let hostPolicy = options.hostPolicy;
   const shutdown = new AbortController();
   const faults = new FaultInjector<Exclude<LocalOpenAIFaultOperation, "any">>(options.faults ?? []);
   const recorder = new RequestRecorder<LocalOpenAIRecordedRequest>(
@@ -212,6 +227,7 @@ export function createLocalOpenAIApp(options: LocalOpenAIAppOptions = {}): Local
   );
   const counters = {
     requests: 0,
+    refused: 0,
     byOperation: {} as LocalOpenAIStats["byOperation"],
     byStatus: {} as Record<string, number>,
     unauthorized: 0,
@@ -265,6 +281,15 @@ export function createLocalOpenAIApp(options: LocalOpenAIAppOptions = {}): Local
   };
 
   const middleware: Middleware[] = [
+    hostGuard({
+      policy: () => hostPolicy,
+      onRefused: (reason, request) => {
+        counters.refused += 1;
+        const detail = redactor.text(reason);
+        log(`refused ${request.method} (${detail})`);
+        return openAIErrorResponse(403, `Forbidden: ${detail}`, { code: "forbidden_host" });
+      },
+    }),
     openAIResponseHeaders(),
     async function routeOpenAIRequests(request, context, next) {
       context.set(ROUTE, resolveRoute(request.method, context.target));
@@ -375,6 +400,7 @@ export function createLocalOpenAIApp(options: LocalOpenAIAppOptions = {}): Local
     setFaults: (rules) => faults.set(rules),
     stats: () => ({
       requests: counters.requests,
+      refused: counters.refused,
       byOperation: { ...counters.byOperation },
       byStatus: { ...counters.byStatus },
       unauthorized: counters.unauthorized,
@@ -383,6 +409,9 @@ export function createLocalOpenAIApp(options: LocalOpenAIAppOptions = {}): Local
     }),
     requests: () => recorder.list(),
     clearRequests: () => recorder.clear(),
+    setHostPolicy(policy) {
+      hostPolicy = policy;
+    },
     stop,
     async close() {
       stop();

@@ -1,6 +1,5 @@
 // The local fal server under a foreign Host or Origin (DNS rebinding, cross-site pages), its
 // allow-list, and the URLs it hands out to clients that reach it by another name.
-import { request as httpRequest } from "node:http";
 import { describe, expect, it } from "vitest";
 import {
   createLocalFalApp,
@@ -9,56 +8,12 @@ import {
 } from "../../../src/local/fal/index.js";
 import { createHostPolicy } from "../../../src/server/host-guard.js";
 import { SettingsValidationError } from "../../../src/utils/errors.js";
+import { type RawAnswer, sendRaw } from "../../helpers/raw-request.js";
 import { start } from "./helpers.js";
 
 const INPUT = { prompt: "a lighthouse", image_size: "square", seed: 1 };
 
-interface RawAnswer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  json: any;
-}
-
-/** A request to 127.0.0.1:port carrying exactly these headers (Host included). */
-function send(
-  port: number,
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-  body?: unknown,
-): Promise<RawAnswer> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = httpRequest(
-      {
-        host: "127.0.0.1",
-        port,
-        method,
-        path,
-        headers: {
-          ...headers,
-          ...(payload ? { "content-type": "application/json" } : {}),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
-          let json: unknown;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = text;
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, json });
-        });
-      },
-    );
-    req.on("error", reject);
-    req.end(payload);
-  });
-}
+const send = sendRaw;
 
 describe("local fal server: Host and Origin", () => {
   it("DNS rebinding (Host: attacker.example:<port>) is 403, and nothing is recorded or generated", async () => {
