@@ -20,8 +20,8 @@ import { createHostPolicy } from "../server/host-guard.js";
 import { SettingsValidationError, describeError } from "../utils/errors.js";
 import type { CommandIO } from "./io.js";
 
-/** Months the calendar narrates at most (a year, twice). */
-const MAX_CALENDAR_MONTHS = 24;
+/** Months the calendar narrates at most. */
+const MAX_CALENDAR_MONTHS = 12;
 const BOTS = ["storyboard", "calendar"] as const;
 
 /** The bot named on the command line (default storyboard). */
@@ -59,7 +59,7 @@ Options:
   --base-url URL      a fal-compatible server, e.g. one started by "pipecat-ts serve"
                       (default $FAL_BASE_URL)
   --concurrency N     storyboard: panels generated at once per page (default 3)
-  --months N          calendar: months narrated (default 12)
+  --months N          calendar: months narrated, from January (1 to 12; default 12)
   --inference-ms N    embedded server only: simulated inference time (default 600)
   --workers N         embedded server only: requests generated at once (default 2)
   -h, --help          show this help`;
@@ -135,6 +135,7 @@ export async function runDemo(argv: string[], io: CommandIO): Promise<number> {
       maxConcurrency,
       env: io.env,
       local: { inferenceMs, workers },
+      twins: { fal: { inferenceMs, workers } },
     });
   } catch (error) {
     if (error instanceof BackendConfigError) throw usageErrorFromBackend(error);

@@ -99,9 +99,10 @@ export function startCalendar(): void {
         showMonth(msg as unknown as MonthImage);
         status(`Month ${state.shown} of ${state.total || "?"}`, "running");
       } else if (msg.type === "calendar-finished") {
+        // The connection stays open (the last words are still playing); Play again starts anew.
         state.finished = true;
         status(`All ${state.shown} months narrated.`, "done");
-        void bot.disconnect().then(() => setRunning(false));
+        setRunning(false);
       }
     },
     botStartedSpeaking() {
@@ -121,6 +122,7 @@ export function startCalendar(): void {
   });
 
   async function start(): Promise<void> {
+    if (bot.connected) await bot.disconnect();
     els.notice.hidden = true;
     els.months.replaceChildren();
     els.nowFrame.replaceChildren();
