@@ -50,12 +50,24 @@ interface PlayerOffset {
   offset?: number;
 }
 
+/** How often playback progress is sampled while connected. */
+const PLAYBACK_SAMPLE_MS = 250;
+
+type PlayerWithOffset = { getTrackSampleOffset?: () => Promise<PlayerOffset | null> };
+
 /**
- * The transport's WavMediaManager, watching the bot's audio as it is handed to the player. It is
- * the package's own class: only bufferBotAudio() is wrapped.
+ * The transport's WavMediaManager, watching the bot's audio as it is handed to the player, and
+ * how much of it the player has played. It is the package's own class: only bufferBotAudio() is
+ * wrapped, and the player's own getTrackSampleOffset() is asked for progress.
  */
 class WatchedMediaManager extends WavMediaManager {
   onAudio: ((samples: number) => void) | undefined;
+  /** Samples played by streams that have ended (the player starts a new one after a gap). */
+  #playedBefore = 0;
+  /** Samples played by the current stream, as last asked. */
+  #playedNow = 0;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #sampling = false;
 
   override bufferBotAudio(data: ArrayBuffer | Int16Array, id?: string): Int16Array {
     const samples = data instanceof Int16Array ? data.length : data.byteLength / 2;
@@ -63,15 +75,35 @@ class WatchedMediaManager extends WavMediaManager {
     return super.bufferBotAudio(data, id);
   }
 
-  /** Samples of bot audio the player has played so far (0 when it cannot tell). */
-  async playedSamples(): Promise<number> {
-    const player = (
-      this as unknown as {
-        _wavStreamPlayer?: { getTrackSampleOffset?: () => Promise<PlayerOffset | null> };
-      }
-    )._wavStreamPlayer;
-    const offset = await player?.getTrackSampleOffset?.();
-    return offset?.offset ?? 0;
+  /** Samples of bot audio the player has played so far. */
+  get played(): number {
+    return this.#playedBefore + this.#playedNow;
+  }
+
+  watchPlayback(): void {
+    this.#timer ??= setInterval(() => void this.#sample(), PLAYBACK_SAMPLE_MS);
+  }
+
+  stopWatching(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  async #sample(): Promise<void> {
+    // One question at a time: the player answers through its worklet.
+    if (this.#sampling) return;
+    this.#sampling = true;
+    try {
+      const player = (this as unknown as { _wavStreamPlayer?: PlayerWithOffset })._wavStreamPlayer;
+      const offset = (await player?.getTrackSampleOffset?.())?.offset ?? 0;
+      // A smaller offset (or none) means the stream ended and another began (or none plays).
+      if (offset < this.#playedNow) this.#playedBefore += this.#playedNow;
+      const before = this.played;
+      this.#playedNow = offset;
+      if (this.played !== before) log("played", { samples: this.played });
+    } finally {
+      this.#sampling = false;
+    }
   }
 }
 
@@ -86,12 +118,14 @@ export class BotConnection {
   #client: PipecatClient | undefined;
   #media: WatchedMediaManager | undefined;
   #connecting: Promise<BotReadyData> | undefined;
+  /** Samples played, by every connection so far. */
+  #played = 0;
 
   constructor(events: BotEvents) {
     this.#events = events;
     window.pipecatDemo = {
       events: eventLog,
-      played: async () => (await this.#media?.playedSamples()) ?? 0,
+      played: async () => this.#played + (this.#media?.played ?? 0),
     };
   }
 
@@ -109,6 +143,7 @@ export class BotConnection {
     if (this.#connecting !== undefined) return this.#connecting;
     const media = new WatchedMediaManager();
     media.onAudio = (samples) => {
+      media.watchPlayback();
       log("audio", { samples });
       this.#events.audio?.(samples);
     };
@@ -147,7 +182,9 @@ export class BotConnection {
         },
         onDisconnected: () => {
           log("disconnected");
+          media.stopWatching();
           if (this.#client !== client) return;
+          this.#played += media.played;
           this.#client = undefined;
           this.#media = undefined;
           this.#events.disconnected?.();
@@ -189,6 +226,8 @@ export class BotConnection {
 
   async disconnect(): Promise<void> {
     const client = this.#client;
+    this.#played += this.#media?.played ?? 0;
+    this.#media?.stopWatching();
     this.#client = undefined;
     this.#media = undefined;
     await client?.disconnect();
