@@ -100,7 +100,8 @@ export class CalendarBot implements LiveBot {
       imageToMessage: (frame) => this.#imageMessage(frame),
     };
     this.rtviOptions = {
-      sendText: () => this.#messenger.error("The calendar bot narrates by itself: it takes no text."),
+      sendText: () =>
+        this.#messenger.error("The calendar bot narrates by itself: it takes no text."),
       about: {
         bot: "calendar",
         months: this.#months,

@@ -129,7 +129,10 @@ interface ResolvedBot {
   close(): Promise<void>;
 }
 
-async function resolveBot(options: DemoServerOptions, env: NodeJS.ProcessEnv): Promise<ResolvedBot> {
+async function resolveBot(
+  options: DemoServerOptions,
+  env: NodeJS.ProcessEnv,
+): Promise<ResolvedBot> {
   if (options.bot === "calendar") {
     const backends = await calendarBackends(options, env);
     try {
@@ -173,7 +176,10 @@ async function resolveBot(options: DemoServerOptions, env: NodeJS.ProcessEnv): P
           mode: options.mode,
         }),
       },
-      backend: { kind: backend.kind, baseUrl: backend.kind === "fal" ? undefined : backend.baseUrl },
+      backend: {
+        kind: backend.kind,
+        baseUrl: backend.kind === "fal" ? undefined : backend.baseUrl,
+      },
       notice: backend.notice,
       close: () => backend.close(),
     };

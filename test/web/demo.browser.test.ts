@@ -413,7 +413,8 @@ describe("calendar page on Pipecat's client (2 months)", { timeout: 120_000 }, (
         .filter((e) => e.kind === "server-message" && e.type === "image")
         .map((e) => e.at);
       expect(shown).toHaveLength(2);
-      shown.forEach((at, i) => expect(at).toBeLessThanOrEqual(firstAudio(imageAt[i] as number)));
+      for (const [i, at] of shown.entries())
+        expect(at).toBeLessThanOrEqual(firstAudio(imageAt[i] as number));
       // The audio was received (24 kHz chunks) and played by the client's player.
       const received = log
         .filter((e) => e.kind === "audio")
