@@ -55,6 +55,8 @@ Options:
   --allowed-host NAME a host name the page is opened by, besides 127.0.0.1, localhost and
                       [::1] (repeatable or comma-separated; "*" = any). Other Host or Origin
                       headers get 403 (this stops DNS rebinding)
+  --allowed-origin O  the origin of a Pipecat client app served elsewhere that may connect
+                      from a browser, e.g. http://localhost:5173 (repeatable)
   --backend B         auto (default), fal (require FAL_KEY) or local (embedded server)
   --base-url URL      a fal-compatible server, e.g. one started by "pipecat-ts serve"
                       (default $FAL_BASE_URL)
@@ -68,6 +70,7 @@ interface DemoValues {
   port?: string;
   host?: string;
   "allowed-host"?: string[];
+  "allowed-origin"?: string[];
   backend?: string;
   "base-url"?: string;
   concurrency?: string;
@@ -81,6 +84,7 @@ const OPTIONS = {
   port: { type: "string", short: "p" },
   host: { type: "string" },
   "allowed-host": { type: "string", multiple: true },
+  "allowed-origin": { type: "string", multiple: true },
   backend: { type: "string" },
   "base-url": { type: "string" },
   concurrency: { type: "string" },
@@ -111,10 +115,13 @@ export async function runDemo(argv: string[], io: CommandIO): Promise<number> {
   const backend = parseChoice("--backend", values.backend, BACKEND_CHOICES) ?? "auto";
   const baseUrl = parseBaseUrlOption("--base-url", values["base-url"]);
   const allowedHosts = parseAllowedHosts("--allowed-host", values["allowed-host"]);
+  const allowedOrigins = values["allowed-origin"] ?? [];
   try {
-    createHostPolicy({ bindAddress: host, port, allowedHosts });
+    createHostPolicy({ bindAddress: host, port, allowedHosts, allowedOrigins });
   } catch (error) {
     if (!(error instanceof SettingsValidationError)) throw error;
+    if (error.field === "allowedOrigins")
+      throw new UsageError(`Invalid --allowed-origin "${String(error.value)}": ${error.allowed}.`);
     if (allowedHosts.length > 0) throw usageErrorFromSettings(error);
     throw new UsageError(
       `--host ${host} can be reached from other machines: also give --allowed-host NAME for each host name the page is opened by (or --allowed-host "*" for any).`,
@@ -130,6 +137,7 @@ export async function runDemo(argv: string[], io: CommandIO): Promise<number> {
       host,
       port,
       allowedHosts,
+      allowedOrigins,
       backend,
       baseUrl,
       maxConcurrency,

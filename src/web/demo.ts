@@ -32,6 +32,8 @@ export interface DemoServerOptions {
   host?: string;
   /** Host names served besides the loopback ones, or ["*"] for any (see BotServerOptions). */
   allowedHosts?: readonly string[];
+  /** Origins of client apps served elsewhere that may connect (see BotServerOptions). */
+  allowedOrigins?: readonly string[];
   /**
    * Where image requests go: "auto" (default: baseUrl, else a key → fal.ai, else the embedded
    * server), "fal" (a key is required) or "local" (the embedded server).
@@ -198,6 +200,7 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
       bot: resolved.bot,
       host: options.host,
       allowedHosts: options.allowedHosts,
+      allowedOrigins: options.allowedOrigins,
       port: options.port,
       maxSessions: options.maxSessions,
       limits: options.limits,

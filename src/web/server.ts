@@ -55,6 +55,11 @@ export interface BotServerOptions {
    * Required when `host` is not a loopback address (a SettingsValidationError otherwise).
    */
   allowedHosts?: readonly string[];
+  /**
+   * Origins of client apps served elsewhere that may connect from a browser (e.g.
+   * ["http://localhost:5173"]); pages of the server's own origin always may.
+   */
+  allowedOrigins?: readonly string[];
   /** 0 = any free port. Default 8080. */
   port?: number;
   /** Connections at once; more get 503. Default 32. */
@@ -176,7 +181,11 @@ export async function startBotServer(options: BotServerOptions): Promise<BotServ
   const host = options.host ?? "127.0.0.1";
   const maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
   // Checked before anything starts: listening beyond loopback needs an explicit allow-list.
-  const bindCheck = { bindAddress: host, allowedHosts: options.allowedHosts };
+  const bindCheck = {
+    bindAddress: host,
+    allowedHosts: options.allowedHosts,
+    allowedOrigins: options.allowedOrigins,
+  };
   createHostPolicy({ ...bindCheck, port: options.port ?? 8080 });
   const files = await loadStatic(options.webRoot ?? defaultWebRoot(), options.bot.kind);
   const images = new ImageRegistry({ maxBytes: options.maxImageBytes });

@@ -48,6 +48,13 @@ export function rtviFrame(type: string, data: unknown = {}, id = `t${++ids}`): U
   return bytes;
 }
 
+/** Encodes any JSON value as a protobuf `message` frame (an RTVI message or not). */
+export function messageFrame(message: unknown): Uint8Array {
+  const bytes = serializer.serialize(new OutputTransportMessageUrgentFrame(message));
+  if (bytes === undefined) throw new Error("could not encode");
+  return bytes;
+}
+
 /**
  * Opens a WebSocket to `url` with the headers given. Resolves with the client once open, or with
  * the HTTP status when the server refused the upgrade.

@@ -147,6 +147,10 @@ describe("every option: a bad value names the option, the value and what is allo
     [["demo", "--host", "a b"], /^Invalid --host "a b": expected a host name or IP address/],
     [["demo", "--allowed-host", "evil.example/x"], /^Invalid --allowed-host "evil\.example\/x"/],
     [["demo", "stray"], /^Unknown bot "stray": use storyboard or calendar\./],
+    [
+      ["demo", "--allowed-origin", "localhost:5173"],
+      /^Invalid --allowed-origin "localhost:5173": /,
+    ],
     [["demo", "storyboard", "calendar"], /^"demo" takes one bot name at most/],
     [
       ["demo", "calendar", "--months", "13"],

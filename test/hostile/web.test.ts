@@ -8,7 +8,13 @@ import { startLocalFalServer, type LocalFalServer } from "../../src/local/fal/in
 import { SettingsValidationError } from "../../src/utils/errors.js";
 import { type Logger, setLogger } from "../../src/utils/logger.js";
 import { type DemoServer, startDemoServer } from "../../src/web/demo.js";
-import { isServerMessage, openWire, rtviFrame, type WireClient } from "../helpers/rtvi-wire.js";
+import {
+  isServerMessage,
+  messageFrame,
+  openWire,
+  rtviFrame,
+  type WireClient,
+} from "../helpers/rtvi-wire.js";
 
 const KEY = "web-hostile-key-5f4e3d2c1b0a";
 let fal: LocalFalServer;
@@ -143,6 +149,25 @@ describe("DNS rebinding and other sites: the bot server answers only its own Hos
     expect((error as SettingsValidationError).field).toBe("allowedHosts");
   });
 
+  it("a client app of an allowed origin (--allowed-origin) may connect; other origins still get 403", async () => {
+    const extra = await startDemoServer({
+      port: 0,
+      key: KEY,
+      baseUrl: fal.url,
+      allowedOrigins: ["http://localhost:5173"],
+    });
+    try {
+      const url = `ws://127.0.0.1:${extra.port}/ws`;
+      const allowed = await openWire(url, { origin: "http://localhost:5173" });
+      if ("status" in allowed) throw new Error(`refused: ${allowed.status}`);
+      expect((await allowed.ready()).type).toBe("bot-ready");
+      allowed.ws.close();
+      expect(await openWire(url, { origin: "http://localhost:5174" })).toEqual({ status: 403 });
+    } finally {
+      await extra.close();
+    }
+  });
+
   it("an allowed extra host name is served; others still get 403", async () => {
     const extra = await startDemoServer({
       port: 0,
@@ -191,8 +216,16 @@ describe("hostile messages on Pipecat's WebSocket", () => {
     const error = await client.next((m) => m.type === "error");
     expect(error.data).toMatchObject({ fatal: false });
     expect(String(error.data?.error)).toMatch(/^Invalid RTVI transport message/);
+    // A message of another protocol (label) is not RTVI: ignored, nothing starts.
+    client.ws.send(
+      messageFrame({ label: "other", type: "send-text", id: "x", data: { content: "not rtvi" } }),
+      { binary: true },
+    );
     client.send("send-text", { content: "after the bad one", options: {} });
     await client.next(isServerMessage("image"));
+    expect(client.messages.filter(isServerMessage("scenes")).map((m) => m.data?.scenes)).toEqual([
+      ["after the bad one"],
+    ]);
     client.ws.close();
   });
 
