@@ -17,7 +17,7 @@
 //    scene latency against the single session's.
 //
 // Prints one JSON object. Usage: node bench/bot-sessions.mjs [--sessions 100] [--rounds 2]
-// [--single-rounds 10]. Needs a build first.
+// [--single-rounds 10] [--mode queue|sync] [--profile DIR]. Needs a build first.
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -41,6 +41,7 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "2" },
     "single-rounds": { type: "string", default: "10" },
     mode: { type: "string", default: "queue" },
+    profile: { type: "string" },
   },
 });
 
@@ -48,13 +49,17 @@ const { values } = parseArgs({
 // Roles
 
 async function runFal() {
-  const { startLocalFalServer } = await import("../dist/local/fal/index.js");
-  const server = await startLocalFalServer({
+  const { createLocalFalServer } = await import("../dist/local/fal/index.js");
+  const handle = createLocalFalServer({
     port: 0,
     inferenceMs: INFERENCE_MS,
     workers: FAL_WORKERS,
     maxQueuedRequests: 10_000,
   });
+  // The bot server holds up to 100 sessions' worth of keep-alive connections, and the floor (run
+  // from the driver) 300 more: past the kit's default of 1024 sockets new ones would be dropped.
+  handle.httpServer.maxConnections = 10_000;
+  const server = await handle.listen();
   process.on("message", (message) => {
     if (message === "rss") process.send({ rss: process.memoryUsage().rss, cpu: cpuMs() });
   });
@@ -112,32 +117,37 @@ function ask(child, question) {
   });
 }
 
-/** Opens a session: handshake, then small images. */
+/** Opens a session: handshake, then small images. Its messages go to `session.onMessage`. */
 async function openSession(url) {
-  const session = await connectWire(`${url.replace("http", "ws")}/ws`, { origin: url });
+  const holder = { onMessage: undefined };
+  const session = await connectWire(`${url.replace("http", "ws")}/ws`, {
+    origin: url,
+    onMessage: (message, at) => holder.onMessage?.(message, at),
+  });
   await session.ready();
   await session.request("settings", { imageSize: IMAGE_SIZE });
-  return session;
+  return Object.assign(session, { holder });
 }
 
-/** One run of the scenes; resolves with each scene's latency (ms) and how many images came. */
+/** One run of the scenes; resolves with each scene's latency (ms) and what the run reported. */
 async function runScenes(session) {
-  const images = [];
-  const finished = session.next(
-    (m) => m.type === "server-message" && m.data?.type === "run-finished",
-    120_000,
-  );
-  const waits = SCENES.map((_, index) =>
-    session.next(
-      (m) => m.type === "server-message" && m.data?.type === "image" && m.data.index === index,
-      120_000,
-    ),
-  );
-  const sentAt = performance.now();
+  const latencies = [];
+  let sentAt = 0;
+  const finished = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("a run did not finish within 120 s")), 120_000);
+    session.holder.onMessage = (message, at) => {
+      if (message.type !== "server-message") return;
+      if (message.data?.type === "image") latencies.push(at - sentAt);
+      else if (message.data?.type === "run-finished") {
+        clearTimeout(timer);
+        resolve(message.data);
+      }
+    };
+  });
+  sentAt = performance.now();
   session.send("send-text", { content: SCENES.join("\n"), options: {} });
-  for (const wait of waits) images.push((await wait).at - sentAt);
-  const { message } = await finished;
-  return { latencies: images, images: message.data.images, errors: message.data.errors };
+  const report = await finished;
+  return { latencies, images: report.images, errors: report.errors };
 }
 
 /**
@@ -181,7 +191,13 @@ export async function runBotSessions({
   mode = "queue",
 } = {}) {
   const fal = await start("fal");
-  const server = await start("server", ["--fal", fal.url, "--mode", mode], ["--expose-gc"]);
+  // --profile DIR: the bot server's CPU profile (where its time goes under load).
+  const profile = values.profile ? ["--cpu-prof", `--cpu-prof-dir=${values.profile}`] : [];
+  const server = await start(
+    "server",
+    ["--fal", fal.url, "--mode", mode],
+    ["--expose-gc", ...profile],
+  );
   try {
     // 1. One session alone.
     progress(`bot sessions: 1 session, ${singleRounds} runs of ${SCENES.length} scenes`);

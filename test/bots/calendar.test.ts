@@ -3,19 +3,16 @@
 // (served by the bot) that arrives before that month's first audio chunk and after the previous
 // month's last; the sentences come as bot-tts-text, the speech as paced 24 kHz audio; the end is
 // a server-message after the last speech. A disconnect cancels the session's work.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { setLogger, silentLogger, type Logger } from "../../src/utils/logger.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DemoServer, startDemoServer } from "../../src/web/demo.js";
 import {
-  connectOfficialClient,
   type OfficialClient,
   type SeenEvent,
   serverMessage,
+  useOfficialClients,
 } from "../helpers/pipecat-client.js";
 
 let demo: DemoServer;
-let restore: Logger;
-const clients: OfficialClient[] = [];
 
 beforeAll(async () => {
   demo = await startDemoServer({
@@ -29,22 +26,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await demo?.close();
 });
-beforeEach(() => {
-  restore = setLogger(silentLogger);
-  for (const method of ["log", "info", "debug"] as const)
-    vi.spyOn(console, method).mockImplementation(() => undefined);
-});
-afterEach(async () => {
-  for (const c of clients.splice(0)) if (c.client.connected) await c.client.disconnect();
-  setLogger(restore);
-  vi.restoreAllMocks();
-});
-
-async function connect(): Promise<OfficialClient> {
-  const c = await connectOfficialClient(`${demo.url.replace("http", "ws")}/ws`);
-  clients.push(c);
-  return c;
-}
+const connectTo = useOfficialClients();
+const connect = (): Promise<OfficialClient> => connectTo(demo);
 
 /** The log reduced to what the test reasons about: image<i>, audio runs, text<i>, finished. */
 function shape(log: readonly SeenEvent[]): string[] {

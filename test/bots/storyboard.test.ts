@@ -4,22 +4,19 @@
 // (and the error-response naming a bad field), and a disconnect that cancels fal's queue requests.
 // The bot talks to a local fal twin that requires a key, so "nothing reached fal" and "cancelled
 // at fal" are read from its counters.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalFalServer, type LocalFalServer } from "../../src/local/fal/index.js";
-import { setLogger, silentLogger, type Logger } from "../../src/utils/logger.js";
 import { type DemoServer, startDemoServer } from "../../src/web/demo.js";
 import {
-  connectOfficialClient,
   type OfficialClient,
   serverMessage,
+  useOfficialClients,
 } from "../helpers/pipecat-client.js";
 
 const KEY = "storyboard-contract-key-7e6d5c4b3a29";
 
 let fal: LocalFalServer;
 let demo: DemoServer;
-let restore: Logger;
-const clients: OfficialClient[] = [];
 
 beforeAll(async () => {
   fal = await startLocalFalServer({ port: 0, inferenceMs: 60, workers: 3, requiredKey: KEY });
@@ -29,25 +26,8 @@ afterAll(async () => {
   await demo?.close();
   await fal?.close();
 });
-beforeEach(() => {
-  restore = setLogger(silentLogger);
-  // The client's socket wrapper prints its progress on the console.
-  for (const method of ["log", "info", "debug"] as const)
-    vi.spyOn(console, method).mockImplementation(() => undefined);
-});
-afterEach(async () => {
-  for (const c of clients.splice(0)) if (c.client.connected) await c.client.disconnect();
-  setLogger(restore);
-  vi.restoreAllMocks();
-});
-
-const wsUrl = (server: { url: string }): string => `${server.url.replace("http", "ws")}/ws`;
-
-async function connect(server: { url: string } = demo): Promise<OfficialClient> {
-  const c = await connectOfficialClient(wsUrl(server));
-  clients.push(c);
-  return c;
-}
+const connectTo = useOfficialClients();
+const connect = (server: { url: string } = demo): Promise<OfficialClient> => connectTo(server);
 
 /** Generation requests the fal twin has seen (queue submits and direct runs). */
 const generations = (server: LocalFalServer = fal): number =>

@@ -2,7 +2,9 @@
 // @pipecat-ai/websocket-transport 1.7.1) in Node, as pipecat-live.md §8.14 describes: the client
 // reads `window.navigator`, needs a global WebSocket that hands binary messages over as Blobs (as
 // browsers do), and must be given a media manager (the default Daily one fetches code from a CDN).
+import { afterEach, beforeEach, vi } from "vitest";
 import { WebSocket as WsWebSocket } from "ws";
+import { type Logger, setLogger, silentLogger } from "../../src/utils/logger.js";
 
 /** A `ws` WebSocket that behaves like a browser's for binary messages (Blob, not Buffer). */
 class BrowserLikeWebSocket extends WsWebSocket {
@@ -214,5 +216,31 @@ export function serverMessage(type: string, fields: Record<string, unknown> = {}
     if (event.kind !== "server-message") return false;
     const data = event.data as Record<string, unknown>;
     return data.type === type && Object.entries(fields).every(([k, v]) => data[k] === v);
+  };
+}
+
+/**
+ * For a test file that drives bots with the official client: silences the library's logs and the
+ * client's console chatter during each test, disconnects every client it made after each test,
+ * and returns `connect(server)` (a bot server's /ws).
+ */
+export function useOfficialClients(): (server: { url: string }) => Promise<OfficialClient> {
+  const clients: OfficialClient[] = [];
+  let restore: Logger;
+  beforeEach(() => {
+    restore = setLogger(silentLogger);
+    // The client's socket wrapper prints its progress on the console.
+    for (const method of ["log", "info", "debug"] as const)
+      vi.spyOn(console, method).mockImplementation(() => undefined);
+  });
+  afterEach(async () => {
+    for (const c of clients.splice(0)) if (c.client.connected) await c.client.disconnect();
+    setLogger(restore);
+    vi.restoreAllMocks();
+  });
+  return async (server) => {
+    const c = await connectOfficialClient(`${server.url.replace("http", "ws")}/ws`);
+    clients.push(c);
+    return c;
   };
 }

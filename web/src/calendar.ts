@@ -4,6 +4,7 @@
 // first audio chunk, so showing it on arrival shows it as its speech starts, with its sentence as
 // the caption.
 import { BotConnection, errorText, log } from "./connection.js";
+import { element } from "./dom.js";
 
 interface MonthImage {
   type: "image";
@@ -13,12 +14,6 @@ interface MonthImage {
   width: number;
   height: number;
   prompt: string;
-}
-
-function element<T extends HTMLElement>(id: string): T {
-  const found = document.getElementById(id);
-  if (found === null) throw new Error(`The page has no #${id}`);
-  return found as T;
 }
 
 export function startCalendar(): void {

@@ -3,6 +3,7 @@
 // settings are client requests ("stop", "settings"). The page connects at the first Generate (a
 // click or Ctrl+Enter), as the audio player of Pipecat's client may only start after one.
 import { BotConnection, errorText } from "./connection.js";
+import { element } from "./dom.js";
 import { downloadStoryboard, type DownloadPanel } from "./download.js";
 
 const SIZES: Record<string, [number, number]> = {
@@ -58,12 +59,6 @@ interface PageSettings {
   model: string;
   imageSize: string;
   seed: number | null;
-}
-
-function element<T extends HTMLElement>(id: string): T {
-  const found = document.getElementById(id);
-  if (found === null) throw new Error(`The page has no #${id}`);
-  return found as T;
 }
 
 /** One scene per line; a line with several sentences is split into its sentences. */
