@@ -19,7 +19,7 @@ export interface CalendarPageEntry {
   height: number;
   /** The WAV, relative to the page; undefined when the speech failed. */
   audio: string | undefined;
-  /** What was spoken ("January: ..."), or the sentence the image was drawn from. */
+  /** What was spoken ("January: ..."; the page shows it without the month), or the sentence the image was drawn from. */
   text: string;
   /** Length of the speech, in seconds. */
   seconds: number;
@@ -190,15 +190,22 @@ function entryTitle(entry: CalendarPageEntry): string {
   return entry.part > 1 ? `${entry.month} (${entry.part})` : entry.month;
 }
 
+/** The sentence without the "January: " the speech starts with (the title says the month). */
+function sentenceOf(entry: CalendarPageEntry): string {
+  const prefix = `${entry.month}: `;
+  return entry.text.startsWith(prefix) ? entry.text.slice(prefix.length) : entry.text;
+}
+
 function entryItem(entry: CalendarPageEntry, index: number): string {
   const title = entryTitle(entry);
+  const sentence = sentenceOf(entry);
   const picture = entry.image
-    ? `<img src="${fileAttr(entry.image)}" width="${entry.width}" height="${entry.height}" alt="${escapeHtml(`${title}: ${entry.text}`)}" loading="lazy">`
+    ? `<img src="${fileAttr(entry.image)}" width="${entry.width}" height="${entry.height}" alt="${escapeHtml(`${title}: ${sentence}`)}" loading="lazy">`
     : `<p class="missing">No image for ${escapeHtml(title)}.</p>`;
   const sound = entry.audio
     ? `<audio controls preload="metadata" src="${fileAttr(entry.audio)}" aria-label="${escapeHtml(`${title}, spoken (${entry.seconds.toFixed(1)} s)`)}"></audio>`
     : `<p class="missing">No speech for ${escapeHtml(title)}.</p>`;
-  return `<li id="entry-${index + 1}" data-title="${escapeHtml(title)}" data-text="${escapeHtml(entry.text)}"><figure>${picture}<figcaption><strong>${escapeHtml(title)}</strong> ${escapeHtml(entry.text)}</figcaption></figure>${sound}</li>`;
+  return `<li id="entry-${index + 1}" data-title="${escapeHtml(title)}" data-text="${escapeHtml(sentence)}"><figure>${picture}<figcaption><strong>${escapeHtml(title)}</strong> ${escapeHtml(sentence)}</figcaption></figure>${sound}</li>`;
 }
 
 /**
