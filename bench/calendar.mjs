@@ -5,9 +5,10 @@
 //
 //   npm run build && node bench/calendar.mjs [--rounds N]      (prints one JSON object)
 //
-// The twins run in a child process (`pipecat-ts serve`, zero latency), as remote services would,
-// so that their work (drawing a 1024² image, speaking) does not share our event loop. For each
-// month, alternately:
+// The twins run in child processes (`pipecat-ts serve`, zero latency), as remote services would,
+// so that their work does not share our event loop: one serves the images, another the LLM and the
+// speech, so that drawing a 1024² image (≈ 40 ms of JavaScript) does not hold up the speech twin
+// either (remote services would not wait for each other). For each month, alternately:
 //   pipeline  one long-lived task of the example's pipeline; t0 just before the month's
 //             LLMContextFrame is queued, t1 = the timestamp an observer gets for the TTS's first
 //             TTSAudioRawFrame. The next month starts when the pipeline's output has seen the
@@ -121,9 +122,9 @@ async function bareCompletion(url, month) {
 }
 
 /** The first audio byte of `POST /tts/bytes` for `transcript`, with the image asked for at the same moment. */
-async function bareFirstAudio(url, transcript, sentence) {
+async function bareFirstAudio(url, imageUrl, transcript, sentence) {
   const started = performance.now();
-  const image = fetch(`${url}/run/fal-ai/fast-sdxl`, {
+  const image = fetch(`${imageUrl}/run/fal-ai/fast-sdxl`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ prompt: sentence, image_size: "square_hd", format: "png" }),
@@ -202,13 +203,13 @@ function runExample(outDir) {
 
 async function main() {
   setLogger({ debug() {}, info() {}, warn() {}, error() {} });
-  const twins = await startTwins();
-  progress(`calendar: twins at ${twins.url} (${twins.speech})`);
+  const [twins, images] = await Promise.all([startTwins(), startTwins()]);
+  progress(`calendar: twins at ${twins.url} (${twins.speech}), images at ${images.url}`);
   const backend = (baseUrl) => ({ kind: "server", baseUrl, apiKey: "", notice: "" });
   const services = createCalendarServices({
     llm: backend(`${twins.url}/v1`),
     tts: backend(twins.url),
-    image: backend(twins.url),
+    image: backend(images.url),
   });
 
   // First TTSAudioRawFrame pushed by the TTS after t0: the observer's own timestamp (ns).
@@ -239,7 +240,12 @@ async function main() {
     const warm = i >= WARMUP_MONTHS;
     // The twins' own time for this month's work.
     const reply = await bareCompletion(twins.url, month);
-    const firstAudio = await bareFirstAudio(twins.url, `${month}: ${reply.text}`, reply.text);
+    const firstAudio = await bareFirstAudio(
+      twins.url,
+      images.url,
+      `${month}: ${reply.text}`,
+      reply.text,
+    );
     // The same month through the pipeline.
     const [monthFrame, contextFrame] = calendarFrames([month]);
     await task.queueFrame(monthFrame);
@@ -262,7 +268,7 @@ async function main() {
   const services12 = createCalendarServices({
     llm: backend(`${twins.url}/v1`),
     tts: backend(twins.url),
-    image: backend(twins.url),
+    image: backend(images.url),
   });
   const task12 = new PipelineTask(
     buildCalendarPipeline({ ...services12, output: new MonthEnds() }),
@@ -272,6 +278,7 @@ async function main() {
   await task12.run();
   const pipeline12Seconds = (performance.now() - started12) / 1000;
   twins.child.kill("SIGINT");
+  images.child.kill("SIGINT");
 
   progress("calendar: the 12-month example as npm start runs it");
   const out = await mkdtemp(join(tmpdir(), "pipecat-bench-calendar-"));

@@ -68,7 +68,7 @@ describe("examples", () => {
   });
 });
 
-describe("storyboard.mjs (npm start)", () => {
+describe("storyboard.mjs (npm run storyboard)", () => {
   it("writes 6 decodable images and an index.html contact sheet", async () => {
     const out = join(work, "board");
     const r = await runNode([join(ROOT, "examples", "storyboard.mjs"), "--out", out], {
