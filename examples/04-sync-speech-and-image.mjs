@@ -21,7 +21,6 @@
 // Exit code 0 when every month has its image and its speech; 1 when any failed; 2 for a bad option.
 import { mkdir } from "node:fs/promises";
 import { relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import {
   CartesiaHttpTTSService,
   SettingsValidationError,
@@ -47,39 +46,21 @@ import {
 } from "../dist/index.js";
 import { CalendarRecorder, calendarCredits } from "../dist/app/calendar-files.js";
 import { resolveServiceBackends } from "../dist/app/service-backends.js";
+import { exampleOptions } from "./lib/options.mjs";
 
 const USAGE = "Usage: node examples/04-sync-speech-and-image.mjs [--months N] [--out DIR]";
 
 // ---------------------------------------------------------------------------------------------
 // Options
 
-function usage(message) {
-  process.stderr.write(`04-sync-speech-and-image: ${message}\n${USAGE}\n`);
-  process.exit(2);
-}
-
-let args;
-try {
-  args = parseArgs({
-    options: {
-      months: { type: "string" },
-      out: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-    strict: true,
-    allowPositionals: false,
-  }).values;
-} catch (error) {
-  usage(error.message);
-}
-if (args.help) {
-  process.stdout.write(
-    `${USAGE}\n` +
-      "  --months N   how many months, from January (1 to 12; default 12)\n" +
-      "  --out DIR    where the PNGs, WAVs and index.html go (default out/calendar)\n",
-  );
-  process.exit(0);
-}
+const { values: args, usage } = exampleOptions({
+  name: "04-sync-speech-and-image",
+  usage: USAGE,
+  help:
+    "  --months N   how many months, from January (1 to 12; default 12)\n" +
+    "  --out DIR    where the PNGs, WAVs and index.html go (default out/calendar)\n",
+  options: { months: { type: "string" }, out: { type: "string" } },
+});
 const monthCount = args.months === undefined ? 12 : Number(args.months);
 if (!/^\d+$/.test(args.months ?? "12") || monthCount < 1 || monthCount > 12)
   usage(`--months must be a whole number from 1 to 12, got ${JSON.stringify(args.months)}`);
