@@ -16,6 +16,9 @@
 //                    per idle session (child: bench/bot-sessions.mjs, which starts its own children)
 //   calendarTtfa     the calendar bot's time to first audio from bot-ready, on zero-latency twins,
 //                    against the twins' own time (child: bench/calendar-ttfa.mjs)
+//   calendar         the calendar example's pipeline on zero-latency twins: time to first audio
+//                    from the LLMContextFrame, next to the twins' own time for the same work, and
+//                    the 12-month run's wall time (child: bench/calendar.mjs)
 //
 // Everything talks to local fal servers on 127.0.0.1 only. `node bench/run.mjs --quick` (after a
 // build) runs fewer samples, for checking the scripts. See BENCHMARKS.md.
@@ -56,6 +59,15 @@ const TARGETS = {
   botSessionsP99OverSingleMs: 250,
   botSessionIdleRssMb: 2,
   calendarTtfaOverTwinsMs: 30,
+  // The pipeline's own part of the time to first audio: a handful of frame hops (LLM → sentence
+  // aggregator → SyncParallelPipeline → MonthPrepender → TTS), SSE parsing and one request to
+  // build, each well under a millisecond; the rest of the 20 ms is room for the noise between
+  // samples on a shared 2-core machine (the 95% interval of the difference is about ±8 ms).
+  calendarFirstAudioOverheadMs: 20,
+  // `npm start` should feel immediate: the 12 months offline in under 5 s, from spawn to exit,
+  // starting the twins and writing 24 files (measured: about 1.5 s on 2 cores, mostly the twins
+  // drawing 1024² images and speaking).
+  calendarTwelveMonthsSeconds: 5,
 };
 
 /** Runs `node [...nodeArgs] script [...args]`, passes its stderr through, parses its last stdout line as JSON. */
@@ -200,6 +212,12 @@ async function main() {
     args: ["--rounds", quick ? "3" : "11"],
   });
   result.calendarTtfa = ttfa.ok ? ttfa.result : { error: ttfa.error };
+  // The calendar example (its own process, its own twins in a child of its own).
+  progress("calendar: node bench/calendar.mjs");
+  const calendar = await runChild(join(here, "calendar.mjs"), {
+    args: ["--rounds", quick ? "1" : "3"],
+  });
+  result.calendar = calendar.ok ? calendar.result : { error: calendar.error };
 
   result.targets = targets(result);
   result.vsPipecat = vsPipecat(result);
@@ -305,6 +323,21 @@ function targets(r) {
       r.calendarTtfa?.overTwinsMs ?? null,
       TARGETS.calendarTtfaOverTwinsMs,
       "ms over the twins' own time (medians)",
+    ),
+    calendarFirstAudioOverheadMs: {
+      ...row(
+        r.calendar?.timeToFirstAudio?.overheadMs ?? null,
+        TARGETS.calendarFirstAudioOverheadMs,
+        "ms (pipeline − twins, medians)",
+      ),
+      pipelineMedianMs: r.calendar?.timeToFirstAudio?.pipeline?.medianMs ?? null,
+      twinsMedianMs: r.calendar?.timeToFirstAudio?.twins?.medianMs ?? null,
+      ratio: r.calendar?.timeToFirstAudio?.ratio ?? null,
+    },
+    calendarTwelveMonthsSeconds: row(
+      r.calendar?.twelveMonths?.exampleSeconds ?? null,
+      TARGETS.calendarTwelveMonthsSeconds,
+      "s (npm start's 12 months, offline)",
     ),
     memoryRssGrowthMb: {
       value: d.rssGrowthMb ?? null,

@@ -16,7 +16,6 @@
 // Exit code 0 when all six images were written; 1 when any scene failed; 2 for a bad option.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import {
   CancelFrame,
   EndFrame,
@@ -34,6 +33,7 @@ import {
   setLogger,
 } from "../dist/index.js";
 import { startLocalFalServer } from "../dist/local/fal/index.js";
+import { exampleOptions } from "./lib/options.mjs";
 
 const TITLE = "Pip and the Paper Boat";
 const SCENES = [
@@ -50,37 +50,15 @@ const SEED = 1234;
 // ---------------------------------------------------------------------------------------------
 // Options
 
-function usage(message) {
-  process.stderr.write(
-    `storyboard: ${message}\nUsage: node examples/storyboard.mjs [--out DIR] [--model ID] [--size SIZE]\n`,
-  );
-  process.exit(2);
-}
-
-let args;
-try {
-  args = parseArgs({
-    options: {
-      out: { type: "string" },
-      model: { type: "string" },
-      size: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-    strict: true,
-    allowPositionals: false,
-  }).values;
-} catch (error) {
-  usage(error.message);
-}
-if (args.help) {
-  process.stdout.write(
-    "Usage: node examples/storyboard.mjs [--out DIR] [--model ID] [--size SIZE]\n" +
-      "  --out DIR    where to write the images and index.html (default ./out; env STORYBOARD_OUT)\n" +
-      "  --model ID   fal model (default fal-ai/fast-sdxl; env STORYBOARD_MODEL)\n" +
-      "  --size SIZE  preset or WIDTHxHEIGHT (default landscape_16_9; env STORYBOARD_SIZE)\n",
-  );
-  process.exit(0);
-}
+const { values: args, usage } = exampleOptions({
+  name: "storyboard",
+  usage: "Usage: node examples/storyboard.mjs [--out DIR] [--model ID] [--size SIZE]",
+  help:
+    "  --out DIR    where to write the images and index.html (default ./out; env STORYBOARD_OUT)\n" +
+    "  --model ID   fal model (default fal-ai/fast-sdxl; env STORYBOARD_MODEL)\n" +
+    "  --size SIZE  preset or WIDTHxHEIGHT (default landscape_16_9; env STORYBOARD_SIZE)\n",
+  options: { out: { type: "string" }, model: { type: "string" }, size: { type: "string" } },
+});
 
 const outDir = resolve(args.out ?? process.env.STORYBOARD_OUT ?? "out");
 const model = args.model ?? process.env.STORYBOARD_MODEL ?? "fal-ai/fast-sdxl";

@@ -258,7 +258,10 @@ function controlsOf<R, F, S>(app: {
  * for (const line of twins.describe()) console.log(line);
  * const openai = new OpenAI({ apiKey: "any", baseURL: twins.baseUrls.openai });
  * const fal = new FalImageGenService({ baseUrl: twins.baseUrls.fal, key: "" });
- * const tts = new CartesiaHttpTTSService({ baseUrl: twins.baseUrls.cartesia, settings });
+ * const tts = new CartesiaHttpTTSService({
+ *   baseUrl: twins.baseUrls.cartesia,
+ *   settings: new CartesiaHttpTTSService.Settings({ voice: CARTESIA_EXAMPLE_VOICE_ID }),
+ * });
  * await twins.close();
  * ```
  */

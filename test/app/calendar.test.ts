@@ -28,7 +28,10 @@ import {
 import { TTSTextFrame } from "../../src/frames/speech.js";
 import { LLMTextFrame, TextFrame } from "../../src/frames/text.js";
 import type { LocalServers } from "../../src/local/servers.js";
+import { scriptedReply } from "../../src/local/openai/scripted-llm.js";
+import { splitIntoTokens } from "../../src/local/openai/tokens.js";
 import { PipelineRunner } from "../../src/pipeline/runner.js";
+import { SentenceAggregator } from "../../src/processors/aggregators/sentence-aggregator.js";
 import { PipelineTask } from "../../src/pipeline/task.js";
 import { FrameDirection } from "../../src/processors/direction.js";
 import { FrameProcessor } from "../../src/processors/frame-processor.js";
@@ -103,6 +106,26 @@ describe("calendar pieces", () => {
     expect(down).toHaveLength(2);
     expect(down[1]).toBe(image);
     expect(image.syncWithAudio).toBe(true);
+  });
+
+  it("the scripted LLM twin's reply is one sentence for the SentenceAggregator, every month, over 100 seeds", async () => {
+    const frames: Frame[] = [];
+    const expected: string[] = [];
+    for (const month of CALENDAR_MONTHS) {
+      for (let seed = 0; seed < 100; seed++) {
+        const { text } = scriptedReply([{ role: "user", content: calendarPrompt(month) }], seed);
+        expected.push(text);
+        // Streamed as the twin streams it: token-sized deltas.
+        frames.push(new LLMFullResponseStartFrame());
+        for (const token of splitIntoTokens(text)) frames.push(new LLMTextFrame(token));
+        frames.push(new LLMFullResponseEndFrame());
+      }
+    }
+    const { down } = await runTest(new SentenceAggregator(), { framesToSend: frames });
+    const sentences = down
+      .filter((f) => f.constructor === TextFrame)
+      .map((f) => (f as TextFrame).text);
+    expect(sentences).toEqual(expected);
   });
 
   it("buildCalendarPipeline refuses a TTS that would aggregate sentences itself", () => {

@@ -66,34 +66,9 @@ describe("examples", () => {
     );
     expect(sizes).toEqual([512, 768, 640]);
   });
-
-  it("sync-speech-and-image.mjs: each month's speech is paired with its image", async () => {
-    const out = join(work, "sync");
-    const r = await run("sync-speech-and-image", out);
-    const pairs = r.stdout.split("\n").filter((l) => l.startsWith("pair "));
-    expect(pairs.map((l) => /^pair \d+: (\w+):/.exec(l)?.[1])).toEqual([
-      "January",
-      "April",
-      "July",
-      "October",
-    ]);
-    const html = await readFile(join(out, "sync-speech-and-image.html"), "utf8");
-    // Each figure: the image of a description, captioned with "Month: <the same description>".
-    const figures = [
-      ...html.matchAll(
-        /<img src="([^"]+)"[^>]*alt="([^"]+)"><figcaption>🔊 (\w+): ([^<]+)<\/figcaption>/g,
-      ),
-    ];
-    expect(figures).toHaveLength(4);
-    for (const [, file, alt, , spoken] of figures) {
-      expect(spoken).toBe(alt);
-      const meta = await sharp(join(out, file as string)).metadata();
-      expect(meta.width).toBe(1024);
-    }
-  });
 });
 
-describe("storyboard.mjs (npm start)", () => {
+describe("storyboard.mjs (npm run storyboard)", () => {
   it("writes 6 decodable images and an index.html contact sheet", async () => {
     const out = join(work, "board");
     const r = await runNode([join(ROOT, "examples", "storyboard.mjs"), "--out", out], {

@@ -1,5 +1,5 @@
 // Runs a Node script of this repository as a child process (the CLI from dist/, the examples) with
-// an environment that has no fal key, so everything goes to a local fal server.
+// an environment that has no provider key or base URL, so everything goes to the local twins.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -14,11 +14,20 @@ export interface RunResult {
   stderr: string;
 }
 
-/** The current environment without FAL_KEY / FAL_BASE_URL / log settings. */
+/** The providers' keys and base URLs: a test's child never sees them. */
+const PROVIDER_VARIABLES = [
+  "FAL_KEY",
+  "FAL_BASE_URL",
+  "OPENAI_API_KEY",
+  "OPENAI_BASE_URL",
+  "CARTESIA_API_KEY",
+  "CARTESIA_BASE_URL",
+];
+
+/** The current environment without the providers' keys and base URLs, nor log settings. */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.FAL_KEY;
-  delete env.FAL_BASE_URL;
+  for (const name of PROVIDER_VARIABLES) delete env[name];
   delete env.PIPECAT_LOG_LEVEL;
   delete env.PIPECAT_DEBUG;
   for (const [k, v] of Object.entries(extra)) {
