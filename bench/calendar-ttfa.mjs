@@ -2,7 +2,7 @@
 // speech at the client, on the local twins with zero latency, against the twins' own time in the
 // same run.
 //
-// The bot's path to the first audio is the example's critical path: the LLM writes January's
+// The twins run as `pipecat-ts serve` children. The bot's path to the first audio is the example's critical path: the LLM writes January's
 // sentence (streamed), then fal draws it and the TTS speaks "January: <sentence>" at once (the
 // SyncParallelPipeline's two branches), and the output sends the image, then the first 40 ms chunk.
 // The twins' own time is that path taken with plain HTTP requests, nothing else: the LLM's stream
@@ -15,7 +15,6 @@ import { parseArgs } from "node:util";
 import { setLogger } from "../dist/index.js";
 import { calendarPrompt } from "../dist/app/calendar.js";
 import { startDemoServer } from "../dist/web/demo.js";
-import { startLocalServers } from "../dist/local/servers.js";
 import { FalImageGenSettings } from "../dist/services/fal/settings.js";
 import { buildFalArguments } from "../dist/services/fal/models.js";
 import {
@@ -24,7 +23,7 @@ import {
 } from "../dist/services/cartesia/tts.js";
 import { CARTESIA_EXAMPLE_VOICE_ID } from "../dist/services/cartesia/settings.js";
 import { connectWire } from "./pipecat-wire.mjs";
-import { progress, quantile, round } from "./lib.mjs";
+import { progress, quantile, round, startTwins } from "./lib.mjs";
 
 export const TARGET_TTFA_OVER_TWINS_MS = 30;
 const SAMPLE_RATE = 24_000;
@@ -111,27 +110,34 @@ async function botTtfaMs(url) {
 
 export async function runCalendarTtfa({ rounds = 7 } = {}) {
   setLogger({ debug() {}, info() {}, warn() {}, error: (m) => progress(`error: ${m}`) });
-  // Zero latency everywhere; the speech engine is what `pipecat-ts demo calendar` would use.
-  const twins = await startLocalServers({ port: 0, latencyMs: 0, fal: { inferenceMs: 0 } });
+  // The twins run in child processes (`pipecat-ts serve`, zero latency), as remote services would
+  // (bench/calendar.mjs does the same): one draws the images, the other answers the LLM and speaks,
+  // so that neither's work shares the bot's event loop or holds up the other.
+  const [speaking, drawing] = await Promise.all([startTwins(), startTwins()]);
+  const baseUrls = {
+    openai: `${speaking.url}/v1`,
+    cartesia: speaking.url,
+    fal: drawing.url,
+  };
   const demo = await startDemoServer({
     bot: "calendar",
     months: 1,
     port: 0,
     env: {
-      OPENAI_BASE_URL: twins.baseUrls.openai,
-      CARTESIA_BASE_URL: twins.baseUrls.cartesia,
-      FAL_BASE_URL: twins.baseUrls.fal,
+      OPENAI_BASE_URL: baseUrls.openai,
+      CARTESIA_BASE_URL: baseUrls.cartesia,
+      FAL_BASE_URL: baseUrls.fal,
     },
   });
   try {
     // Warm both paths once (first requests compile code and open connections).
-    await twinsOwnMs(twins.baseUrls);
+    await twinsOwnMs(baseUrls);
     await botTtfaMs(demo.url);
     const bot = [];
     const own = [];
     const llm = [];
     for (let i = 0; i < rounds; i += 1) {
-      const t = await twinsOwnMs(twins.baseUrls);
+      const t = await twinsOwnMs(baseUrls);
       own.push(t.totalMs);
       llm.push(t.llmMs);
       bot.push(await botTtfaMs(demo.url));
@@ -141,7 +147,7 @@ export async function runCalendarTtfa({ rounds = 7 } = {}) {
     const ownMedian = quantile(own, 0.5);
     return {
       rounds,
-      speech: twins.cartesia.describe(),
+      speech: speaking.speech,
       botTtfaMs: {
         median: round(botMedian, 1),
         min: round(Math.min(...bot), 1),
@@ -158,7 +164,8 @@ export async function runCalendarTtfa({ rounds = 7 } = {}) {
     };
   } finally {
     await demo.close();
-    await twins.close();
+    speaking.child.kill();
+    drawing.child.kill();
   }
 }
 
