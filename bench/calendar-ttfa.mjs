@@ -13,7 +13,6 @@
 // Prints one JSON object. Usage: node bench/calendar-ttfa.mjs [--rounds 7]. Needs a build first.
 import { parseArgs } from "node:util";
 import { setLogger } from "../dist/index.js";
-import { calendarPrompt } from "../dist/app/calendar.js";
 import { startDemoServer } from "../dist/web/demo.js";
 import { FalImageGenSettings } from "../dist/services/fal/settings.js";
 import { buildFalArguments } from "../dist/services/fal/models.js";
@@ -23,7 +22,7 @@ import {
 } from "../dist/services/cartesia/tts.js";
 import { CARTESIA_EXAMPLE_VOICE_ID } from "../dist/services/cartesia/settings.js";
 import { connectWire } from "./pipecat-wire.mjs";
-import { progress, quantile, round, startTwins } from "./lib.mjs";
+import { bareCompletion, progress, quantile, round, startTwins } from "./lib.mjs";
 
 export const TARGET_TTFA_OVER_TWINS_MS = 30;
 const SAMPLE_RATE = 24_000;
@@ -46,23 +45,8 @@ function ok(response) {
 /** The twins' own time for January: LLM stream, then image and speech in parallel. */
 async function twinsOwnMs(baseUrls) {
   const started = performance.now();
-  const llm = await fetch(`${baseUrls.openai}/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      model: "gpt-4.1",
-      stream: true,
-      stream_options: { include_usage: true },
-      messages: [{ role: "user", content: calendarPrompt("January") }],
-    }),
-  });
-  const stream = await ok(llm).text();
-  const sentence = stream
-    .split("\n")
-    .filter((line) => line.startsWith("data: ") && line !== "data: [DONE]")
-    .map((line) => JSON.parse(line.slice(6)).choices?.[0]?.delta?.content ?? "")
-    .join("")
-    .trim();
+  // The LLM twin's URL without /v1: bareCompletion adds it.
+  const { text: sentence } = await bareCompletion(baseUrls.openai.replace(/\/v1$/, ""), "January");
   const llmMs = performance.now() - started;
   const image = (async () => {
     const body = buildFalArguments(

@@ -3,6 +3,7 @@
 import { spawn } from "node:child_process";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
+import { calendarPrompt } from "../dist/app/calendar.js";
 import {
   EndFrame,
   ErrorFrame,
@@ -190,4 +191,40 @@ export function startTwins() {
     });
     child.on("exit", (code) => reject(new Error(`serve exited (${code}): ${out}`)));
   });
+}
+
+/** Streams one chat completion to its [DONE]: first content delta and end, in ms, and the text. */
+export async function bareCompletion(url, month) {
+  const started = performance.now();
+  const response = await fetch(`${url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      model: "gpt-4.1",
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: "user", content: calendarPrompt(month) }],
+    }),
+  });
+  const decoder = new TextDecoder();
+  let buffer = "";
+  let text = "";
+  let firstTokenMs;
+  for await (const chunk of response.body) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let cut = buffer.indexOf("\n\n");
+    while (cut >= 0) {
+      const event = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      cut = buffer.indexOf("\n\n");
+      const data = event.replace(/^data: /, "");
+      if (data === "[DONE]") continue;
+      const delta = JSON.parse(data).choices?.[0]?.delta?.content;
+      if (delta) {
+        firstTokenMs ??= performance.now() - started;
+        text += delta;
+      }
+    }
+  }
+  return { firstTokenMs, wholeMs: performance.now() - started, text: text.trim() };
 }
