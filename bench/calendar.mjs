@@ -40,10 +40,17 @@ import {
   CALENDAR_MONTHS,
   buildCalendarPipeline,
   calendarFrames,
-  calendarPrompt,
   createCalendarServices,
 } from "../dist/app/calendar.js";
-import { machine, medianDiffInterval, progress, quantile, round } from "./lib.mjs";
+import {
+  bareCompletion,
+  machine,
+  medianDiffInterval,
+  progress,
+  quantile,
+  round,
+  startTwins,
+} from "./lib.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(here, "..");
@@ -52,74 +59,6 @@ const ROUNDS = argRounds > 0 ? Number(process.argv[argRounds + 1]) : 3;
 const WARMUP_MONTHS = 3;
 const VOICE = "71a7ad14-091c-4e8e-a314-022ece01c121";
 const SAMPLE_RATE = 24_000;
-
-/** Starts `pipecat-ts serve` (zero latency) in a child and resolves with its URL and engine line. */
-function startTwins() {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        join(ROOT, "dist", "cli", "main.js"),
-        "serve",
-        "--port",
-        "0",
-        "--inference-ms",
-        "0",
-        "--latency-ms",
-        "0",
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${out}`)), 20_000);
-    child.stdout.setEncoding("utf8").on("data", (text) => {
-      out += text;
-      const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
-      const speech = /Cartesia: \S+ \(a speech twin; (speech: [^\n]*)\)/.exec(out)?.[1];
-      if (url && speech && out.includes("Ctrl-C to stop")) {
-        clearTimeout(timer);
-        resolve({ child, url, speech });
-      }
-    });
-    child.on("exit", (code) => reject(new Error(`serve exited (${code}): ${out}`)));
-  });
-}
-
-/** Streams one chat completion to its [DONE]: first content delta and end, in ms, and the text. */
-async function bareCompletion(url, month) {
-  const started = performance.now();
-  const response = await fetch(`${url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      model: "gpt-4.1",
-      stream: true,
-      stream_options: { include_usage: true },
-      messages: [{ role: "user", content: calendarPrompt(month) }],
-    }),
-  });
-  const decoder = new TextDecoder();
-  let buffer = "";
-  let text = "";
-  let firstTokenMs;
-  for await (const chunk of response.body) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let cut = buffer.indexOf("\n\n");
-    while (cut >= 0) {
-      const event = buffer.slice(0, cut);
-      buffer = buffer.slice(cut + 2);
-      cut = buffer.indexOf("\n\n");
-      const data = event.replace(/^data: /, "");
-      if (data === "[DONE]") continue;
-      const delta = JSON.parse(data).choices?.[0]?.delta?.content;
-      if (delta) {
-        firstTokenMs ??= performance.now() - started;
-        text += delta;
-      }
-    }
-  }
-  return { firstTokenMs, wholeMs: performance.now() - started, text: text.trim() };
-}
 
 /** The first audio byte of `POST /tts/bytes` for `transcript`, with the image asked for at the same moment. */
 async function bareFirstAudio(url, imageUrl, transcript, sentence) {

@@ -10,6 +10,12 @@
 //                    time to first chunk and real-time factor (child: bench/speech-synth.mjs)
 //   audioPacing      drift of the WebSocket output's audio clock over 60 s of speech (child:
 //                    bench/audio-pacing.mjs; optional: skipped with --skip-audio-pacing)
+//   botSessions      sessions per process: 100 concurrent storyboard sessions over the real
+//                    protocol (WebSocket + protobuf + RTVI), 3 scenes each, 300 ms inference; scene
+//                    latency against one session's and against the same load without the bot, RSS
+//                    per idle session (child: bench/bot-sessions.mjs, which starts its own children)
+//   calendarTtfa     the calendar bot's time to first audio from bot-ready, on zero-latency twins,
+//                    against the twins' own time (child: bench/calendar-ttfa.mjs)
 //   calendar         the calendar example's pipeline on zero-latency twins: time to first audio
 //                    from the LLMContextFrame, next to the twins' own time for the same work, and
 //                    the 12-month run's wall time (child: bench/calendar.mjs)
@@ -50,6 +56,9 @@ const TARGETS = {
   coreFramesPerSecond: 75_000,
   corePeakRssMb: 150,
   audioPacingDriftMsPerMinute: 20,
+  botSessionsP99OverSingleMs: 250,
+  botSessionIdleRssMb: 2,
+  calendarTtfaOverTwinsMs: 30,
   // The pipeline's own part of the time to first audio: a handful of frame hops (LLM → sentence
   // aggregator → SyncParallelPipeline → MonthPrepender → TTS), SSE parsing and one request to
   // build, each well under a millisecond; the rest of the 20 ms is room for the noise between
@@ -187,6 +196,22 @@ async function main() {
     result.audioPacing = { error: "bench/audio-pacing.mjs not found" };
   }
 
+  // Live bots: sessions per process, and the calendar's time to first audio.
+  progress(
+    "bot sessions: node bench/bot-sessions.mjs (fal twin and bot server in their own processes)",
+  );
+  const sessions = await runChild(join(here, "bot-sessions.mjs"), {
+    args: quick
+      ? ["--sessions", "30", "--rounds", "1", "--single-rounds", "3"]
+      : ["--sessions", "100", "--rounds", "2", "--single-rounds", "10"],
+    timeoutMs: 300_000,
+  });
+  result.botSessions = sessions.ok ? sessions.result : { error: sessions.error };
+  progress("calendar time to first audio: node bench/calendar-ttfa.mjs");
+  const ttfa = await runChild(join(here, "calendar-ttfa.mjs"), {
+    args: ["--rounds", quick ? "3" : "11"],
+  });
+  result.calendarTtfa = ttfa.ok ? ttfa.result : { error: ttfa.error };
   // The calendar example (its own process, its own twins in a child of its own).
   progress("calendar: node bench/calendar.mjs");
   const calendar = await runChild(join(here, "calendar.mjs"), {
@@ -274,6 +299,31 @@ function targets(r) {
       "ms/min (|clock drift|)",
     ),
     corePeakRssMb: row(c.peakRssMb, TARGETS.corePeakRssMb, "MB"),
+    botSessionsAllImagesArrived: {
+      value: r.botSessions?.allArrived ?? null,
+      target: "every image of every session",
+      met: r.botSessions?.allArrived ?? null,
+    },
+    botSessionsP99OverSingleMs: row(
+      r.botSessions?.p99OverSingleMs ?? null,
+      TARGETS.botSessionsP99OverSingleMs,
+      "ms (p99 scene latency, 100 sessions vs 1)",
+    ),
+    botSessionsP99OverFloorMs: {
+      value: r.botSessions?.p99OverFloorMs ?? null,
+      target: "informative: what the bot server adds to the same 300 requests sent without it",
+      met: null,
+    },
+    botSessionIdleRssMb: row(
+      r.botSessions?.rssPerIdleSessionMb ?? null,
+      TARGETS.botSessionIdleRssMb,
+      "MB per idle session",
+    ),
+    calendarTtfaOverTwinsMs: row(
+      r.calendarTtfa?.overTwinsMs ?? null,
+      TARGETS.calendarTtfaOverTwinsMs,
+      "ms over the twins' own time (medians)",
+    ),
     calendarFirstAudioOverheadMs: {
       ...row(
         r.calendar?.timeToFirstAudio?.overheadMs ?? null,

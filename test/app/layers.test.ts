@@ -1,5 +1,6 @@
-// The front ends' layering, read from the source: app/ imports no front end, web/ never imports
-// cli/, and cli/ (the composition root) imports web/ only to launch the demo.
+// The front ends' layering, read from the source: app/ imports no front end, bots/ (the live bots)
+// uses app/ but no front end, web/ (the bot server) never imports cli/, and cli/ (the composition
+// root) imports web/ only to launch the demo.
 import { readdir, readFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,9 +26,15 @@ async function importsUnder(folder: string): Promise<Array<{ file: string; targe
 const into = (folder: string) => (i: { target: string }) => i.target.startsWith(`${folder}/`);
 
 describe("front-end layering", () => {
-  it("app/ imports neither cli/ nor web/", async () => {
+  it("app/ imports neither cli/ nor web/ nor bots/", async () => {
     const imports = await importsUnder("app");
     expect(imports.length).toBeGreaterThan(0);
+    expect(imports.filter((i) => into("cli")(i) || into("web")(i) || into("bots")(i))).toEqual([]);
+  });
+
+  it("bots/ uses app/ and never imports a front end (cli/, web/)", async () => {
+    const imports = await importsUnder("bots");
+    expect(imports.some(into("app"))).toBe(true);
     expect(imports.filter((i) => into("cli")(i) || into("web")(i))).toEqual([]);
   });
 
@@ -39,6 +46,6 @@ describe("front-end layering", () => {
 
   it("cli/ imports web/ only to launch the demo", async () => {
     const imports = await importsUnder("cli");
-    expect(imports.filter(into("web"))).toEqual([{ file: "cli/demo.ts", target: "web/server.js" }]);
+    expect(imports.filter(into("web"))).toEqual([{ file: "cli/demo.ts", target: "web/demo.js" }]);
   });
 });

@@ -328,7 +328,7 @@ describe("pipecat-ts demo", () => {
       const url = demo.match[1] as string;
       const page = await fetch(`${url}/`);
       expect(page.status).toBe(200);
-      expect(page.headers.get("content-security-policy")).toContain("default-src 'self'");
+      expect(page.headers.get("content-security-policy")).toContain("script-src 'self' blob:");
       expect(await page.text()).toContain("<title>Storyboard");
       expect((await fetch(`${url}/app.js`)).headers.get("content-type")).toMatch(/javascript/);
       expect((await fetch(`${url}/../package.json`)).status).toBe(404);
@@ -336,6 +336,32 @@ describe("pipecat-ts demo", () => {
         .poll(() => demo.output().stderr)
         .toMatch(
           /^No FAL_KEY set: using the embedded local fal server at http:\/\/127\.0\.0\.1:\d+ \(preview renderer, not a model\)$/m,
+        );
+    } finally {
+      demo.child.kill("SIGINT");
+    }
+    expect((await demo.exited).code).toBe(0);
+  });
+
+  it("demo calendar serves the calendar page and names the three twins it started", async () => {
+    const demo = await startNode(
+      [CLI, "demo", "calendar", "--port", "0", "--months", "2", "--backend", "local"],
+      /Calendar demo: (http:\/\/127\.0\.0\.1:\d+)\/.*\/ws/,
+    );
+    try {
+      const url = demo.match[1] as string;
+      const page = await fetch(`${url}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<body data-bot="calendar">');
+      expect(await (await fetch(`${url}/healthz`)).json()).toMatchObject({
+        ok: true,
+        bot: "calendar",
+        backend: "local",
+      });
+      await expect
+        .poll(() => demo.output().stderr)
+        .toMatch(
+          /embedded local OpenAI twin[\s\S]*embedded local Cartesia twin[\s\S]*local fal server/,
         );
     } finally {
       demo.child.kill("SIGINT");

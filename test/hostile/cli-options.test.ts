@@ -146,7 +146,20 @@ describe("every option: a bad value names the option, the value and what is allo
     ],
     [["demo", "--host", "a b"], /^Invalid --host "a b": expected a host name or IP address/],
     [["demo", "--allowed-host", "evil.example/x"], /^Invalid --allowed-host "evil\.example\/x"/],
-    [["demo", "stray"], /^"demo" takes no arguments \(got "stray"\)/],
+    [["demo", "stray"], /^Unknown bot "stray": use storyboard or calendar\./],
+    [
+      ["demo", "--allowed-origin", "localhost:5173"],
+      /^Invalid --allowed-origin "localhost:5173": /,
+    ],
+    [["demo", "storyboard", "calendar"], /^"demo" takes one bot name at most/],
+    [
+      ["demo", "calendar", "--months", "13"],
+      'Invalid --months "13": expected an integer from 1 to 12.',
+    ],
+    [
+      ["demo", "calendar", "--months", "0"],
+      'Invalid --months "0": expected an integer from 1 to 12.',
+    ],
   ] as Array<[string[], string | RegExp]>)("%j", async (args, expected) => {
     const message = await usageMessage(args);
     if (typeof expected === "string") expect(message).toBe(expected);

@@ -1,16 +1,26 @@
-// Hostile inputs and faults at the web demo server (HTTP and the /ws WebSocket): each test is a
-// row of docs/hostile-inputs.md ("Web demo server"). The demo talks to a local fal server that
-// requires a key, so "nothing reached the backend" is read from its request counters.
+// Hostile inputs and faults at the bot server behind `pipecat-ts demo` (HTTP, and Pipecat's
+// WebSocket at /ws): each test is a row of docs/hostile-inputs.md ("Web demo server"). The server
+// talks to a local fal server that requires a key, so "nothing reached fal" is read from its
+// counters; misbehaving clients are bare sockets speaking Pipecat's protobuf (helpers/rtvi-wire).
 import { request } from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import WebSocket from "ws";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startLocalFalServer, type LocalFalServer } from "../../src/local/fal/index.js";
 import { SettingsValidationError } from "../../src/utils/errors.js";
-import { startDemoServer, type DemoServer } from "../../src/web/server.js";
+import { type Logger, setLogger } from "../../src/utils/logger.js";
+import { type DemoServer, startDemoServer } from "../../src/web/demo.js";
+import {
+  isServerMessage,
+  messageFrame,
+  openWire,
+  rtviFrame,
+  type WireClient,
+} from "../helpers/rtvi-wire.js";
 
 const KEY = "web-hostile-key-5f4e3d2c1b0a";
 let fal: LocalFalServer;
 let demo: DemoServer;
+let restore: Logger;
+const logLines: string[] = [];
 
 beforeAll(async () => {
   fal = await startLocalFalServer({ port: 0, inferenceMs: 5, workers: 2, requiredKey: KEY });
@@ -20,8 +30,14 @@ afterAll(async () => {
   await demo?.close();
   await fal?.close();
 });
-
-type Message = Record<string, unknown> & { type: string };
+beforeEach(() => {
+  logLines.length = 0;
+  const keep = (line: string): void => void logLines.push(line);
+  restore = setLogger({ debug() {}, info: keep, warn: keep, error: keep });
+});
+afterEach(() => {
+  setLogger(restore);
+});
 
 /** Generation requests the fal server has seen (submits and runs). */
 const generations = (): number => fal.stats().submitted + fal.stats().runs;
@@ -46,62 +62,67 @@ function get(
   });
 }
 
+const wsUrl = (port = demo.port): string => `ws://127.0.0.1:${port}/ws`;
+
+/** Opens /ws with the right Host and Origin, and completes the RTVI handshake. */
+async function open(server: { port: number } = demo): Promise<WireClient> {
+  const client = await openWire(wsUrl(server.port), { origin: `http://127.0.0.1:${server.port}` });
+  if ("status" in client) throw new Error(`upgrade refused: ${client.status}`);
+  await client.ready();
+  return client;
+}
+
 /**
- * Opens /ws with the Host and Origin given. When the server upgrades, sends a `start` message and
- * waits a while for images: what a rebinding page would do.
+ * Opens /ws with the Host and Origin given; when upgraded, asks for a scene and waits for its
+ * image: what a rebinding page would do.
  */
-function attemptUpgrade(
+async function attempt(
   host: string,
   origin: string | undefined,
 ): Promise<{ status: number | "open"; images: number }> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${demo.port}/ws`, {
-      headers: { host },
-      ...(origin === undefined ? {} : { origin }),
-    });
-    let images = 0;
-    ws.on("unexpected-response", (_req, res) => resolve({ status: res.statusCode ?? 0, images }));
-    ws.on("message", (data) => {
-      const m = JSON.parse(data.toString()) as Message;
-      if (m.type === "hello")
-        ws.send(JSON.stringify({ type: "start", prompts: ["spend the key"] }));
-      if (m.type === "image") images += 1;
-      if (m.type === "done" || m.type === "error") {
-        ws.close();
-        resolve({ status: "open", images });
-      }
-    });
-    ws.on("error", () => undefined);
-  });
+  const client = await openWire(wsUrl(), { host, ...(origin === undefined ? {} : { origin }) });
+  if ("status" in client) return { status: client.status, images: 0 };
+  await client.ready();
+  client.send("send-text", { content: "spend the key", options: {} });
+  await client.next(isServerMessage("run-finished"));
+  const images = client.messages.filter(isServerMessage("image")).length;
+  client.ws.close();
+  return { status: "open", images };
 }
 
-describe("DNS rebinding: the demo answers only its own Host and Origin", () => {
+describe("DNS rebinding and other sites: the bot server answers only its own Host and Origin", () => {
   it("a WebSocket upgrade with Host attacker.example and the same Origin gets 403; nothing reaches fal", async () => {
     const before = generations();
     const host = `attacker.example:${demo.port}`;
-    const result = await attemptUpgrade(host, `http://${host}`);
-    expect(result).toEqual({ status: 403, images: 0 });
+    expect(await attempt(host, `http://${host}`)).toEqual({ status: 403, images: 0 });
     expect(generations()).toBe(before);
   });
 
   it("an upgrade with Host attacker.example and no Origin gets 403 too", async () => {
-    const result = await attemptUpgrade(`attacker.example:${demo.port}`, undefined);
-    expect(result.status).toBe(403);
+    expect((await attempt(`attacker.example:${demo.port}`, undefined)).status).toBe(403);
   });
 
   it("an upgrade naming the right host but the wrong port gets 403", async () => {
-    const result = await attemptUpgrade(`127.0.0.1:${demo.port + 1}`, undefined);
-    expect(result.status).toBe(403);
+    expect((await attempt(`127.0.0.1:${demo.port + 1}`, undefined)).status).toBe(403);
   });
 
-  it.each(["/", "/app.js", "/healthz", "/images/0123456789abcdef0123456789abcdef.png"])(
-    "HTTP GET %s with Host attacker.example gets 403",
-    async (path) => {
-      const response = await get(path, { host: `attacker.example:${demo.port}` });
-      expect(response.status).toBe(403);
-      expect(response.body).not.toContain("<html");
-    },
-  );
+  it("an upgrade from a page of another site (right Host, Origin http://evil.example) gets 403", async () => {
+    const before = generations();
+    expect((await attempt(`127.0.0.1:${demo.port}`, "http://evil.example")).status).toBe(403);
+    expect(generations()).toBe(before);
+  });
+
+  it.each([
+    "/",
+    "/app.js",
+    "/style.css",
+    "/healthz",
+    "/images/0123456789abcdef0123456789abcdef.png",
+  ])("HTTP GET %s with Host attacker.example gets 403", async (path) => {
+    const response = await get(path, { host: `attacker.example:${demo.port}` });
+    expect(response.status).toBe(403);
+    expect(response.body).not.toContain("<html");
+  });
 
   it("HTTP GET without a Host header is refused (Node answers 400 before the guard)", async () => {
     const response = await get("/", {});
@@ -113,8 +134,7 @@ describe("DNS rebinding: the demo answers only its own Host and Origin", () => {
     async (name) => {
       const host = `${name}:${demo.port}`;
       expect((await get("/", { host })).status).toBe(200);
-      const result = await attemptUpgrade(host, `http://${host}`);
-      expect(result).toEqual({ status: "open", images: 1 });
+      expect(await attempt(host, `http://${host}`)).toEqual({ status: "open", images: 1 });
     },
   );
 
@@ -127,6 +147,25 @@ describe("DNS rebinding: the demo answers only its own Host and Origin", () => {
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SettingsValidationError);
     expect((error as SettingsValidationError).field).toBe("allowedHosts");
+  });
+
+  it("a client app of an allowed origin (--allowed-origin) may connect; other origins still get 403", async () => {
+    const extra = await startDemoServer({
+      port: 0,
+      key: KEY,
+      baseUrl: fal.url,
+      allowedOrigins: ["http://localhost:5173"],
+    });
+    try {
+      const url = `ws://127.0.0.1:${extra.port}/ws`;
+      const allowed = await openWire(url, { origin: "http://localhost:5173" });
+      if ("status" in allowed) throw new Error(`refused: ${allowed.status}`);
+      expect((await allowed.ready()).type).toBe("bot-ready");
+      allowed.ws.close();
+      expect(await openWire(url, { origin: "http://localhost:5174" })).toEqual({ status: 403 });
+    } finally {
+      await extra.close();
+    }
   });
 
   it("an allowed extra host name is served; others still get 403", async () => {
@@ -147,135 +186,66 @@ describe("DNS rebinding: the demo answers only its own Host and Origin", () => {
   });
 });
 
-/** Opens /ws (right Host and Origin) and resolves once the hello arrived. */
-async function open(server: DemoServer = demo): Promise<{
-  ws: WebSocket;
-  messages: Message[];
-  next: (match: (m: Message) => boolean, timeoutMs?: number) => Promise<Message>;
-  closed: Promise<number>;
-}> {
-  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`, {
-    origin: `http://127.0.0.1:${server.port}`,
-  });
-  const messages: Message[] = [];
-  const waiters: Array<{ match: (m: Message) => boolean; resolve: (m: Message) => void }> = [];
-  const closed = new Promise<number>((resolve) => ws.on("close", (code) => resolve(code)));
-  ws.on("message", (data) => {
-    const m = JSON.parse(data.toString()) as Message;
-    messages.push(m);
-    for (const w of [...waiters])
-      if (w.match(m)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(m);
-      }
-  });
-  ws.on("error", () => undefined);
-  const next = (match: (m: Message) => boolean, timeoutMs = 10_000): Promise<Message> => {
-    const seen = messages.find(match);
-    if (seen) {
-      messages.splice(messages.indexOf(seen), 1);
-      return Promise.resolve(seen);
-    }
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no matching message; got ${JSON.stringify(messages)}`)),
-        timeoutMs,
-      );
-      waiters.push({
-        match,
-        resolve: (m) => {
-          clearTimeout(timer);
-          messages.splice(messages.indexOf(m), 1);
-          resolve(m);
-        },
-      });
-    });
-  };
-  await next((m) => m.type === "hello");
-  return { ws, messages, next, closed };
-}
-
-const isError = (m: Message): boolean => m.type === "error";
-
-describe("hostile messages on the demo socket", () => {
+describe("hostile messages on Pipecat's WebSocket", () => {
   it.each([
-    [{ imageSize: "huge" }, /^Size "huge" is not valid/],
-    [{ seed: "abc" }, /^Seed "abc" is not valid: expected an integer/],
-    [{ seed: "-1" }, /^Seed "-1" is not valid: expected an integer/],
-    [{ seed: 1.5 }, /^Seed "1.5" is not valid/],
-    [{ imageSize: "0x10" }, /^Size width "0" is not valid: expected an integer 1\.\./],
-    [{ imageSize: "10x0" }, /^Size height "0" is not valid/],
+    ["random bytes (not protobuf)", new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f, 0x01])],
+    ["a text WebSocket frame", '{"label":"rtvi-ai","type":"client-ready"}'],
+    [
+      "a `message` frame whose data is not JSON",
+      new Uint8Array([0x22, 0x05, 0x0a, 0x03, 0x7b, 0x7b, 0x7b]),
+    ],
   ])(
-    "settings %j are refused naming the field, the value given and what is allowed",
-    async (settings, pattern) => {
-      const before = generations();
-      const { ws, next } = await open();
-      ws.send(JSON.stringify({ type: "start", prompts: ["a"], settings }));
-      const error = await next(isError);
-      expect(String(error.message)).toMatch(pattern);
-      expect(String(error.message)).not.toContain("NaN");
-      ws.close();
-      expect(generations()).toBe(before);
+    "%s closes that connection with 1007 and a log line; the server goes on",
+    async (_what, payload) => {
+      const client = await open();
+      client.sendRaw(payload);
+      expect((await client.closed).code).toBe(1007);
+      expect(logLines.some((l) => /malformed|text-message|not JSON/i.test(l))).toBe(true);
+      // The log line never holds the payload.
+      expect(logLines.join("\n")).not.toContain("{{{");
+      const other = await open();
+      other.send("send-text", { content: "still serving", options: {} });
+      await other.next(isServerMessage("image"));
+      other.ws.close();
     },
   );
 
-  it.each([
-    ['{"type":"start","prompts":["a"],"settings":{"__proto__":{"seed":5}}}', /__proto__/],
-    ['{"type":"settings","settings":{"constructor":{"prototype":{"x":1}}}}', /constructor/],
-  ])("prototype-pollution keys in %s are refused; nothing is polluted", async (raw, pattern) => {
-    const { ws, next } = await open();
-    ws.send(raw);
-    const error = await next(isError);
-    expect(String(error.message)).toMatch(pattern);
-    expect(({} as Record<string, unknown>).seed).toBeUndefined();
-    expect(({} as Record<string, unknown>).x).toBeUndefined();
-    ws.close();
-  });
-
-  it("malformed JSON, binary frames and non-object JSON get an error; the socket stays usable", async () => {
-    const { ws, next } = await open();
-    ws.send("{not json");
-    expect((await next(isError)).message).toBe("Messages must be JSON.");
-    ws.send(Buffer.from([0, 1, 2, 3]), { binary: true });
-    expect((await next(isError)).message).toBe("Binary messages are not supported.");
-    for (const raw of ["null", "42", '"start"', "[1,2]"]) {
-      ws.send(raw);
-      expect(String((await next(isError)).message)).toMatch(/JSON objects|Unknown message type/);
-    }
-    ws.send(JSON.stringify({ type: "ping" }));
-    expect((await next((m) => m.type === "pong")).type).toBe("pong");
-    ws.close();
-  });
-
-  it("a scene with control characters is refused, saying which scene and which character", async () => {
-    const before = generations();
-    const { ws, next } = await open();
-    ws.send(JSON.stringify({ type: "start", prompts: ["fine", "red \u001b[31m text"] }));
-    expect(String((await next(isError)).message)).toBe(
-      "Scene 2 contains a control character (U+001B); remove it.",
+  it("an RTVI message with a bad envelope gets a non-fatal error; another label is ignored", async () => {
+    const client = await open();
+    client.ws.send(rtviFrame("", { x: 1 }), { binary: true });
+    const error = await client.next((m) => m.type === "error");
+    expect(error.data).toMatchObject({ fatal: false });
+    expect(String(error.data?.error)).toMatch(/^Invalid RTVI transport message/);
+    // A message of another protocol (label) is not RTVI: ignored, nothing starts.
+    client.ws.send(
+      messageFrame({ label: "other", type: "send-text", id: "x", data: { content: "not rtvi" } }),
+      { binary: true },
     );
-    ws.close();
-    expect(generations()).toBe(before);
+    client.send("send-text", { content: "after the bad one", options: {} });
+    await client.next(isServerMessage("image"));
+    expect(client.messages.filter(isServerMessage("scenes")).map((m) => m.data?.scenes)).toEqual([
+      ["after the bad one"],
+    ]);
+    client.ws.close();
   });
 
-  it("a message over 64 KiB closes that socket (1009); the server goes on", async () => {
-    const { ws, closed } = await open();
-    ws.send(JSON.stringify({ type: "start", prompts: ["x".repeat(70 * 1024)] }));
-    expect(await closed).toBe(1009);
+  it("a message over 1 MiB closes that socket (1009); the server serves others", async () => {
+    const client = await open();
+    client.sendRaw(rtviFrame("send-text", { content: "x".repeat(1100 * 1024), options: {} }));
+    expect((await client.closed).code).toBe(1009);
     const other = await open();
-    other.ws.send(JSON.stringify({ type: "ping" }));
-    expect((await other.next((m) => m.type === "pong")).type).toBe("pong");
     other.ws.close();
   });
 
   it("a flood of messages closes the socket (1008) instead of queueing without bound", async () => {
-    const { ws, closed } = await open();
-    const start = JSON.stringify({ type: "start", prompts: ["a", "b", "c"] });
-    for (let i = 0; i < 5_000; i++) ws.send(i % 2 === 0 ? start : '{"type":"stop"}');
-    expect(await closed).toBe(1008);
+    const before = generations();
+    const client = await open();
+    const frame = rtviFrame("send-text", { content: "a\nb\nc", options: {} });
+    for (let i = 0; i < 5_000; i++) client.sendRaw(frame);
+    expect((await client.closed).code).toBe(1008);
+    // Far fewer than 5,000 runs were started before the close.
+    expect(generations() - before).toBeLessThan(1_000);
     const other = await open();
-    other.ws.send(JSON.stringify({ type: "ping" }));
-    expect((await other.next((m) => m.type === "pong")).type).toBe("pong");
     other.ws.close();
   });
 
@@ -284,15 +254,13 @@ describe("hostile messages on the demo socket", () => {
     try {
       const a = await open(small);
       const b = await open(small);
-      const status = await new Promise<number | "open">((resolve) => {
-        const ws = new WebSocket(`ws://127.0.0.1:${small.port}/ws`);
-        ws.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
-        ws.on("open", () => resolve("open"));
-        ws.on("error", () => undefined);
-      });
-      expect(status).toBe(503);
+      const third = await openWire(wsUrl(small.port), { origin: `http://127.0.0.1:${small.port}` });
+      expect(third).toEqual({ status: 503 });
       a.ws.close();
       b.ws.close();
+      await expect.poll(() => small.sessions).toBe(0);
+      const again = await open(small);
+      again.ws.close();
     } finally {
       await small.close();
     }
@@ -307,10 +275,10 @@ describe("hostile messages on the demo socket", () => {
     });
     const server = await startDemoServer({ port: 0, key: KEY, baseUrl: slow.url });
     try {
-      const { ws, next } = await open(server);
-      ws.send(JSON.stringify({ type: "start", prompts: ["a", "b", "c"] }));
-      await next((m) => m.type === "progress" && m.stage === "in_queue");
-      ws.close();
+      const client = await open(server);
+      client.send("send-text", { content: "a\nb\nc", options: {} });
+      await client.next((m) => isServerMessage("progress")(m) && m.data?.stage === "in_queue");
+      client.ws.close();
       await expect.poll(() => slow.stats().cancelled, { timeout: 5_000 }).toBe(3);
       expect(slow.stats().imagesRendered).toBe(0);
     } finally {
@@ -319,20 +287,47 @@ describe("hostile messages on the demo socket", () => {
     }
   });
 
-  it("HTTP: other methods get 405, paths outside the page 404, a huge URL is refused", async () => {
+  it("the key never reaches a client, even when a server echoes it in an error", async () => {
+    // An unknown model makes the key-checking twin answer 404; the message names the model and
+    // where, never the key; a model id holding the key is scrubbed too.
+    const client = await open();
+    const refused = client.send("client-message", { t: "settings", d: { model: `fal-ai/${KEY}` } });
+    await client.next((m) => m.id === refused);
+    client.send("send-text", { content: `a poster that says ${KEY}`, options: {} });
+    await client.next(isServerMessage("run-finished"));
+    const wire = JSON.stringify(client.messages);
+    expect(wire).not.toContain(KEY);
+    expect(wire).toContain("[REDACTED]");
+    client.ws.close();
+  });
+});
+
+describe("HTTP on the bot server", () => {
+  it("other methods get 405, paths outside the page 404, /ws without an upgrade 426, a huge URL is refused", async () => {
     const host = `127.0.0.1:${demo.port}`;
     for (const path of [
       "/../package.json",
       "/%2e%2e/package.json",
       "/images/%2e%2e%2fpackage.json",
       "/index.html%00.js",
-      "/web/app.js",
+      "/web/src/main.ts",
+      "/dist/app.js",
+      "/calendar.html",
     ])
       expect((await get(path, { host })).status, path).toBe(404);
-    const post = await fetch(`http://${host}/`, { method: "POST", body: "x" });
-    expect(post.status).toBe(405);
+    expect((await fetch(`http://${host}/`, { method: "POST", body: "x" })).status).toBe(405);
+    expect((await get("/ws", { host })).status).toBe(426);
     const huge = await get(`/${"a".repeat(100_000)}`, { host }).catch(() => ({ status: 0 }));
     expect([0, 414, 431]).toContain(huge.status);
     expect((await get("/", { host })).status).toBe(200);
+  });
+
+  it("the page is served with a CSP that allows this origin and blob: scripts only, and no microphone", async () => {
+    const response = await fetch(`${demo.url}/`);
+    expect(response.headers.get("content-security-policy")).toBe(
+      "default-src 'none'; script-src 'self' blob:; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    );
+    expect(response.headers.get("permissions-policy")).toContain("microphone=()");
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
   });
 });

@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { dirname, join, normalize } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, cleanEnv, requireBuild } from "../helpers/run-node.js";
+import { ROOT, cleanEnv, requireBuild, startNode } from "../helpers/run-node.js";
+import { openWire } from "../helpers/rtvi-wire.js";
 
 const run = promisify(execFile);
 let dir: string;
@@ -57,7 +58,7 @@ describe("the packed package", () => {
       join(modules, "pipecat-ts"),
       "--strip-components=1",
     ]);
-    for (const dep of ["sharp", "ws", "@img"])
+    for (const dep of ["sharp", "ws", "@img", "protobufjs"])
       await symlink(join(ROOT, "node_modules", dep), join(modules, dep));
     const cli = join(modules, "pipecat-ts", "dist", "cli", "main.js");
     const { stdout } = await run(process.execPath, [cli, "--version"], {
@@ -73,6 +74,39 @@ describe("the packed package", () => {
       env: cleanEnv(),
     });
     expect(help.stdout).toContain("--dry-run");
+
+    // The demo serves its page and Pipecat's client bundle (web/dist/app.js, built by esbuild at
+    // `npm run build`) from the unpacked tarball, and nothing of the page's sources.
+    const paths = packed.files.map((f) => f.path);
+    expect(paths).toEqual(
+      expect.arrayContaining(["web/index.html", "web/calendar.html", "web/dist/app.js"]),
+    );
+    expect(paths.filter((p) => p.startsWith("web/src/"))).toEqual([]);
+    const demo = await startNode(
+      [cli, "demo", "--port", "0", "--inference-ms", "0"],
+      /Storyboard demo: (http:\/\/127\.0\.0\.1:\d+)\//,
+      { cwd: app },
+    );
+    try {
+      const url = demo.match[1] as string;
+      expect(await (await fetch(`${url}/`)).text()).toContain('<body data-bot="storyboard">');
+      const bundle = await fetch(`${url}/app.js`);
+      expect(bundle.headers.get("content-type")).toMatch(/javascript/);
+      // Pipecat's client is in it (its RTVI label); Daily's code is not (nothing names Daily's
+      // CDN; the stub that stands in for it is there).
+      const code = await bundle.text();
+      expect(code).toContain("rtvi-ai");
+      expect(code).not.toMatch(/daily\.co\b/);
+      expect(code).toContain("Daily's media manager is not in this bundle");
+      // And the bot answers a Pipecat client on /ws.
+      const client = await openWire(`${url.replace("http", "ws")}/ws`, { origin: url });
+      if ("status" in client) throw new Error(`upgrade refused: ${client.status}`);
+      expect((await client.ready()).data).toMatchObject({ version: "2.1.0" });
+      client.ws.close();
+    } finally {
+      demo.child.kill("SIGINT");
+      await demo.exited;
+    }
   });
 
   it("npm ci builds the package (prepare), and the README says how to install without the registry", async () => {

@@ -15,7 +15,7 @@ import { FrameProcessor } from "../../src/processors/frame-processor.js";
 import { RTVIProcessor } from "../../src/processors/frameworks/rtvi/processor.js";
 import { WebsocketServerTransport } from "../../src/transports/websocket/server.js";
 import { setLogger, silentLogger, type Logger } from "../../src/utils/logger.js";
-import { loadPipecatClient } from "../helpers/pipecat-client.js";
+import { RecordingMediaManager, loadPipecatClient } from "../helpers/pipecat-client.js";
 
 /** 400 ms of a 24 kHz ramp. */
 const SPEECH_SAMPLES = 9600;
@@ -50,69 +50,6 @@ class EchoBot extends FrameProcessor {
       return;
     }
     await this.pushFrame(frame, direction);
-  }
-}
-
-/**
- * What WebSocketTransport needs of a media manager (pipecat-live.md §8.14): records the bot's
- * audio with arrival times, and lets the test play "microphone" audio.
- */
-class RecordingMediaManager {
-  readonly botAudio: Array<{ at: number; samples: Int16Array }> = [];
-  #userAudio: ((data: ArrayBuffer) => void) | undefined;
-  setUserAudioCallback(callback: (data: ArrayBuffer) => void): void {
-    this.#userAudio = callback;
-  }
-  setClientOptions(): void {}
-  async initialize(): Promise<void> {}
-  async connect(): Promise<void> {}
-  async disconnect(): Promise<void> {}
-  async userStartedSpeaking(): Promise<void> {}
-  bufferBotAudio(data: Int16Array): Int16Array {
-    this.botAudio.push({ at: performance.now(), samples: data });
-    return data;
-  }
-  speak(bytes: number): void {
-    this.#userAudio?.(new ArrayBuffer(bytes));
-  }
-  async getAllMics(): Promise<never[]> {
-    return [];
-  }
-  async getAllCams(): Promise<never[]> {
-    return [];
-  }
-  async getAllSpeakers(): Promise<never[]> {
-    return [];
-  }
-  updateMic(): void {}
-  updateCam(): void {}
-  updateSpeaker(): void {}
-  get selectedMic(): Record<string, never> {
-    return {};
-  }
-  get selectedCam(): Record<string, never> {
-    return {};
-  }
-  get selectedSpeaker(): Record<string, never> {
-    return {};
-  }
-  enableMic(): void {}
-  enableCam(): void {}
-  enableScreenShare(): void {}
-  get isMicEnabled(): boolean {
-    return true;
-  }
-  get isCamEnabled(): boolean {
-    return false;
-  }
-  get isSharingScreen(): boolean {
-    return false;
-  }
-  get supportsScreenShare(): boolean {
-    return false;
-  }
-  tracks(): { local: Record<string, never> } {
-    return { local: {} };
   }
 }
 

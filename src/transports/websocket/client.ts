@@ -43,7 +43,7 @@ export interface WebsocketConnectionLimits {
   maxMessageBytes?: number;
   /** Inbound messages (audio included) per second, with one second of burst. */
   maxMessagesPerSecond?: number;
-  /** Malformed inbound messages tolerated within a minute. */
+  /** Malformed inbound messages tolerated within a minute; 0 = the first one closes the connection. */
   maxMalformedMessages?: number;
   /** Unsent bytes past which audio waits (the audio clock pauses). */
   sendBufferHighWaterBytes?: number;
@@ -82,7 +82,11 @@ function resolveLimits(limits: WebsocketConnectionLimits): Required<WebsocketCon
     maxSendStallSecs: limits.maxSendStallSecs ?? DEFAULT_MAX_SEND_STALL_SECS,
   };
   for (const [field, value] of Object.entries(out)) {
-    if (!(Number.isFinite(value) && value > 0))
+    // 0 malformed messages tolerated: the first one closes the connection.
+    if (field === "maxMalformedMessages") {
+      if (!(Number.isInteger(value) && value >= 0))
+        throw new RangeError(`${field} must be an integer >= 0, got ${String(value)}`);
+    } else if (!(Number.isFinite(value) && value > 0))
       throw new RangeError(`${field} must be a number > 0, got ${String(value)}`);
   }
   return out;

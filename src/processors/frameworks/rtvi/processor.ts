@@ -116,7 +116,7 @@ export interface RTVIProcessorEvents {
 let packageVersion: string | undefined;
 
 /** pipecat-ts's version, read once from package.json (same depth from src/ and dist/). */
-function pipecatTsVersion(): string {
+export function pipecatTsVersion(): string {
   if (packageVersion !== undefined) return packageVersion;
   try {
     const pkg = JSON.parse(

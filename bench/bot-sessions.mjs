@@ -1,0 +1,308 @@
+// Sessions per process (a section of `npm run bench`): how many storyboard sessions one bot server
+// process carries over the real protocol (WebSocket + Pipecat's protobuf + RTVI), and what an idle
+// session costs.
+//
+// Three processes, so that each measures only itself:
+//   - fal:    the local fal twin, 300 ms of simulated inference, 300 workers (nothing waits in
+//             its queue), small images (the renderer's time is not the bot's);
+//   - server: `pipecat-ts demo`'s bot server (startDemoServer) under --expose-gc, pointed at fal;
+//             it answers "rss" over IPC (after two GCs);
+//   - this one: the clients, light Pipecat clients (bench/pipecat-wire.mjs).
+//
+// 1. One session, `--single-rounds` runs of 3 scenes, one after another: the baseline scene
+//    latency (send-text sent → that scene's image message received).
+// 2. `--sessions` sessions connect and complete the RTVI handshake; the server's RSS before and
+//    after, over the number of sessions, is the RSS per idle session.
+// 3. All of them send 3 scenes at once, `--rounds` times: every image must arrive; p50 and p99
+//    scene latency against the single session's.
+//
+// Prints one JSON object. Usage: node bench/bot-sessions.mjs [--sessions 100] [--rounds 2]
+// [--single-rounds 10] [--mode queue|sync] [--profile DIR]. Needs a build first.
+import { fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { connectWire } from "./pipecat-wire.mjs";
+import { progress, quantile, round } from "./lib.mjs";
+
+const SCRIPT = fileURLToPath(import.meta.url);
+const INFERENCE_MS = 300;
+const FAL_WORKERS = 300;
+const SCENES = ["a lighthouse at dawn", "an orange cat on a boat", "a whale in the moonlight"];
+/** Small images: the twin's renderer works for every session, and it is not the bot's time. */
+const IMAGE_SIZE = "128x128";
+export const TARGET_P99_OVER_SINGLE_MS = 250;
+export const TARGET_IDLE_SESSION_MB = 2;
+
+const { values } = parseArgs({
+  options: {
+    role: { type: "string" },
+    fal: { type: "string" },
+    sessions: { type: "string", default: "100" },
+    rounds: { type: "string", default: "2" },
+    "single-rounds": { type: "string", default: "10" },
+    mode: { type: "string", default: "queue" },
+    profile: { type: "string" },
+  },
+});
+
+// -------------------------------------------------------------------------------------------------
+// Roles
+
+async function runFal() {
+  const { createLocalFalServer } = await import("../dist/local/fal/index.js");
+  const handle = createLocalFalServer({
+    port: 0,
+    inferenceMs: INFERENCE_MS,
+    workers: FAL_WORKERS,
+    maxQueuedRequests: 10_000,
+  });
+  // The bot server holds up to 100 sessions' worth of keep-alive connections, and the floor (run
+  // from the driver) 300 more: past the kit's default of 1024 sockets new ones would be dropped.
+  handle.httpServer.maxConnections = 10_000;
+  const server = await handle.listen();
+  process.on("message", (message) => {
+    if (message === "rss") process.send({ rss: process.memoryUsage().rss, cpu: cpuMs() });
+  });
+  process.send({ url: server.url });
+  process.on("disconnect", () => void server.close().then(() => process.exit(0)));
+}
+
+/** CPU time this process has used, in ms. */
+function cpuMs() {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+async function runServer() {
+  const { setLogger } = await import("../dist/index.js");
+  const { startDemoServer } = await import("../dist/web/demo.js");
+  setLogger({ debug() {}, info() {}, warn() {}, error: (m) => process.stderr.write(`${m}\n`) });
+  const server = await startDemoServer({
+    port: 0,
+    baseUrl: values.fal,
+    key: "",
+    maxSessions: 1000,
+    maxConcurrency: 3,
+    mode: values.mode,
+  });
+  process.on("message", (message) => {
+    if (message === "rss") {
+      globalThis.gc?.();
+      globalThis.gc?.();
+      process.send({ rss: process.memoryUsage().rss, cpu: cpuMs(), sessions: server.sessions });
+    }
+  });
+  process.send({ url: server.url });
+  process.on("disconnect", () => void server.close().then(() => process.exit(0)));
+}
+
+// -------------------------------------------------------------------------------------------------
+// The driver
+
+function start(role, args = [], nodeArgs = []) {
+  const child = fork(SCRIPT, ["--role", role, ...args], {
+    execArgv: nodeArgs,
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+  });
+  return new Promise((resolve, reject) => {
+    child.once("message", (message) => resolve({ child, url: message.url }));
+    child.once("exit", (code) => reject(new Error(`${role} exited with ${code}`)));
+  });
+}
+
+function ask(child, question) {
+  return new Promise((resolve) => {
+    child.once("message", resolve);
+    child.send(question);
+  });
+}
+
+/** Opens a session: handshake, then small images. Its messages go to `session.onMessage`. */
+async function openSession(url) {
+  const holder = { onMessage: undefined };
+  const session = await connectWire(`${url.replace("http", "ws")}/ws`, {
+    origin: url,
+    onMessage: (message, at) => holder.onMessage?.(message, at),
+  });
+  await session.ready();
+  await session.request("settings", { imageSize: IMAGE_SIZE });
+  return Object.assign(session, { holder });
+}
+
+/** One run of the scenes; resolves with each scene's latency (ms) and what the run reported. */
+async function runScenes(session) {
+  const latencies = [];
+  let sentAt = 0;
+  const finished = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("a run did not finish within 120 s")), 120_000);
+    session.holder.onMessage = (message, at) => {
+      if (message.type !== "server-message") return;
+      if (message.data?.type === "image") latencies.push(at - sentAt);
+      else if (message.data?.type === "run-finished") {
+        clearTimeout(timer);
+        resolve(message.data);
+      }
+    };
+  });
+  sentAt = performance.now();
+  session.send("send-text", { content: SCENES.join("\n"), options: {} });
+  const report = await finished;
+  return { latencies, images: report.images, errors: report.errors };
+}
+
+/**
+ * The floor: the same scenes straight through FalImageGenService.runImageGen from this process,
+ * all at once (no bot server, no pipeline, no RTVI, no WebSocket): what the twin and fal's client
+ * take at this concurrency on this machine.
+ */
+async function floorLatencies(falUrl, count, mode) {
+  const { FalImageGenService, FalImageGenSettings } = await import("../dist/index.js");
+  const service = new FalImageGenService({
+    baseUrl: falUrl,
+    key: "",
+    mode,
+    decode: "deferred",
+    maxConcurrency: 64,
+    settings: new FalImageGenSettings({ imageSize: { width: 128, height: 128 } }),
+  });
+  const one = async (i) => {
+    const started = performance.now();
+    for await (const frame of service.runImageGen(`floor scene ${i} ${Math.random()}`)) {
+      if (frame.error !== undefined) throw new Error(frame.error);
+    }
+    return performance.now() - started;
+  };
+  return Promise.all(Array.from({ length: count }, (_, i) => one(i)));
+}
+
+function stats(latencies) {
+  return {
+    n: latencies.length,
+    p50Ms: round(quantile(latencies, 0.5), 1),
+    p99Ms: round(quantile(latencies, 0.99), 1),
+    maxMs: round(Math.max(...latencies), 1),
+  };
+}
+
+export async function runBotSessions({
+  sessions = 100,
+  rounds = 2,
+  singleRounds = 10,
+  mode = "queue",
+} = {}) {
+  const fal = await start("fal");
+  // --profile DIR: the bot server's CPU profile (where its time goes under load).
+  const profile = values.profile ? ["--cpu-prof", `--cpu-prof-dir=${values.profile}`] : [];
+  const server = await start(
+    "server",
+    ["--fal", fal.url, "--mode", mode],
+    ["--expose-gc", ...profile],
+  );
+  try {
+    // 1. One session alone.
+    progress(`bot sessions: 1 session, ${singleRounds} runs of ${SCENES.length} scenes`);
+    const single = await openSession(server.url);
+    await runScenes(single); // warm-up
+    const singleLatencies = [];
+    for (let i = 0; i < singleRounds; i += 1)
+      singleLatencies.push(...(await runScenes(single)).latencies);
+    single.close();
+
+    // The floor at the same concurrency, without the bot server.
+    progress(
+      `bot sessions: floor, ${sessions * SCENES.length} scenes at once through fal's client alone`,
+    );
+    const floor = [];
+    for (let r = 0; r < rounds; r += 1)
+      floor.push(...(await floorLatencies(fal.url, sessions * SCENES.length, mode)));
+
+    // 2. Idle sessions.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const before = await ask(server.child, "rss");
+    progress(`bot sessions: ${sessions} sessions connecting`);
+    const open = [];
+    for (let i = 0; i < sessions; i += 10)
+      open.push(
+        ...(await Promise.all(
+          Array.from({ length: Math.min(10, sessions - i) }, () => openSession(server.url)),
+        )),
+      );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const idle = await ask(server.child, "rss");
+
+    const falBefore = await ask(fal.child, "rss");
+    // 3. Every session at once.
+    progress(
+      `bot sessions: ${sessions} sessions × ${SCENES.length} scenes at once, ${rounds} rounds`,
+    );
+    const latencies = [];
+    let images = 0;
+    let errors = 0;
+    const expected = sessions * SCENES.length * rounds;
+    for (let r = 0; r < rounds; r += 1) {
+      const results = await Promise.all(open.map((session) => runScenes(session)));
+      for (const result of results) {
+        latencies.push(...result.latencies);
+        images += result.images;
+        errors += result.errors;
+      }
+    }
+    const loaded = await ask(server.child, "rss");
+    const falAfter = await ask(fal.child, "rss");
+    for (const session of open) session.close();
+
+    const singleStats = stats(singleLatencies);
+    const loadedStats = stats(latencies);
+    const floorStats = stats(floor);
+    const idleMbPerSession = (idle.rss - before.rss) / sessions / 2 ** 20;
+    return {
+      sessions,
+      scenesPerSession: SCENES.length,
+      rounds,
+      inferenceMs: INFERENCE_MS,
+      falWorkers: FAL_WORKERS,
+      imageSize: IMAGE_SIZE,
+      falMode: mode,
+      imagesExpected: expected,
+      imagesArrived: images,
+      errors,
+      allArrived: images === expected && errors === 0,
+      singleSession: singleStats,
+      concurrent: loadedStats,
+      p99OverSingleMs: round(loadedStats.p99Ms - singleStats.p99Ms, 1),
+      p50OverSingleMs: round(loadedStats.p50Ms - singleStats.p50Ms, 1),
+      floor: floorStats,
+      p99OverFloorMs: round(loadedStats.p99Ms - floorStats.p99Ms, 1),
+      p50OverFloorMs: round(loadedStats.p50Ms - floorStats.p50Ms, 1),
+      serverRssMb: {
+        beforeSessions: round(before.rss / 2 ** 20, 1),
+        idleSessions: round(idle.rss / 2 ** 20, 1),
+        afterLoad: round(loaded.rss / 2 ** 20, 1),
+      },
+      rssPerIdleSessionMb: round(idleMbPerSession, 3),
+      cpuSecondsUnderLoad: {
+        server: round((loaded.cpu - idle.cpu) / 1000, 2),
+        fal: round((falAfter.cpu - falBefore.cpu) / 1000, 2),
+      },
+      targets: {
+        p99OverSingleMs: TARGET_P99_OVER_SINGLE_MS,
+        rssPerIdleSessionMb: TARGET_IDLE_SESSION_MB,
+      },
+    };
+  } finally {
+    server.child.disconnect();
+    fal.child.disconnect();
+  }
+}
+
+if (values.role === "fal") await runFal();
+else if (values.role === "server") await runServer();
+else {
+  const result = await runBotSessions({
+    sessions: Number(values.sessions),
+    rounds: Number(values.rounds),
+    singleRounds: Number(values["single-rounds"]),
+    mode: values.mode,
+  });
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
