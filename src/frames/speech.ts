@@ -1,10 +1,10 @@
 // Speech frames: what TTS services emit around their audio, and the bot-speaking events the output
 // transport reports (Pipecat's TTSStartedFrame, TTSTextFrame, BotStartedSpeakingFrame, ...).
+import type { AggregationType } from "../utils/text/text-aggregator.js";
 import { ControlFrame, DataFrame, SystemFrame } from "./base.js";
 import { TextFrame } from "./text.js";
 
-/** How text was cut into pieces before synthesis (Pipecat's AggregationType, plus free strings). */
-export type AggregationType = "sentence" | "word" | "token" | (string & {});
+export type { AggregationType };
 
 /** Text aggregated from smaller TextFrames (e.g. a sentence made of LLM tokens). */
 export class AggregatedTextFrame extends TextFrame {

@@ -10,7 +10,7 @@
 //   decides at the second "." of "..." and so cuts "Wait..." into "Wait.." and ".".
 // - After a sentence is cut, the rest is checked again, so a second complete sentence already held
 //   (possible when an earlier check said "not yet") comes out at once rather than at the next mark.
-import type { AggregationType } from "../../frames/speech.js";
+import type { AggregationType } from "./text-aggregator.js";
 import { SettingsValidationError } from "../errors.js";
 import { SENTENCE_ENDING_PUNCTUATION, matchEndOfSentence } from "./end-of-sentence.js";
 import type { Aggregation, TextAggregator } from "./text-aggregator.js";

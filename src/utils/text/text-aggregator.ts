@@ -1,7 +1,9 @@
 // What a text aggregator is (Pipecat's utils/text/base_text_aggregator.py): something that takes
 // streamed text (LLM tokens) and hands back the pieces worth speaking, e.g. whole sentences. TTS
 // services use one to decide when to synthesize; SentenceAggregator uses one as a processor.
-import type { AggregationType } from "../../frames/speech.js";
+
+/** How text was cut into pieces before synthesis (Pipecat's AggregationType, plus free strings). */
+export type AggregationType = "sentence" | "word" | "token" | (string & {});
 
 /** One piece of aggregated text and how it was cut (Pipecat's Aggregation). */
 export interface Aggregation {
