@@ -457,7 +457,7 @@ export async function runGenerate(argv: string[], io: CommandIO): Promise<number
     requestId: string | undefined;
   }): Promise<void> => {
     // Once stdout is gone nothing more is written: it could not be reported.
-    if (stop === "pipe") return;
+    if (stop === "pipe" || stoppedAtOnce) return;
     const name = imageFileName(
       image.index,
       padTo,
@@ -491,13 +491,25 @@ export async function runGenerate(argv: string[], io: CommandIO): Promise<number
     elapsedMs: Math.round(performance.now() - started),
   });
 
+  /** Set by a second Ctrl-C: the run's last lines are written, nothing more is. */
+  let stoppedAtOnce = false;
   const onSignal = (signal?: NodeJS.Signals): void => {
+    if (stoppedAtOnce) {
+      // Yet another signal while the last lines are on their way out: leave now.
+      io.exit?.(EXIT_FOR_STOP[stop ?? "interrupted"]);
+      return;
+    }
     if (controller.signal.aborted && stop !== "pipe") {
       // The second Ctrl-C: stop at once. Whole files only, and each one reported.
+      stoppedAtOnce = true;
       for (const name of files.abandonSync()) reportFile(name);
       display.finish();
       if (config.json) void json(summary(true));
       say(`Stopped at once: ${images} image(s) written to ${shownOut}.`);
+      // Whatever the pipeline still reports while it winds down comes after the last line.
+      stdout.seal();
+      stderr.seal();
+      // Exits once these lines have left (a slow reader gets them), or soon after at most.
       io.exit?.(EXIT_FOR_STOP[stop ?? "interrupted"]);
       return;
     }
@@ -527,12 +539,14 @@ export async function runGenerate(argv: string[], io: CommandIO): Promise<number
         display.setTotal(count, true);
       },
       onProgress: (index, stage, position) => {
+        if (stoppedAtOnce) return;
         const shown = displayStage(stage);
         // "done" is shown once the file is written.
         if (shown && shown !== "done" && shown !== "error") display.update(index, shown, position);
       },
       onImage,
       onFailure: (failure) => {
+        if (stoppedAtOnce) return;
         failures.add(failure);
         if (failure.index >= 0) display.failed(failure.index, terminalSafe(failure.message));
         if (config.json)
@@ -547,6 +561,7 @@ export async function runGenerate(argv: string[], io: CommandIO): Promise<number
       },
     });
   } catch (error) {
+    if (stoppedAtOnce) return EXIT_FOR_STOP[stop ?? "interrupted"];
     display.finish();
     if (error instanceof SettingsValidationError) throw usageErrorFromSettings(error);
     throw new CliError(terminalSafe(scrub(describeError(error))));
@@ -555,6 +570,8 @@ export async function runGenerate(argv: string[], io: CommandIO): Promise<number
     await backend.close();
   }
   io.offInterrupt(onSignal);
+  // Stopped at once: the summary is out and the process is exiting (in-process: just return).
+  if (stoppedAtOnce) return EXIT_FOR_STOP[stop ?? "interrupted"];
 
   if (result.cancelled) display.cancelRemaining();
   display.finish();
