@@ -457,7 +457,7 @@ export async function runGenerate(argv: string[], io: CommandIO): Promise<number
     requestId: string | undefined;
   }): Promise<void> => {
     // Once stdout is gone nothing more is written: it could not be reported.
-    if (stop === "pipe") return;
+    if (stop === "pipe" || stoppedAtOnce) return;
     const name = imageFileName(
       image.index,
       padTo,
@@ -491,13 +491,27 @@ export async function runGenerate(argv: string[], io: CommandIO): Promise<number
     elapsedMs: Math.round(performance.now() - started),
   });
 
+  /** Set by a second Ctrl-C: the run's last lines are written, nothing more is. */
+  let stoppedAtOnce = false;
+  /** The --json summary is written (a second Ctrl-C must not write another). */
+  let summaryWritten = false;
   const onSignal = (signal?: NodeJS.Signals): void => {
+    if (stoppedAtOnce) {
+      // Yet another signal while the last lines are on their way out: leave now.
+      io.exit?.(EXIT_FOR_STOP[stop ?? "interrupted"]);
+      return;
+    }
     if (controller.signal.aborted && stop !== "pipe") {
       // The second Ctrl-C: stop at once. Whole files only, and each one reported.
+      stoppedAtOnce = true;
       for (const name of files.abandonSync()) reportFile(name);
       display.finish();
-      if (config.json) void json(summary(true));
+      if (config.json && !summaryWritten) void json(summary(true));
       say(`Stopped at once: ${images} image(s) written to ${shownOut}.`);
+      // Whatever the pipeline still reports while it winds down comes after the last line.
+      stdout.seal();
+      stderr.seal();
+      // Exits once these lines have left (a slow reader gets them), or soon after at most.
       io.exit?.(EXIT_FOR_STOP[stop ?? "interrupted"]);
       return;
     }
@@ -506,78 +520,92 @@ export async function runGenerate(argv: string[], io: CommandIO): Promise<number
   };
   io.onInterrupt(onSignal);
 
-  let result: Awaited<ReturnType<typeof runPrompts>>;
+  // Registered until the last line is written: a second Ctrl-C while the summary waits for a
+  // slow reader stops at once too (otherwise the default action would kill the process).
   try {
-    result = await runPrompts({
-      prompts: config.prompts,
-      settings: config.settings,
-      key: backend.key,
-      baseUrl: backend.baseUrl,
-      mode: config.mode,
-      maxConcurrency: config.concurrency,
-      timeoutMs: config.timeoutMs,
-      signal: controller.signal,
-      collect: false,
-      onPrompt: (index) => {
-        total = Math.max(total, index + 1);
-        display.setTotal(total, config.total !== undefined);
-      },
-      onInputEnd: (count) => {
-        total = count;
-        display.setTotal(count, true);
-      },
-      onProgress: (index, stage, position) => {
-        const shown = displayStage(stage);
-        // "done" is shown once the file is written.
-        if (shown && shown !== "done" && shown !== "error") display.update(index, shown, position);
-      },
-      onImage,
-      onFailure: (failure) => {
-        failures.add(failure);
-        if (failure.index >= 0) display.failed(failure.index, terminalSafe(failure.message));
-        if (config.json)
-          void json({
-            type: "error",
-            index: failure.index,
-            prompt: failure.prompt ?? null,
-            message: failure.message,
-            category: failure.category ?? null,
-            status: failure.status ?? null,
-          });
-      },
-    });
-  } catch (error) {
+    let result: Awaited<ReturnType<typeof runPrompts>>;
+    try {
+      result = await runPrompts({
+        prompts: config.prompts,
+        settings: config.settings,
+        key: backend.key,
+        baseUrl: backend.baseUrl,
+        mode: config.mode,
+        maxConcurrency: config.concurrency,
+        timeoutMs: config.timeoutMs,
+        signal: controller.signal,
+        collect: false,
+        onPrompt: (index) => {
+          total = Math.max(total, index + 1);
+          display.setTotal(total, config.total !== undefined);
+        },
+        onInputEnd: (count) => {
+          total = count;
+          display.setTotal(count, true);
+        },
+        onProgress: (index, stage, position) => {
+          if (stoppedAtOnce) return;
+          const shown = displayStage(stage);
+          // "done" is shown once the file is written.
+          if (shown && shown !== "done" && shown !== "error")
+            display.update(index, shown, position);
+        },
+        onImage,
+        onFailure: (failure) => {
+          if (stoppedAtOnce) return;
+          failures.add(failure);
+          if (failure.index >= 0) display.failed(failure.index, terminalSafe(failure.message));
+          if (config.json)
+            void json({
+              type: "error",
+              index: failure.index,
+              prompt: failure.prompt ?? null,
+              message: failure.message,
+              category: failure.category ?? null,
+              status: failure.status ?? null,
+            });
+        },
+      });
+    } catch (error) {
+      if (stoppedAtOnce) return EXIT_FOR_STOP[stop ?? "interrupted"];
+      display.finish();
+      if (error instanceof SettingsValidationError) throw usageErrorFromSettings(error);
+      throw new CliError(terminalSafe(scrub(describeError(error))));
+    } finally {
+      await Promise.allSettled([...writes]);
+      await backend.close();
+    }
+    // Stopped at once: the summary is out and the process is exiting (in-process: just return).
+    if (stoppedAtOnce) return EXIT_FOR_STOP[stop ?? "interrupted"];
+
+    if (result.cancelled) display.cancelRemaining();
     display.finish();
-    if (error instanceof SettingsValidationError) throw usageErrorFromSettings(error);
-    throw new CliError(terminalSafe(scrub(describeError(error))));
+    if (stop === "pipe") return EXIT_PIPE;
+    if (total === 0 && !result.cancelled)
+      throw new UsageError(
+        'No prompt given. Pass one as an argument (pipecat-ts generate "a red fox in the snow"), with --file, or on stdin.',
+      );
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    if (config.json) {
+      summaryWritten = true;
+      await json(summary(result.cancelled));
+    }
+
+    if (result.cancelled) {
+      const open = Math.max(0, total - promptsWithImages - failures.prompts);
+      say(`Cancelled: ${images} image(s) written to ${shownOut}, ${open} prompt(s) not finished.`);
+      return EXIT_FOR_STOP[stop ?? "interrupted"];
+    }
+    const unexplained = Math.max(0, total - promptsWithImages - failures.prompts);
+    if (failures.count > 0 || unexplained > 0) {
+      for (const line of failures.summary(total, unexplained).split("\n")) say(line);
+      return EXIT_FAILURE;
+    }
+    if (!config.json) say(`Wrote ${images} image(s) to ${shownOut} in ${seconds} s.`);
+    return EXIT_OK;
   } finally {
-    await Promise.allSettled([...writes]);
-    await backend.close();
+    io.offInterrupt(onSignal);
   }
-  io.offInterrupt(onSignal);
-
-  if (result.cancelled) display.cancelRemaining();
-  display.finish();
-  if (stop === "pipe") return EXIT_PIPE;
-  if (total === 0 && !result.cancelled)
-    throw new UsageError(
-      'No prompt given. Pass one as an argument (pipecat-ts generate "a red fox in the snow"), with --file, or on stdin.',
-    );
-  const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  if (config.json) await json(summary(result.cancelled));
-
-  if (result.cancelled) {
-    const open = Math.max(0, total - promptsWithImages - failures.prompts);
-    say(`Cancelled: ${images} image(s) written to ${shownOut}, ${open} prompt(s) not finished.`);
-    return EXIT_FOR_STOP[stop ?? "interrupted"];
-  }
-  const unexplained = Math.max(0, total - promptsWithImages - failures.prompts);
-  if (failures.count > 0 || unexplained > 0) {
-    for (const line of failures.summary(total, unexplained).split("\n")) say(line);
-    return EXIT_FAILURE;
-  }
-  if (!config.json) say(`Wrote ${images} image(s) to ${shownOut} in ${seconds} s.`);
-  return EXIT_OK;
 }
 
 /** --dry-run: every prompt read and checked, the file it would get printed; nothing sent. */

@@ -8,7 +8,7 @@
 //   or symlink at that name is never followed), and is then hard-linked to its final name, which
 //   fails instead of replacing a file that exists (another run writing the same folder, an earlier
 //   run): the next free name is taken. The temporary name is then removed. A run stopped at any
-//   moment leaves whole files only; `removeTemporaryFilesSync` clears the rest on a forced exit.
+//   moment leaves whole files only; `abandonSync` clears the rest on a forced exit.
 import { randomBytes } from "node:crypto";
 import { realpathSync, statfsSync, statSync, unlinkSync } from "node:fs";
 import { link, mkdir, open, rename, stat, unlink } from "node:fs/promises";
@@ -116,6 +116,15 @@ function reasonFor(error: unknown): string {
   }
 }
 
+/** Removes a file now, if it is there (a forced exit cannot wait). */
+function removeSync(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
+
 /** A write in progress: its temporary file and the name it is being linked to. */
 interface PendingWrite {
   temp: string;
@@ -128,6 +137,8 @@ export class ImageFiles {
   readonly dir: string;
   readonly #temporary = new Set<string>();
   readonly #pending = new Set<PendingWrite>();
+  /** Set by abandonSync: no file is created or published any more. */
+  #abandoned = false;
 
   private constructor(dir: string) {
     this.dir = dir;
@@ -173,25 +184,35 @@ export class ImageFiles {
   /**
    * Writes `bytes` whole under `name`, or under `name_2`, `name_3`... when that exists, and calls
    * `written` with the name used the moment the file is there (synchronously, before anything
-   * else can run). On failure nothing is left behind and the error is thrown.
+   * else can run). On failure nothing is left behind and the error is thrown. Once the writes are
+   * abandoned (`abandonSync`), it returns without a file and without calling `written`.
    */
   async write(name: string, bytes: Uint8Array, written: (final: string) => void): Promise<void> {
+    if (this.#abandoned) return;
     const temp = await this.#createTemporary(`.${name}`);
     const pending: PendingWrite = { temp: temp.path, target: undefined, told: false };
     this.#pending.add(pending);
     try {
       try {
-        await temp.handle.writeFile(bytes);
+        if (!this.#abandoned) await temp.handle.writeFile(bytes);
       } finally {
         await temp.handle.close();
       }
+      if (this.#abandoned) return;
       const final = await this.#publish(pending, name);
+      if (this.#abandoned) {
+        // Linked while being abandoned: the file stays only if abandonSync reported it.
+        if (!pending.told) removeSync(join(this.dir, final));
+        return;
+      }
       pending.told = true;
       written(final);
     } finally {
       this.#pending.delete(pending);
       this.#temporary.delete(temp.path);
-      await unlink(temp.path).catch(() => undefined);
+      // Abandoned: the process is about to exit, nothing asynchronous may be left to do.
+      if (this.#abandoned) removeSync(temp.path);
+      else await unlink(temp.path).catch(() => undefined);
     }
   }
 
@@ -203,28 +224,28 @@ export class ImageFiles {
   /**
    * For a forced exit: removes the temporary files of writes in progress, synchronously, and
    * returns the final names of those whose file was already linked in place but not yet reported
-   * (the link finished, its callback had not run), so the caller can still report them.
+   * (the link finished, its callback had not run), so the caller can still report them. Every
+   * later or unfinished write then ends without a file, so the process may take the time to
+   * flush its output before it exits and what it reported stays what is on disk.
    */
   abandonSync(): string[] {
+    this.#abandoned = true;
     const linked: string[] = [];
     for (const pending of this.#pending) {
       if (pending.told || pending.target === undefined) continue;
       try {
         const temp = statSync(pending.temp);
         const target = statSync(join(this.dir, pending.target));
-        if (temp.ino === target.ino && temp.dev === target.dev) linked.push(pending.target);
+        if (temp.ino === target.ino && temp.dev === target.dev) {
+          pending.told = true;
+          linked.push(pending.target);
+        }
       } catch {
         // not linked
       }
     }
     this.#pending.clear();
-    for (const path of this.#temporary) {
-      try {
-        unlinkSync(path);
-      } catch {
-        // already gone
-      }
-    }
+    for (const path of this.#temporary) removeSync(path);
     this.#temporary.clear();
     return linked;
   }
@@ -238,6 +259,8 @@ export class ImageFiles {
         // "wx": O_CREAT | O_EXCL, never opens an existing file or follows a symlink there.
         this.#temporary.add(path);
         const handle = await open(path, "wx", 0o644);
+        // Created after abandonSync cleared the temporary files: remove it at once.
+        if (this.#abandoned) removeSync(path);
         return { path, handle };
       } catch (error) {
         this.#temporary.delete(path);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The `pipecat-ts` command: dispatches to one module per command. User mistakes are one line on
 // stderr and exit code 2; run-time failures one line and exit code 1; never a stack trace for
-// either (set PIPECAT_DEBUG=1 to see one for an unexpected error).
+// either (set PIPECAT_DEBUG=1 to see one for an unexpected error). The process ends only once
+// its output has left it: a slow reader of a pipe gets every line.
 import { readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { setLogger, silentLogger } from "../utils/logger.js";
@@ -10,7 +11,7 @@ import { terminalSafe, terminalSafeLines } from "./terminal.js";
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "./args.js";
 import { DEMO_HELP, runDemo } from "./demo.js";
 import { GENERATE_HELP, runGenerate } from "./generate.js";
-import { processIO, type CommandIO } from "./io.js";
+import { exitWhenFlushed, processIO, type CommandIO } from "./io.js";
 import { SERVE_HELP, runServe } from "./serve.js";
 import { describeError } from "../utils/errors.js";
 
@@ -129,16 +130,25 @@ function isEntryPoint(): boolean {
   }
 }
 
-if (isEntryPoint()) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-      // Servers and sockets are closed by the commands; make sure nothing keeps us alive.
-      setImmediate(() => process.exit(code));
-    },
-    (error: unknown) => {
-      process.stderr.write(`pipecat-ts: unexpected error: ${describeError(error)}\n`);
-      process.exit(EXIT_FAILURE);
-    },
-  );
+/**
+ * The program: runs `main`, then ends the process with its exit code once stdout and stderr have
+ * flushed. The exit is forced because the commands close their servers and sockets but a handle
+ * could still keep Node alive; forcing it earlier would drop lines still held for a slow reader.
+ */
+export async function runProgram(
+  argv: string[],
+  io: CommandIO = processIO(),
+  exit: (code: number) => void = (code) => process.exit(code),
+): Promise<void> {
+  let code: number;
+  try {
+    code = await main(argv, io);
+  } catch (error) {
+    io.stderr.write(`pipecat-ts: unexpected error: ${describeError(error)}\n`);
+    code = EXIT_FAILURE;
+  }
+  await exitWhenFlushed(code, { streams: [io.stdout, io.stderr], exit });
 }
+
+if (isEntryPoint())
+  void runProgram(process.argv.slice(2), processIO(), (code) => process.exit(code));

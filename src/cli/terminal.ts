@@ -1,5 +1,6 @@
 // What the CLI writes: text made safe for a terminal, and stdout/stderr writers that survive a
-// reader that goes away (EPIPE) and respect backpressure.
+// reader that goes away (EPIPE), respect backpressure, and can be waited on until what they were
+// given has left the process.
 //
 // Text the user did not type reaches the terminal: prompts read back from files, server messages,
 // option values echoed in errors. An ESC in any of them could recolour the terminal, move the
@@ -40,6 +41,51 @@ export function safeJson(value: unknown): string {
 /** A stream the CLI writes lines to: stdout or stderr. */
 export type TextStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 
+/** What a Node Writable (process.stdout, a socket, a test's sink) tells about its state. */
+interface WritableState {
+  writableLength?: number;
+  writableEnded?: boolean;
+  writableFinished?: boolean;
+  destroyed?: boolean;
+  errored?: unknown;
+}
+
+/**
+ * Resolves once everything written to `stream` so far has left the process: handed to the
+ * kernel for a pipe, consumed by the sink otherwise. Also resolves if the stream fails or closes
+ * (a reader that went away: what was left cannot be delivered). Never rejects.
+ *
+ * Why: on Linux a pipe to a slow reader holds lines that did not fit in the pipe in the stream's
+ * memory (`write` returned true; the buffer was under its high-water mark), and `process.exit()`
+ * drops them. Waiting for this first keeps the tail of the output.
+ */
+export function flushed(stream: NodeJS.WritableStream): Promise<void> {
+  const state = stream as NodeJS.WritableStream & WritableState;
+  if (state.destroyed || state.errored || state.writableFinished) return Promise.resolve();
+  // Nothing pending (a TTY or a file: writes are synchronous there).
+  if (!state.writableEnded && !state.writableLength) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.off("error", done);
+      stream.off("close", done);
+      stream.off("finish", done);
+      resolve();
+    };
+    stream.once("error", done);
+    stream.once("close", done);
+    if (state.writableEnded) {
+      stream.once("finish", done);
+      return;
+    }
+    // Writes complete in order: the callback of an empty one runs once all before it are out.
+    try {
+      stream.write("", () => done());
+    } catch {
+      done();
+    }
+  });
+}
+
 /**
  * Writes lines to a stream until the reader goes away. The first EPIPE (or any write error)
  * closes it: later writes are dropped and `onClosed` runs once; nothing is thrown, so a reader
@@ -48,6 +94,7 @@ export type TextStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: nu
 export class LineWriter {
   readonly stream: TextStream;
   #closed = false;
+  #sealed = false;
   #onClosed: ((error: NodeJS.ErrnoException) => void) | undefined;
 
   constructor(stream: TextStream, onClosed?: (error: NodeJS.ErrnoException) => void) {
@@ -61,11 +108,19 @@ export class LineWriter {
   }
 
   /**
+   * Drops every later write: the output is complete (a run stopped at once has printed its last
+   * line). What was written before is still delivered.
+   */
+  seal(): void {
+    this.#sealed = true;
+  }
+
+  /**
    * Writes `text` (which ends with a newline). Resolves at once, or once the stream has drained
    * when its buffer is full, so a slow reader slows the writer instead of filling memory.
    */
   write(text: string): Promise<void> {
-    if (this.#closed) return Promise.resolve();
+    if (this.#closed || this.#sealed) return Promise.resolve();
     let ok: boolean;
     try {
       ok = this.stream.write(text);
