@@ -306,13 +306,13 @@ async function writeResponse(
   // and each chunk as it comes. A whole answer (with a length) holds each chunk until the next
   // read, so that a body of one chunk goes out with `end(chunk)`, in one write with its headers.
   const whole = response.headers.has("content-length");
-  if (!whole) res.flushHeaders();
   if (await pipeBody(response.body, res, signal, whole)) responseFinished(response);
 }
 
 /**
  * Writes a body stream out, waiting for `drain` when the client reads slower than we write.
- * Resolves true when the body was read to its end.
+ * Without `holdLast` (a streamed answer) the headers go out at once. Resolves true when the body
+ * was read to its end.
  */
 async function pipeBody(
   body: ReadableStream<Uint8Array>,
@@ -335,8 +335,26 @@ async function pipeBody(
     unwritten -= 1;
     if (unwritten === 0) allWritten?.();
   };
+  // What is written in one turn of the event loop goes out in one write: the headers, an event
+  // and the end of a short stream together rather than a packet each. Corked until the next turn.
+  let corked = false;
+  const uncork = (): void => {
+    if (!corked) return;
+    corked = false;
+    res.uncork();
+  };
+  const cork = (): void => {
+    if (corked) return;
+    corked = true;
+    res.cork();
+    setImmediate(uncork);
+  };
   let held: Uint8Array | undefined;
   let ended = false;
+  if (!holdLast) {
+    cork();
+    res.flushHeaders();
+  }
   try {
     for (;;) {
       const { done, value } = await reader.read();
@@ -346,7 +364,11 @@ async function pipeBody(
       held = holdLast ? value : undefined;
       if (!chunk) continue;
       unwritten += 1;
-      if (!res.write(chunk, written)) await untilDrainOrClose(res);
+      cork();
+      if (!res.write(chunk, written)) {
+        uncork();
+        await untilDrainOrClose(res);
+      }
     }
     if (!signal.aborted && !res.destroyed) res.end(held);
   } catch {
@@ -357,6 +379,7 @@ async function pipeBody(
       res.write(held, written);
     }
     if (!res.headersSent) res.flushHeaders();
+    uncork();
     if (unwritten > 0) {
       const flushed = new Promise<void>((resolve) => {
         allWritten = resolve;
