@@ -18,6 +18,11 @@ export interface FetchOptions {
   target?: string;
   /** Aborts when the client goes away; default `request.signal` (see RequestContextInit). */
   signal?: AbortSignal;
+  /**
+   * The caller writes the final body out itself and calls `responseFinished(response)` after its
+   * last byte (see RequestContextInit); the node adapter does.
+   */
+  reportsFinish?: boolean;
 }
 
 export interface App {

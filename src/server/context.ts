@@ -1,6 +1,7 @@
 // One request's context in the server kit: the Request, the request-target exactly as the client
 // sent it, typed values that middleware hand on to handlers, the body read once, and changes to
 // the final response. Hono's counterpart is `Context` (hono/src/context.ts).
+import { responseHasBody } from "./whole-response.js";
 
 /** A typed name for a per-request value (`context.set(KEY, value)`, `context.get(KEY)`). */
 export interface ContextKey<T> {
@@ -23,8 +24,74 @@ export function contextKey<T>(name: string): ContextKey<T> {
   return Object.freeze({ name });
 }
 
-/** Reads a request body stream whole (the body limit middleware installs a bounded one). */
-export type BodyReader = (body: ReadableStream<Uint8Array>) => Promise<Uint8Array>;
+/** A request body as it arrives, read once, chunk by chunk. */
+export interface BodySource {
+  /** The next chunk, or undefined at the end; rejects when the body fails to arrive. */
+  read(): Promise<Uint8Array | undefined>;
+  /** Stops reading; what has not been read is left to whoever serves the request. */
+  cancel(): void;
+}
+
+/** Reads a request body whole (the body limit middleware installs a bounded reader). */
+export type BodyReader = (body: BodySource) => Promise<Uint8Array>;
+
+/**
+ * A request whose body can be read without a web stream carries this (the node adapter's do):
+ * `present` says whether it has a body at all, `source()` hands it out once (undefined when it
+ * has gone to a stream already; then `request.body` has it).
+ */
+export const LAZY_BODY: unique symbol = Symbol("server.lazyBody");
+
+export interface LazyBody {
+  readonly present: boolean;
+  source(): BodySource | undefined;
+}
+
+/** Whether a request carries a body (without touching it). */
+export function hasRequestBody(request: Request): boolean {
+  const lazy = (request as Partial<Record<typeof LAZY_BODY, LazyBody>>)[LAZY_BODY];
+  return lazy ? lazy.present : request.body !== null;
+}
+
+/** The request's body as a source, or undefined when it has none. */
+function bodySourceOf(request: Request): BodySource | undefined {
+  const lazy = (request as Partial<Record<typeof LAZY_BODY, LazyBody>>)[LAZY_BODY];
+  if (lazy && !lazy.present) return undefined;
+  const source = lazy?.source();
+  if (source) return source;
+  const stream = request.body;
+  return stream ? streamSource(stream) : undefined;
+}
+
+/** A web stream as a body source (the lock is released at the end, as a read loop would). */
+function streamSource(stream: ReadableStream<Uint8Array>): BodySource {
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  let finished = false;
+  const finish = (): void => {
+    finished = true;
+    reader?.releaseLock();
+  };
+  return {
+    async read() {
+      if (finished) return undefined;
+      reader ??= stream.getReader();
+      try {
+        const { done, value } = await reader.read();
+        if (!done) return value;
+      } catch (error) {
+        finish();
+        throw error;
+      }
+      finish();
+      return undefined;
+    },
+    cancel() {
+      if (finished) return;
+      void (reader ?? stream).cancel().catch(() => undefined);
+      finish();
+    },
+  };
+}
 
 /** A change to the response as it leaves the app, after every middleware has had its say. */
 export type ResponseTransform = (response: Response) => Response | Promise<Response>;
@@ -38,6 +105,25 @@ export interface RequestContextInit {
    * (undici), so a request nothing else holds can be collected and miss the abort.
    */
   signal?: AbortSignal;
+  /**
+   * True for an adapter that writes the final body out itself and calls `responseFinished()`
+   * after its last byte: the body is then not wrapped to watch for its end.
+   */
+  reportsFinish?: boolean;
+}
+
+/** The `onFinish` callbacks of final responses whose adapter reports their end. */
+const pendingFinish = new WeakMap<Response, ReadonlyArray<(response: Response) => void>>();
+
+/**
+ * For adapters that pass `reportsFinish`: the whole final body has been handed on. Runs the
+ * response's `onFinish` callbacks, once.
+ */
+export function responseFinished(response: Response): void {
+  const callbacks = pendingFinish.get(response);
+  if (!callbacks) return;
+  pendingFinish.delete(response);
+  for (const callback of callbacks) callback(response);
 }
 
 export class RequestContext {
@@ -54,10 +140,12 @@ export class RequestContext {
   #body: Promise<Uint8Array> | undefined;
   readonly #transforms: ResponseTransform[] = [];
   readonly #finishCallbacks: Array<(response: Response) => void> = [];
+  readonly #reportsFinish: boolean;
 
   constructor(request: Request, init: RequestContextInit = {}) {
     this.request = request;
     this.signal = init.signal ?? request.signal;
+    this.#reportsFinish = init.reportsFinish === true;
     if (init.target !== undefined) this.target = init.target;
     else {
       const url = new URL(request.url);
@@ -79,15 +167,20 @@ export class RequestContext {
    */
   body(): Promise<Uint8Array> {
     if (!this.#body) {
-      const stream = this.request.body;
-      this.#body = stream ? this.#readBody(stream) : Promise.resolve(new Uint8Array(0));
+      const source = bodySourceOf(this.request);
+      this.#body = source ? this.#readBody(source) : Promise.resolve(new Uint8Array(0));
       // A failure is reported to whoever awaits it; do not let it count as unhandled meanwhile.
       this.#body.catch(() => undefined);
     }
     return this.#body;
   }
 
-  /** Replaces how `body()` reads the stream; only before the first read. */
+  /** Whether the request carries a body (read or not). */
+  get hasBody(): boolean {
+    return hasRequestBody(this.request);
+  }
+
+  /** Replaces how `body()` reads the body; only before the first read. */
   readBodyWith(reader: BodyReader): void {
     if (this.#body) throw new Error("the request body has already been read");
     this.#readBody = reader;
@@ -121,12 +214,22 @@ export class RequestContext {
       out = await (this.#transforms[i] as ResponseTransform)(out);
     }
     if (out.type === "error" || this.#finishCallbacks.length === 0) return out;
+    if (this.#reportsFinish && responseHasBody(out)) {
+      pendingFinish.set(out, this.#finishCallbacks);
+      return out;
+    }
     return whenFinished(out, this.#finishCallbacks);
   }
 }
 
-async function readWhole(body: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  return new Uint8Array(await new Response(body).arrayBuffer());
+async function readWhole(body: BodySource): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (let chunk = await body.read(); chunk; chunk = await body.read()) {
+    chunks.push(chunk);
+    size += chunk.byteLength;
+  }
+  return chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks, size);
 }
 
 function whenFinished(
@@ -136,7 +239,7 @@ function whenFinished(
   const notify = (): void => {
     for (const callback of callbacks) callback(response);
   };
-  if (!response.body) {
+  if (!responseHasBody(response) || !response.body) {
     notify();
     return response;
   }

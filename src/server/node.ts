@@ -2,6 +2,11 @@
 // the client goes away), Response → ServerResponse (streamed, with backpressure), and a close()
 // that ends in-flight requests and drops every connection so it never hangs. Hono's counterpart
 // is @hono/node-server.
+//
+// What a request costs here matters (a twin under load answers thousands a second): the Request
+// is a light one over the IncomingMessage (node-request.ts) whose body is read without a web
+// stream, and a whole answer (whole-response.ts) goes out in one `end(bytes)`; only a streamed
+// answer is read through its stream.
 import {
   STATUS_CODES,
   createServer,
@@ -13,10 +18,10 @@ import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { describeError } from "../utils/errors.js";
 import type { App } from "./app.js";
+import { responseFinished } from "./context.js";
 import { checkHostAndOrigin, type HostPolicy } from "./host-guard.js";
-
-/** Methods whose body is handed to the app; others' bodies are discarded by node:http. */
-const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+import { isRepresentableMethod, nodeRequest } from "./node-request.js";
+import { untouchedWholeBody } from "./whole-response.js";
 
 /** How long a client may take to send its request head; beyond it, 408 (slow-loris). */
 const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
@@ -160,17 +165,19 @@ export function createNodeServer(
       if (!res.writableFinished) controller.abort(abortReason("the client went away"));
     });
     if (closePromise) controller.abort(abortReason("the server is closing"));
-    let request: Request;
-    try {
-      request = toRequest(req, controller.signal);
-    } catch {
+    if (!isRepresentableMethod(req.method ?? "GET")) {
       // fetch cannot represent CONNECT, TRACE or TRACK requests.
       res.writeHead(501, { "content-type": "text/plain; charset=utf-8" }).end("Not Implemented");
       return;
     }
+    const request = nodeRequest(req, controller.signal);
     let response: Response;
     try {
-      response = await app.fetch(request, { target: req.url ?? "/", signal: controller.signal });
+      response = await app.fetch(request, {
+        target: req.url ?? "/",
+        signal: controller.signal,
+        reportsFinish: true,
+      });
     } catch (error) {
       options.log?.(`internal error: ${describeError(error)}`);
       response = new Response("Internal Server Error", {
@@ -255,69 +262,6 @@ function abortReason(message: string): DOMException {
   return new DOMException(message, "AbortError");
 }
 
-/** Builds the fetch Request: the raw target stays available to the app as `context.target`. */
-function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue;
-    for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
-  }
-  const target = req.url ?? "/";
-  const origin = `http://${req.headers.host ?? "localhost"}`;
-  let url: URL;
-  try {
-    url = target.startsWith("/") ? new URL(`${origin}${target}`) : new URL(target, `${origin}/`);
-  } catch {
-    url = new URL("http://localhost/");
-  }
-  const method = req.method ?? "GET";
-  if (!BODY_METHODS.has(method)) return new Request(url, { method, headers, signal });
-  // `duplex: "half"` lets fetch take a stream body; RequestInit's type does not know it yet.
-  const init = { method, headers, signal, body: bodyStream(req), duplex: "half" };
-  return new Request(url, init as RequestInit);
-}
-
-/**
- * The request body as a web stream that starts reading only when pulled: a body nobody reads is
- * left to node:http, which discards it after the answer. Cancelling pauses the request rather
- * than destroying it, so an answer (a 413) can still go out on the same connection.
- */
-function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
-  let started = false;
-  let settled = false;
-  const settle = (finish: () => void): void => {
-    if (settled) return;
-    settled = true;
-    try {
-      finish();
-    } catch {
-      // already cancelled
-    }
-  };
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (!started) {
-        started = true;
-        req.on("data", (chunk: Buffer) => {
-          if (settled) return;
-          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-          if ((controller.desiredSize ?? 1) <= 0) req.pause();
-        });
-        req.once("end", () => settle(() => controller.close()));
-        req.once("error", (error) => settle(() => controller.error(error)));
-        req.once("close", () => {
-          if (!req.complete) settle(() => controller.error(new Error("the client went away")));
-        });
-      }
-      req.resume();
-    },
-    cancel() {
-      settled = true;
-      req.pause();
-    },
-  });
-}
-
 function nodeHeaders(headers: Headers): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   headers.forEach((value, name) => {
@@ -335,7 +279,9 @@ async function writeResponse(
   signal: AbortSignal,
 ): Promise<void> {
   if (signal.aborted || res.destroyed) {
-    await response.body?.cancel(signal.reason).catch(noop);
+    // Bytes in memory need no cancelling; a stream is told that nobody will read it.
+    if (untouchedWholeBody(response) === undefined)
+      await response.body?.cancel(signal.reason).catch(noop);
     return;
   }
   if (response.type === "error") {
@@ -345,6 +291,13 @@ async function writeResponse(
   const headers = nodeHeaders(response.headers);
   if (response.statusText) res.writeHead(response.status, response.statusText, headers);
   else res.writeHead(response.status, headers);
+  // Bytes in memory go out as they are, with the headers, in one write.
+  const bytes = untouchedWholeBody(response);
+  if (bytes !== undefined) {
+    res.end(bytes ?? undefined);
+    responseFinished(response);
+    return;
+  }
   if (!response.body) {
     res.end();
     return;
@@ -353,49 +306,91 @@ async function writeResponse(
   // and each chunk as it comes. A whole answer (with a length) holds each chunk until the next
   // read, so that a body of one chunk goes out with `end(chunk)`, in one write with its headers.
   const whole = response.headers.has("content-length");
-  if (!whole) res.flushHeaders();
-  await pipeBody(response.body, res, signal, whole);
+  if (await pipeBody(response.body, res, signal, whole)) responseFinished(response);
 }
 
-/** Writes a body stream out, waiting for `drain` when the client reads slower than we write. */
+/**
+ * Writes a body stream out, waiting for `drain` when the client reads slower than we write.
+ * Without `holdLast` (a streamed answer) the headers go out at once. Resolves true when the body
+ * was read to its end.
+ */
 async function pipeBody(
   body: ReadableStream<Uint8Array>,
   res: ServerResponse,
   signal: AbortSignal,
   holdLast: boolean,
-): Promise<void> {
+): Promise<boolean> {
   const reader = body.getReader();
-  const onAbort = (): void => void reader.cancel(signal.reason).catch(noop);
+  // A cancelled reader's pending read ends with `done` too: that is not the body's end.
+  let cancelled = false;
+  const onAbort = (): void => {
+    cancelled = true;
+    void reader.cancel(signal.reason).catch(noop);
+  };
   signal.addEventListener("abort", onAbort, { once: true });
-  let lastWrite: Promise<void> = Promise.resolve();
+  // Writes not yet handed to the socket, and who waits for them (only a failing body does).
+  let unwritten = 0;
+  let allWritten: (() => void) | undefined;
+  const written = (): void => {
+    unwritten -= 1;
+    if (unwritten === 0) allWritten?.();
+  };
+  // What is written in one turn of the event loop goes out in one write: the headers, an event
+  // and the end of a short stream together rather than a packet each. Corked until the next turn.
+  let corked = false;
+  const uncork = (): void => {
+    if (!corked) return;
+    corked = false;
+    res.uncork();
+  };
+  const cork = (): void => {
+    if (corked) return;
+    corked = true;
+    res.cork();
+    setImmediate(uncork);
+  };
   let held: Uint8Array | undefined;
+  let ended = false;
+  if (!holdLast) {
+    cork();
+    res.flushHeaders();
+  }
   try {
     for (;;) {
       const { done, value } = await reader.read();
+      if (done) ended = !cancelled;
       if (done || signal.aborted) break;
       const chunk = holdLast ? held : value;
       held = holdLast ? value : undefined;
       if (!chunk) continue;
-      let flowing = true;
-      lastWrite = new Promise<void>((resolve) => {
-        flowing = res.write(chunk, () => resolve());
-      });
-      if (!flowing) await untilDrainOrClose(res);
+      unwritten += 1;
+      cork();
+      if (!res.write(chunk, written)) {
+        uncork();
+        await untilDrainOrClose(res);
+      }
     }
     if (!signal.aborted && !res.destroyed) res.end(held);
   } catch {
     // The body failed part-way (an injected truncation, a broken stream). What was written goes
     // out, then the connection drops: a client must not take a partial body for a whole one.
     if (held && !res.destroyed) {
-      const last = held;
-      lastWrite = new Promise<void>((resolve) => res.write(last, () => resolve()));
+      unwritten += 1;
+      res.write(held, written);
     }
     if (!res.headersSent) res.flushHeaders();
-    await Promise.race([lastWrite, untilClose(res)]);
+    uncork();
+    if (unwritten > 0) {
+      const flushed = new Promise<void>((resolve) => {
+        allWritten = resolve;
+      });
+      await Promise.race([flushed, untilClose(res)]);
+    }
     res.destroy();
   } finally {
     signal.removeEventListener("abort", onAbort);
   }
+  return ended;
 }
 
 function untilDrainOrClose(res: ServerResponse): Promise<void> {

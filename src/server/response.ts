@@ -1,9 +1,10 @@
 // Small builders for whole (not streamed) answers. They always say how long the body is, so the
-// node adapter sends a Content-Length (and a HEAD answer announces the size it would have).
+// node adapter sends a Content-Length (and a HEAD answer announces the size it would have), and
+// they keep the bytes as they are (whole-response.ts), so the adapter writes them out in one go.
+import { wholeResponse } from "./whole-response.js";
 
 const JSON_TYPE = "application/json";
 const encoder = new TextEncoder();
-const NULL_BODY_STATUSES = new Set([204, 205, 304]);
 
 /**
  * A JSON answer (`application/json`, no charset parameter: JSON is always UTF-8).
@@ -36,16 +37,7 @@ export function bytesResponse(
   all.set("content-length", String(bytes.byteLength));
   // 204, 205 and 304 answers carry no body (fetch refuses one); the length is still announced,
   // as node:http would for the same answer.
-  // The bytes go in as one chunk of a stream: `new Response(bytes)` would copy them first.
-  const body = NULL_BODY_STATUSES.has(status)
-    ? null
-    : new ReadableStream<Uint8Array>({
-        start(controller) {
-          controller.enqueue(bytes);
-          controller.close();
-        },
-      });
-  return new Response(body, { status, headers: all });
+  return wholeResponse(status, bytes, all);
 }
 
 /** Whether an answer carries JSON (`application/json` or a `+json` type). */

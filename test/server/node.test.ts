@@ -1,9 +1,11 @@
 // The node:http adapter over real sockets on 127.0.0.1.
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { connect } from "node:net";
+import { inspect } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { createApp, type App } from "../../src/server/app.js";
 import type { Handler } from "../../src/server/compose.js";
+import { bodyLimit } from "../../src/server/middleware/body-limit.js";
 import { failingBody } from "../../src/server/middleware/faults.js";
 import { createNodeServer, type NodeServer } from "../../src/server/node.js";
 import { jsonResponse } from "../../src/server/response.js";
@@ -72,6 +74,114 @@ describe("node:http adapter", () => {
     });
     const raw = await rawGet(base, "/files/%2e%2e/../x");
     expect(JSON.parse(await readAll(raw)).target).toBe("/files/%2e%2e/../x");
+  });
+
+  it("the Request is a real one to the app: instanceof, Request members, clone(), inspect", async () => {
+    const { base } = await serve(async (request) => {
+      const copy = request.clone();
+      return jsonResponse(200, {
+        isRequest: request instanceof Request,
+        cache: request.cache,
+        mode: request.mode,
+        signal: request.signal instanceof AbortSignal,
+        bodyUsed: request.bodyUsed,
+        copy: await copy.text(),
+        original: await request.text(),
+        bodyUsedAfter: request.bodyUsed,
+        inspected: inspect(request).startsWith("Request"),
+      });
+    });
+    const res = await fetch(`${base}/x`, { method: "POST", body: "abc" });
+    expect(await res.json()).toEqual({
+      isRequest: true,
+      cache: "default",
+      mode: "cors",
+      signal: true,
+      bodyUsed: false,
+      copy: "abc",
+      original: "abc",
+      bodyUsedAfter: true,
+      inspected: true,
+    });
+  });
+
+  it("context.body() reads the body from the socket, within the body limit; a later stream read fails", async () => {
+    const app = createApp({
+      middleware: [bodyLimit({ maxBytes: 8 })],
+      handler: async (request, context) => {
+        const bytes = await context.body();
+        const again = await context.body();
+        const streamed = await request.text().then(
+          () => "read",
+          (error: unknown) => (error instanceof TypeError ? "unusable" : "other"),
+        );
+        return jsonResponse(200, {
+          text: new TextDecoder().decode(bytes),
+          same: bytes === again,
+          hasBody: context.hasBody,
+          bodyUsed: request.bodyUsed,
+          streamed,
+        });
+      },
+    });
+    const { base } = await serve(app);
+    const ok = await fetch(`${base}/`, { method: "POST", body: "12345678" });
+    expect(await ok.json()).toEqual({
+      text: "12345678",
+      same: true,
+      hasBody: true,
+      bodyUsed: true,
+      streamed: "unusable",
+    });
+    // Counted (chunked, no length), then declared: both over the limit.
+    const counted = await fetch(`${base}/`, {
+      method: "POST",
+      body: new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode("12345"));
+          controller.enqueue(new TextEncoder().encode("67890"));
+          controller.close();
+        },
+      }),
+      duplex: "half",
+    } as RequestInit);
+    expect(counted.status).toBe(413);
+    const declared = await fetch(`${base}/`, { method: "POST", body: "123456789" });
+    expect(declared.status).toBe(413);
+    // A GET has no body: empty, without waiting for anything.
+    const get = await fetch(`${base}/`);
+    expect(await get.json()).toMatchObject({ text: "", hasBody: false });
+  });
+
+  it("a whole answer is a Response to the app and its middleware, and goes out in one write", async () => {
+    const seen: Record<string, unknown> = {};
+    const app = createApp({
+      middleware: [
+        async function look(_request, context, next) {
+          const response = await next();
+          seen.isResponse = response instanceof Response;
+          seen.ok = response.ok;
+          response.headers.set("x-added", "yes");
+          context.onFinish((r) => {
+            seen.finished = r.status;
+          });
+          return response;
+        },
+      ],
+      handler: () => jsonResponse(201, { hello: "world" }),
+    });
+    const { base } = await serve(app);
+    const raw = await rawGet(base, "/");
+    expect(raw.statusCode).toBe(201);
+    expect(raw.headers["x-added"]).toBe("yes");
+    expect(raw.headers["content-length"]).toBe(String('{"hello":"world"}'.length));
+    expect(await readAll(raw)).toBe('{"hello":"world"}');
+    expect(seen).toEqual({ isResponse: true, ok: true, finished: 201 });
+    // In-process, the same answer reads as any Response.
+    const local = await app.request("/");
+    expect(await local.clone().json()).toEqual({ hello: "world" });
+    expect(await local.text()).toBe('{"hello":"world"}');
+    expect(local.bodyUsed).toBe(true);
   });
 
   it("sends Content-Length answers whole, and a HEAD answer without its body", async () => {
@@ -157,20 +267,29 @@ describe("node:http adapter", () => {
     expect(produced).toBe(TOTAL_CHUNKS);
   });
 
-  it("cancels the body stream when the client goes away mid-stream", async () => {
+  it("cancels the body stream when the client goes away mid-stream (and onFinish never fires)", async () => {
     const cancelled = deferred<unknown>();
+    const finished: number[] = [];
     const { base } = await serve(
-      () =>
-        new Response(
-          new ReadableStream<Uint8Array>({
-            start(controller) {
-              controller.enqueue(new TextEncoder().encode("first"));
-            },
-            cancel(reason) {
-              cancelled.resolve(reason);
-            },
-          }),
-        ),
+      createApp({
+        middleware: [
+          async function watch(_request, context, next) {
+            context.onFinish((r) => finished.push(r.status));
+            return next();
+          },
+        ],
+        handler: () =>
+          new Response(
+            new ReadableStream<Uint8Array>({
+              start(controller) {
+                controller.enqueue(new TextEncoder().encode("first"));
+              },
+              cancel(reason) {
+                cancelled.resolve(reason);
+              },
+            }),
+          ),
+      }),
     );
     const client = new AbortController();
     const res = await fetch(base, { signal: client.signal });
@@ -178,6 +297,8 @@ describe("node:http adapter", () => {
     await reader.read();
     client.abort();
     expect(await cancelled.promise).toBeInstanceOf(DOMException);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(finished).toEqual([]);
   });
 
   it("Response.error() resets the connection; a body that fails part-way drops it after the bytes", async () => {

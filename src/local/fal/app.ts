@@ -287,7 +287,7 @@ export function createLocalFalApp(options: LocalFalAppOptions = {}): LocalFalApp
     }),
     falResponseHeaders(),
     routeFalRequests(() => selfOrigin),
-    observe(counters, redactor, log),
+    observe(counters, redactor, options.logger ? log : undefined),
     redactSecrets({ redactor, skip: (context) => routeOf(context).operation === "file" }),
     refuseWhenClosing({
       isClosing: () => closing,

@@ -93,6 +93,12 @@ export class JobQueue {
   private readonly jobs = new Map<string, Job>();
   private readonly internals = new WeakMap<Job, JobInternals>();
   private readonly waiting: Job[] = [];
+  /**
+   * Each waiting job's position, rebuilt once after the queue changes: every status stream asks
+   * for its job's position on every change, and an indexOf each would make a long queue cost
+   * O(n²) per change.
+   */
+  private positions: Map<Job, number> | undefined;
   /** Finished queue requests still kept, oldest first, with the size of their result. */
   private readonly finishedOrder: Array<{ id: string; bytes: number }> = [];
   private retainedBytes = 0;
@@ -155,6 +161,7 @@ export class JobQueue {
       return job;
     }
     this.waiting.push(job);
+    this.positions = undefined;
     if (init.startTimeoutSeconds !== undefined && init.startTimeoutSeconds > 0) {
       internals.startTimer = setTimeout(
         () => this.expireStart(job),
@@ -172,8 +179,11 @@ export class JobQueue {
 
   /** Number of requests ahead of this one, or undefined when it is not waiting. */
   position(job: Job): number | undefined {
-    const i = this.waiting.indexOf(job);
-    return i < 0 ? undefined : i;
+    if (!this.positions) {
+      this.positions = new Map();
+      for (const [i, waiting] of this.waiting.entries()) this.positions.set(waiting, i);
+    }
+    return this.positions.get(job);
   }
 
   cancel(id: string): CancelOutcome {
@@ -207,6 +217,7 @@ export class JobQueue {
     const i = this.waiting.indexOf(job);
     if (i >= 0) {
       this.waiting.splice(i, 1);
+      this.positions = undefined;
       this.notifyWaiting(i);
     }
     if (internals?.holdsWorker) {
@@ -232,6 +243,7 @@ export class JobQueue {
   private pump(): void {
     while (!this.closed && this.running < this.options.workers && this.waiting.length > 0) {
       const job = this.waiting.shift() as Job;
+      this.positions = undefined;
       this.start(job);
       this.notifyWaiting(0);
     }

@@ -20,9 +20,11 @@ export interface FalReplyOptions {
 
 /** A JSON answer with fal's headers. */
 export function falJson(status: number, body: unknown, options: FalReplyOptions = {}): Response {
-  const headers = new Headers();
-  if (options.requestId !== undefined) headers.set("x-fal-request-id", options.requestId);
-  for (const [name, value] of Object.entries(options.headers ?? {})) headers.set(name, value);
+  const headers: Record<string, string> = {};
+  if (options.requestId !== undefined) headers["x-fal-request-id"] = options.requestId;
+  // Header names are case-insensitive: an extra header replaces a default of any spelling.
+  for (const [name, value] of Object.entries(options.headers ?? {}))
+    headers[name.toLowerCase()] = value;
   return jsonResponse(status, body, headers);
 }
 
@@ -32,11 +34,10 @@ export function falJson(status: number, body: unknown, options: FalReplyOptions 
  */
 export function falResponseHeaders(): Middleware {
   return async function falResponseHeaders(_request, _context, next) {
-    const fallbackId = randomUUID();
     const response = await next();
     if (response.type === "error") return response;
     const { headers } = response;
-    if (!headers.has("x-fal-request-id")) headers.set("x-fal-request-id", fallbackId);
+    if (!headers.has("x-fal-request-id")) headers.set("x-fal-request-id", randomUUID());
     if (!headers.has("access-control-allow-origin"))
       headers.set("access-control-allow-origin", "*");
     if (!headers.has("access-control-expose-headers"))

@@ -1,7 +1,7 @@
 // Request body size limit: `context.body()` reads at most `maxBytes`, and a larger body is answered
 // with 413. Hono's counterpart is `bodyLimit` (middleware/body-limit).
 import type { Middleware } from "../compose.js";
-import type { RequestContext } from "../context.js";
+import type { BodySource, RequestContext } from "../context.js";
 import { HttpError } from "../http-error.js";
 
 const MiB = 1024 * 1024;
@@ -75,19 +75,18 @@ type BoundedRead =
   | { ok: false; drained: boolean; failed: boolean };
 
 async function readBounded(
-  body: ReadableStream<Uint8Array>,
+  body: BodySource,
   maxBytes: number,
   drainBytes: number,
   tooLargeAlready: boolean,
 ): Promise<BoundedRead> {
-  const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   let tooLarge = tooLargeAlready;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
+      const value = await body.read();
+      if (value === undefined) break;
       size += value.byteLength;
       if (size > maxBytes) tooLarge = true;
       if (!tooLarge) {
@@ -97,14 +96,12 @@ async function readBounded(
       chunks.length = 0;
       if (size > drainBytes) {
         // Stop reading; the answer closes the connection instead.
-        void reader.cancel().catch(() => undefined);
+        body.cancel();
         return { ok: false, drained: false, failed: false };
       }
     }
   } catch {
     return { ok: false, drained: false, failed: true };
-  } finally {
-    reader.releaseLock();
   }
   if (tooLarge) return { ok: false, drained: true, failed: false };
   return {

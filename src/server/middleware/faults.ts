@@ -115,6 +115,7 @@ export function faultInjection<Operation extends string>(
 ): Middleware {
   const statusResponse = options.statusResponse ?? defaultStatusResponse;
   return async function faultInjection(request, context, next) {
+    if (!options.injector.armed) return next();
     const target = options.target(request, context);
     const rule = target && options.injector.take(target.operation, target.models);
     if (!rule) return next();

@@ -17,28 +17,42 @@ export interface RecordedEntry {
   status?: number;
 }
 
-/** The newest `max` recorded requests. */
+/** The newest `max` recorded requests, in a ring: recording one costs the same when it is full. */
 export class RequestRecorder<Entry extends RecordedEntry> {
   readonly #max: number;
   readonly #entries: Entry[] = [];
+  /** Where the oldest entry is, once the ring is full. */
+  #oldest = 0;
 
   /** @param max how many entries to keep (the oldest go first) */
   constructor(max: number) {
-    this.#max = max;
+    this.#max = Math.max(0, Math.floor(max));
+  }
+
+  /** False when nothing is kept (max 0): callers may skip describing requests. */
+  get recording(): boolean {
+    return this.#max > 0;
   }
 
   push(entry: Entry): void {
-    this.#entries.push(entry);
-    if (this.#entries.length > this.#max) this.#entries.splice(0, this.#entries.length - this.#max);
+    if (this.#max === 0) return;
+    if (this.#entries.length < this.#max) {
+      this.#entries.push(entry);
+      return;
+    }
+    this.#entries[this.#oldest] = entry;
+    this.#oldest = (this.#oldest + 1) % this.#max;
   }
 
   /** Copies of the entries, oldest first. */
   list(): Entry[] {
-    return this.#entries.map((entry) => structuredClone(entry));
+    const ordered = [...this.#entries.slice(this.#oldest), ...this.#entries.slice(0, this.#oldest)];
+    return ordered.map((entry) => structuredClone(entry));
   }
 
   clear(): void {
     this.#entries.length = 0;
+    this.#oldest = 0;
   }
 }
 
@@ -95,19 +109,23 @@ export function recordRequests<Entry extends RecordedEntry>(
   return async function recordRequests(request, context, next) {
     let body: Uint8Array | undefined;
     let failure: { error: unknown } | undefined;
-    if (request.body) {
+    if (context.hasBody) {
       try {
         body = await context.body();
       } catch (error) {
         failure = { error };
       }
     }
-    const described = describe(request, context, body);
-    const entry = redact ? redact(described) : described;
-    recorder.push(entry);
-    context.onFinish((response) => {
-      entry.status = response.status;
-    });
+    // The body is read either way, so that an oversized one is answered here (413) whether or
+    // not anything is kept.
+    if (recorder.recording) {
+      const described = describe(request, context, body);
+      const entry = redact ? redact(described) : described;
+      recorder.push(entry);
+      context.onFinish((response) => {
+        entry.status = response.status;
+      });
+    }
     if (failure) throw failure.error;
     return next();
   };

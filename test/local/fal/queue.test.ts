@@ -175,4 +175,31 @@ describe("local fal server: queue and workers", () => {
     await expect(fetch(`${s.url}/`)).rejects.toThrow();
     await s.close(); // idempotent
   });
+
+  it("many open status streams warn of no listener leak, and close() still ends them all", async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(`${warning.name}: ${warning.message}`);
+    };
+    process.on("warning", onWarning);
+    try {
+      const s = await startLocalFalServer({ workers: 30, inferenceMs: 10_000 });
+      const subs = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          submit(s.url, "fal-ai/flux/schnell", { prompt: `p${i}`, ...SMALL }),
+        ),
+      );
+      const streams = subs.map((sub) =>
+        readSse(`${sub.status_url}/stream`).catch((e: unknown) => e),
+      );
+      await waitFor(() => s.stats().inProgress === 30);
+      await sleep(100); // every stream has answered its first event
+      await s.close();
+      await Promise.all(streams);
+      await sleep(10); // warnings are emitted on the next tick
+      expect(warnings.filter((w) => w.includes("MaxListenersExceeded"))).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
 });

@@ -119,5 +119,17 @@ describe("recordRequests", () => {
     expect(recorder.list()[0]?.path).toBe("/2");
     recorder.clear();
     expect(recorder.list()).toEqual([]);
+    // The ring keeps its order however often it wraps around, and after a clear().
+    for (const path of ["/4", "/5", "/6", "/7", "/8"]) await (await app.request(path)).text();
+    expect(recorder.list().map((e) => e.path)).toEqual(["/7", "/8"]);
+  });
+
+  it("records nothing with max 0, and still answers an oversized body with 413", async () => {
+    const { app, recorder } = recordingApp(0);
+    expect(recorder.recording).toBe(false);
+    expect((await app.request("/a", { method: "POST", body: "small" })).status).toBe(200);
+    const big = await app.request("/b", { method: "POST", body: "x".repeat(17) });
+    expect(big.status).toBe(413);
+    expect(recorder.list()).toEqual([]);
   });
 });

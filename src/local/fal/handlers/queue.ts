@@ -3,6 +3,7 @@
 // the full endpoint id).
 import type { Handler } from "../../../server/compose.js";
 import { claimBodyFault, failingBody } from "../../../server/middleware/faults.js";
+import { onAbort } from "../../../utils/abort.js";
 import { readModelCall } from "../input.js";
 import { appPrefix } from "../models.js";
 import type { Job, LogEntry } from "../queue.js";
@@ -201,19 +202,20 @@ function statusEvents(job: Job, options: StatusEventsOptions): ReadableStream<Ui
       const keepalive = setInterval(() => {
         if ((controller.desiredSize ?? 0) > 0) send(": keepalive\n\n");
       }, options.keepaliveMs);
-      const onAbort = (): void => stop("abort");
+      // The server's shutdown signal is shared by every open stream: onAbort keeps one listener
+      // on it however many streams there are (one each would pass Node's limit of 10 and warn).
+      let unregister: Array<() => void> = [];
       stop = (how) => {
         if (ended) return;
         ended = true;
         clearInterval(keepalive);
         job.listeners.delete(push);
-        for (const signal of options.signals) signal.removeEventListener("abort", onAbort);
+        for (const off of unregister) off();
+        unregister = [];
         if (how === "close") controller.close();
         else if (how === "abort") controller.error(new Error("status stream closed"));
       };
-      for (const signal of options.signals) {
-        signal.addEventListener("abort", onAbort, { once: true });
-      }
+      unregister = options.signals.map((signal) => onAbort(signal, () => stop("abort")));
       job.listeners.add(push);
       push();
     },
