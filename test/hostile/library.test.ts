@@ -226,6 +226,21 @@ describe("backend configuration", () => {
       else process.env.FAL_BASE_URL = saved;
     }
   });
+  it("a blank FAL_BASE_URL means fal.ai, and one with spaces around it is trimmed", () => {
+    const saved = process.env.FAL_BASE_URL;
+    try {
+      process.env.FAL_BASE_URL = "   ";
+      expect(new FalImageGenService({ key: KEY }).endpoints.runUrl).toBe("https://fal.run");
+      process.env.FAL_BASE_URL = ` ${fake.url} `;
+      expect(new FalImageGenService({ key: KEY }).endpoints).toEqual({
+        runUrl: `${fake.url}/run`,
+        queueUrl: `${fake.url}/queue`,
+      });
+    } finally {
+      if (saved === undefined) delete process.env.FAL_BASE_URL;
+      else process.env.FAL_BASE_URL = saved;
+    }
+  });
 });
 
 describe("key scrubbing", () => {

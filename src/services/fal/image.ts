@@ -108,7 +108,7 @@ export class FalImageGenService extends ImageGenService<FalImageGenSettings> {
     this.#transport = new FalTransport({
       fetch: this.#fetch,
       credentials: () => this.#key ?? process.env.FAL_KEY,
-      endpoints: falEndpoints(options.baseUrl ?? process.env.FAL_BASE_URL),
+      endpoints: falEndpoints(options.baseUrl ?? falBaseUrlFromEnv()),
       retry: options.retry,
       httpTimeoutMs: options.httpTimeoutMs,
       onRetry: ({ operation, attempt, delayMs }) =>
@@ -492,9 +492,15 @@ function validateOptions(options: FalImageGenServiceOptions, queue: QueueOptions
   if (options.decode !== undefined && options.decode !== "raw" && options.decode !== "deferred")
     throw new SettingsValidationError("decode", options.decode, '"raw" or "deferred"');
   // The base URL is named as the user gave it: the option, or the environment variable.
-  const fromEnv = process.env.FAL_BASE_URL;
+  const fromEnv = falBaseUrlFromEnv();
   if (options.baseUrl !== undefined) checkHttpUrl("baseUrl", options.baseUrl);
-  else if (fromEnv !== undefined && fromEnv.trim() !== "") checkHttpUrl("FAL_BASE_URL", fromEnv);
+  else if (fromEnv !== undefined) checkHttpUrl("FAL_BASE_URL", fromEnv);
+}
+
+/** $FAL_BASE_URL, trimmed; unset or blank means fal.ai (as the CLI reads it). */
+function falBaseUrlFromEnv(): string | undefined {
+  const value = process.env.FAL_BASE_URL?.trim();
+  return value ? value : undefined;
 }
 
 function checkHttpUrl(field: string, value: string): void {
