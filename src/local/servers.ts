@@ -160,11 +160,13 @@ export function createLocalServersApp(options: LocalServersOptions = {}): LocalS
   const twins: Record<LocalTwin, App> = { fal, openai, cartesia };
   const app = createApp({
     // Each twin's first middleware is the Host/Origin guard: the dispatch only reads the target.
-    handler: (request, context) =>
-      twins[twinForTarget(context.target)].fetch(request, {
+    handler: async (request, context) => {
+      const answer = await twins[twinForTarget(context.target)].fetch(request, {
         target: context.target,
         signal: context.signal,
-      }),
+      });
+      return isRootTarget(context.target) ? describeAllTwins(answer, cartesia) : answer;
+    },
   });
   return {
     fetch: app.fetch,
@@ -187,6 +189,43 @@ export function createLocalServersApp(options: LocalServersOptions = {}): LocalS
       await Promise.all([fal.close(), openai.close(), cartesia.close()]);
     },
   };
+}
+
+/** GET / (with or without a query): the one path that all three twins share. */
+function isRootTarget(target: string): boolean {
+  return target === "/" || target.startsWith("/?");
+}
+
+/**
+ * fal's own answer to GET / (after its Host/Origin guard) widened to every twin on the port, so
+ * that nobody mistakes the combined server for fal alone. Any other answer passes unchanged.
+ */
+async function describeAllTwins(
+  falAnswer: Response,
+  cartesia: LocalCartesiaApp,
+): Promise<Response> {
+  if (falAnswer.status !== 200) return falAnswer;
+  const fal: unknown = await falAnswer.json();
+  const body = {
+    name: "local-twins",
+    description:
+      "Local twins of fal, OpenAI and Cartesia on one port: a preview renderer, a scripted LLM " +
+      "and a speech engine, not models.",
+    twins: {
+      fal,
+      openai: {
+        description: "A scripted LLM twin (not a model), OpenAI's API under /v1.",
+        routes: ["/v1/chat/completions", "/v1/models"],
+      },
+      cartesia: {
+        description: `A speech twin (${cartesia.describe()}), not a model.`,
+        routes: ["/tts/bytes", "/voices", "/voices/{id}"],
+      },
+    },
+  };
+  const headers = new Headers(falAnswer.headers);
+  headers.delete("content-length");
+  return new Response(JSON.stringify(body), { status: 200, headers });
 }
 
 /**

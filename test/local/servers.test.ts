@@ -190,6 +190,31 @@ describe("the three twins on one port, with the official clients", () => {
     expect(twins.cartesia.describe()).toMatch(/^speech: /);
   });
 
+  it("GET / describes all three twins on the port, each labelled a twin (fal's GET / alone names fal)", async () => {
+    const twins = await start();
+    const response = await fetch(`${twins.url}/`);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as {
+      name: string;
+      description: string;
+      twins: Record<string, { description: string; routes: string[] }>;
+    };
+    expect(body.name).toBe("local-twins");
+    expect(body.description).toMatch(/not models/);
+    expect(Object.keys(body.twins)).toEqual(["fal", "openai", "cartesia"]);
+    expect(body.twins.fal?.routes).toContain("/run/{model}");
+    expect(body.twins.openai?.routes).toEqual(["/v1/chat/completions", "/v1/models"]);
+    expect(body.twins.cartesia?.routes).toContain("/tts/bytes");
+    for (const twin of Object.values(body.twins)) expect(twin.description).toMatch(/not a model/);
+    expect(body.twins.cartesia?.description).toMatch(/built-in formant synthesizer/);
+    // The guard still runs first: a rebound name gets fal's 403, not the description.
+    const evil = await sendRaw(twins.port, "GET", "/", { host: `attacker.example:${twins.port}` });
+    expect(evil.status).toBe(403);
+    // Other paths are each twin's own.
+    const health = await fetch(`${twins.url}/health`);
+    expect(((await health.json()) as { name: string }).name).toBe("local-fal");
+  });
+
   it("close() is idempotent and ends a stream in flight", async () => {
     const twins = await start({ openai: { tokenDelayMs: 50 } });
     const openai = new OpenAI({ apiKey: "any", baseURL: twins.baseUrls.openai, maxRetries: 0 });
