@@ -22,6 +22,7 @@ import { RequestRecorder } from "../../server/middleware/record.js";
 import { jsonResponse } from "../../server/response.js";
 import { createTwinApp } from "../twin-kit/app.js";
 import type { TwinControls } from "../twin-kit/controls.js";
+import { TwinLifecycle } from "../twin-kit/lifecycle.js";
 import { twinLog, type TwinLog } from "../twin-kit/log.js";
 import { twinSecrets } from "../twin-kit/secrets.js";
 import { newRequestCounters, requestStats } from "../twin-kit/stats.js";
@@ -121,9 +122,10 @@ export function createLocalCartesiaApp(options: LocalCartesiaAppOptions = {}): L
   const latencyMs = options.latencyMs ?? 0;
   if (!(Number.isFinite(latencyMs) && latencyMs >= 0))
     throw new TypeError(`latencyMs must be a number >= 0, got ${String(options.latencyMs)}`);
-  let closing = false;
-  let hostPolicy = options.hostPolicy;
-  const shutdown = new AbortController();
+  const lifecycle = new TwinLifecycle({
+    hostPolicy: options.hostPolicy,
+    shutdownReason: new Error("the local Cartesia twin is closing"),
+  });
 
   const engine: Promise<SpeechSynthesizer> = options.synthesizer
     ? Promise.resolve(options.synthesizer)
@@ -159,7 +161,7 @@ export function createLocalCartesiaApp(options: LocalCartesiaAppOptions = {}): L
       unknownVoice: options.unknownVoice ?? "reject",
     },
     synthesizer: () => engine,
-    shutdown: shutdown.signal,
+    shutdown: lifecycle.shutdown,
     log,
   };
 
@@ -193,8 +195,7 @@ export function createLocalCartesiaApp(options: LocalCartesiaAppOptions = {}): L
           : cartesiaError(rule.status, "injected_fault", "Injected fault.", rule.headers),
       internalError: () => cartesiaError(500, "internal_error", "Internal server error."),
     },
-    hostPolicy: () => hostPolicy,
-    isClosing: () => closing,
+    lifecycle,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     route: [routeCartesiaRequests()],
     operationOf: (context) => routeOf(context).operation,
@@ -216,28 +217,19 @@ export function createLocalCartesiaApp(options: LocalCartesiaAppOptions = {}): L
   });
 
   const stop = (): void => {
-    if (closing) return;
-    closing = true;
-    shutdown.abort(new Error("the local Cartesia twin is closing"));
+    lifecycle.stop();
   };
 
   return {
-    fetch: app.fetch,
-    request: app.request,
+    ...app,
     ready: () => ready,
     describe: () => description,
-    setFaults: (rules) => faults.set(rules),
     stats: () => ({
       ...counters,
       ...requestStats(counters),
       audioSeconds: Math.round(counters.audioSeconds * 1000) / 1000,
       synthesisMsTotal: Math.round(counters.synthesisMsTotal * 10) / 10,
     }),
-    requests: () => recorder.list(),
-    clearRequests: () => recorder.clear(),
-    setHostPolicy(policy) {
-      hostPolicy = policy;
-    },
     stop,
     async close() {
       stop();

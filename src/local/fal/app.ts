@@ -21,6 +21,7 @@ import { RequestRecorder } from "../../server/middleware/record.js";
 import { SettingsValidationError } from "../../utils/errors.js";
 import { createTwinApp } from "../twin-kit/app.js";
 import type { TwinControls } from "../twin-kit/controls.js";
+import { TwinLifecycle } from "../twin-kit/lifecycle.js";
 import { twinLog, type TwinLog } from "../twin-kit/log.js";
 import { twinSecrets } from "../twin-kit/secrets.js";
 import { newRequestCounters, requestStats } from "../twin-kit/stats.js";
@@ -170,9 +171,7 @@ export function createLocalFalApp(options: LocalFalAppOptions = {}): LocalFalApp
   const publicUrl = options.publicUrl === undefined ? undefined : checkPublicUrl(options.publicUrl);
   let baseUrl = publicUrl ?? "";
   let selfOrigin = "";
-  let hostPolicy = options.hostPolicy;
-  let closing = false;
-  const shutdown = new AbortController();
+  const lifecycle = new TwinLifecycle({ hostPolicy: options.hostPolicy });
 
   const files = new FileStore(options.maxStoredBytes ?? DEFAULT_MAX_STORED_BYTES);
   const faults = new FaultInjector<Exclude<FaultOperation, "any">>(options.faults ?? []);
@@ -210,7 +209,7 @@ export function createLocalFalApp(options: LocalFalAppOptions = {}): LocalFalApp
       },
     }),
     onComplete: (job) => {
-      if (job.webhookUrl && !closing) void deliverWebhook(job, job.webhookUrl);
+      if (job.webhookUrl && !lifecycle.closing) void deliverWebhook(job, job.webhookUrl);
     },
   });
 
@@ -235,12 +234,12 @@ export function createLocalFalApp(options: LocalFalAppOptions = {}): LocalFalApp
     counters,
     keepaliveMs: options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,
     maxQueuedRequests: options.maxQueuedRequests ?? DEFAULT_MAX_QUEUED_REQUESTS,
-    shutdown: shutdown.signal,
+    shutdown: lifecycle.shutdown,
     baseUrl: () => baseUrl,
     baseUrlFor: (context) => {
       if (publicUrl !== undefined) return publicUrl;
       // The guard has checked the Host against the policy; without a policy it is not trusted.
-      return hostPolicy ? `http://${requestHost(context.request)}` : baseUrl;
+      return lifecycle.hostPolicy ? `http://${requestHost(context.request)}` : baseUrl;
     },
     log,
   };
@@ -263,8 +262,7 @@ export function createLocalFalApp(options: LocalFalAppOptions = {}): LocalFalApp
         }),
       internalError: () => falJson(500, { detail: "Internal Server Error" }),
     },
-    hostPolicy: () => hostPolicy,
-    isClosing: () => closing,
+    lifecycle,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     route: [falResponseHeaders(), routeFalRequests(() => selfOrigin)],
     operationOf: (context) => routeOf(context).operation,
@@ -287,20 +285,16 @@ export function createLocalFalApp(options: LocalFalAppOptions = {}): LocalFalApp
   });
 
   const stop = (): void => {
-    if (closing) return;
-    closing = true;
-    shutdown.abort();
+    if (!lifecycle.stop()) return;
     queue.close();
     webhooks.abortAll();
   };
 
   return {
-    fetch: app.fetch,
-    request: app.request,
+    ...app,
     get url() {
       return baseUrl;
     },
-    setFaults: (rules) => faults.set(rules),
     stats: () => ({
       ...requestStats(counters),
       cancelsReceived: counters.cancelsReceived,
@@ -319,14 +313,9 @@ export function createLocalFalApp(options: LocalFalAppOptions = {}): LocalFalApp
       webhooksFailed: webhooks.failed,
       files: { count: files.count, bytes: files.storedBytes, evictions: files.evictions },
     }),
-    requests: () => recorder.list(),
-    clearRequests: () => recorder.clear(),
     setOrigin(origin) {
       selfOrigin = origin;
       if (!baseUrl) baseUrl = origin;
-    },
-    setHostPolicy(policy) {
-      hostPolicy = policy;
     },
     stop,
     async close() {

@@ -24,6 +24,7 @@ import { apiKeyFrom } from "../../server/middleware/auth.js";
 import { RequestRecorder } from "../../server/middleware/record.js";
 import { createTwinApp } from "../twin-kit/app.js";
 import type { TwinControls } from "../twin-kit/controls.js";
+import { TwinLifecycle } from "../twin-kit/lifecycle.js";
 import { twinLog, type TwinLog } from "../twin-kit/log.js";
 import { twinSecrets } from "../twin-kit/secrets.js";
 import { recordRequest, type TwinRecordedRequest } from "../twin-kit/recording.js";
@@ -174,9 +175,7 @@ export function createLocalOpenAIApp(options: LocalOpenAIAppOptions = {}): Local
   checkDelay("timeToFirstTokenMs", options.timeToFirstTokenMs);
   checkDelay("tokenDelayMs", options.tokenDelayMs);
 
-  let closing = false;
-  let hostPolicy = options.hostPolicy;
-  const shutdown = new AbortController();
+  const lifecycle = new TwinLifecycle({ hostPolicy: options.hostPolicy });
   const faults = new FaultInjector<Exclude<LocalOpenAIFaultOperation, "any">>(options.faults ?? []);
   const recorder = new RequestRecorder<LocalOpenAIRecordedRequest>(
     options.maxRecordedRequests ?? DEFAULT_MAX_RECORDED_REQUESTS,
@@ -186,7 +185,7 @@ export function createLocalOpenAIApp(options: LocalOpenAIAppOptions = {}): Local
     timeToFirstTokenMs: options.timeToFirstTokenMs ?? 0,
     tokenDelayMs: options.tokenDelayMs ?? 0,
     modelAliases: new Set(options.modelAliases ?? DEFAULT_MODEL_ALIASES),
-    shutdown: shutdown.signal,
+    shutdown: lifecycle.shutdown,
     counters: { completions: 0, streamed: 0, streamsCut: 0, promptTokens: 0, completionTokens: 0 },
   };
 
@@ -250,8 +249,7 @@ export function createLocalOpenAIApp(options: LocalOpenAIAppOptions = {}): Local
       internalError: () =>
         openAIErrorResponse(500, "The server had an error while processing your request."),
     },
-    hostPolicy: () => hostPolicy,
-    isClosing: () => closing,
+    lifecycle,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     route: [
       openAIResponseHeaders(),
@@ -294,24 +292,15 @@ export function createLocalOpenAIApp(options: LocalOpenAIAppOptions = {}): Local
   });
 
   const stop = (): void => {
-    if (closing) return;
-    closing = true;
-    shutdown.abort();
+    lifecycle.stop();
   };
 
   return {
-    fetch: app.fetch,
-    request: app.request,
-    setFaults: (rules) => faults.set(rules),
+    ...app,
     stats: () => ({
       ...requestStats(counters),
       ...state.counters,
     }),
-    requests: () => recorder.list(),
-    clearRequests: () => recorder.clear(),
-    setHostPolicy(policy) {
-      hostPolicy = policy;
-    },
     stop,
     async close() {
       stop();

@@ -8,7 +8,7 @@
 //   …route             the twin's own: its response headers, then its router (sets the operation)
 //   observeRequests    counters behind stats(), one log line per answer (observe.ts)
 //   redactSecrets      JSON answers never echo the API key
-//   refuseWhenClosing  503 once stop() has begun
+//   refuseWhenClosing  503 once stop() has begun (lifecycle.ts)
 //   bodyLimit          413 beyond maxBodyBytes
 //   recordRequests     the ring behind requests() (recording.ts)
 //   answerUnroutable   the twin's answer to unknown paths and wrong methods
@@ -19,7 +19,7 @@
 import { type App, createApp } from "../../server/app.js";
 import type { Handler, Middleware } from "../../server/compose.js";
 import type { RequestContext } from "../../server/context.js";
-import type { FaultInjector } from "../../server/faults.js";
+import type { FaultInjector, FaultRule } from "../../server/faults.js";
 import type { HostPolicy } from "../../server/host-guard.js";
 import { apiKeyAuth, type KeyExtractor } from "../../server/middleware/auth.js";
 import { bodyLimit } from "../../server/middleware/body-limit.js";
@@ -38,6 +38,8 @@ import {
 import { redactSecrets } from "../../server/middleware/redact.js";
 import { refuseWhenClosing } from "../../server/middleware/shutdown.js";
 import { describeError } from "../../utils/errors.js";
+import type { TwinControls } from "./controls.js";
+import type { TwinLifecycle } from "./lifecycle.js";
 import type { TwinLog } from "./log.js";
 import { observeRequests } from "./observe.js";
 import type { TwinSecrets } from "./secrets.js";
@@ -70,9 +72,8 @@ export interface TwinAppOptions<
   secrets: TwinSecrets;
   counters: TwinRequestStats<Operation>;
   replies: TwinReplies;
-  /** The Host/Origin policy now (undefined: none, for an app without a socket). */
-  hostPolicy: () => HostPolicy | undefined;
-  isClosing: () => boolean;
+  /** The Host/Origin policy requests are checked against, and whether the twin is closing. */
+  lifecycle: TwinLifecycle;
   maxBodyBytes: number;
   /** The twin's response headers and router, in order; the router sets what operationOf reads. */
   route: readonly Middleware[];
@@ -101,17 +102,26 @@ export interface TwinAppOptions<
   handler: Handler;
 }
 
+/** What the shared chain gives a twin: its app, and the controls that are the same on every twin. */
+export interface TwinAppBase<FaultOp extends string, Entry extends RecordedEntry>
+  extends App,
+    Omit<TwinControls<FaultRule<FaultOp>, never, Entry>, "stats"> {
+  /** Sets the Host/Origin policy every request is checked against (undefined: none). */
+  setHostPolicy(policy: HostPolicy | undefined): void;
+}
+
 /** A twin's app: the shared chain (see the file header) around the twin's handler. */
 export function createTwinApp<
   Operation extends string,
   FaultOp extends string,
   Entry extends RecordedEntry,
->(options: TwinAppOptions<Operation, FaultOp, Entry>): App {
-  const { log, counters, replies, maxBodyBytes } = options;
+>(options: TwinAppOptions<Operation, FaultOp, Entry>): TwinAppBase<FaultOp, Entry> {
+  const { log, counters, replies, maxBodyBytes, lifecycle, recorder } = options;
+  const { injector } = options.faults;
   const { requiredKey, redactor } = options.secrets;
   const middleware: Middleware[] = [
     hostGuard({
-      policy: options.hostPolicy,
+      policy: () => lifecycle.hostPolicy,
       onRefused: (reason, request) => {
         counters.refused += 1;
         const detail = redactor.text(reason);
@@ -128,14 +138,14 @@ export function createTwinApp<
       log: options.logs ? log : undefined,
     }),
     redactSecrets(options.redactSkip ? { redactor, skip: options.redactSkip } : { redactor }),
-    refuseWhenClosing({ isClosing: options.isClosing, respond: () => replies.closing() }),
+    refuseWhenClosing({ isClosing: () => lifecycle.closing, respond: () => replies.closing() }),
     bodyLimit({
       maxBytes: maxBodyBytes,
       onTooLarge: (_context, { drained }) =>
         replies.tooLarge(maxBodyBytes, drained ? {} : { connection: "close" }),
     }),
     recordRequests({
-      recorder: options.recorder,
+      recorder,
       describe: options.describeRequest,
       redact: (entry) => redactor.value(entry),
     }),
@@ -155,7 +165,7 @@ export function createTwinApp<
       : []),
     ...(options.beforeFaults ?? []),
     faultInjection({
-      injector: options.faults.injector,
+      injector,
       target: options.faults.target,
       statusResponse: (rule) => replies.fault(rule),
       onInject: (rule, context) => {
@@ -166,7 +176,7 @@ export function createTwinApp<
       },
     }),
   ];
-  return createApp({
+  const app = createApp({
     middleware,
     handler: options.handler,
     onError: (error) => {
@@ -174,4 +184,12 @@ export function createTwinApp<
       return replies.internalError();
     },
   });
+  return {
+    fetch: app.fetch,
+    request: app.request,
+    setFaults: (rules) => injector.set(rules),
+    requests: () => recorder.list(),
+    clearRequests: () => recorder.clear(),
+    setHostPolicy: (policy) => lifecycle.setHostPolicy(policy),
+  };
 }
