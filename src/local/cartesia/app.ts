@@ -11,7 +11,6 @@
 // then `dispatch` hands the request to its operation's handler (handlers/).
 import { createSpeechSynthesizer, type SpeechEngineChoice } from "../../audio/synth/create.js";
 import type { SpeechSynthesizer } from "../../audio/synth/speech-synthesizer.js";
-import type { App } from "../../server/app.js";
 import type { Handler } from "../../server/compose.js";
 import type { RequestContext } from "../../server/context.js";
 import { FaultInjector } from "../../server/faults.js";
@@ -20,7 +19,7 @@ import { apiKeyFrom } from "../../server/middleware/auth.js";
 import type { FaultTarget } from "../../server/middleware/faults.js";
 import { RequestRecorder } from "../../server/middleware/record.js";
 import { jsonResponse } from "../../server/response.js";
-import { createTwinApp } from "../twin-kit/app.js";
+import { createTwinApp, type TwinAppBase } from "../twin-kit/app.js";
 import type { TwinControls } from "../twin-kit/controls.js";
 import { TwinLifecycle } from "../twin-kit/lifecycle.js";
 import { twinLog, type TwinLog } from "../twin-kit/log.js";
@@ -79,9 +78,9 @@ export interface LocalCartesiaControls
 }
 
 /** The twin without a socket: `fetch()`/`request()` answer as the server would. */
-export interface LocalCartesiaApp extends App, LocalCartesiaControls {
-  /** Sets the Host/Origin policy every request is checked against (undefined: none). */
-  setHostPolicy(policy: HostPolicy | undefined): void;
+export interface LocalCartesiaApp
+  extends TwinAppBase<Exclude<FaultOperation, "any">, RecordedRequest>,
+    LocalCartesiaControls {
   /** Resolves once the speech engine is chosen, with describe()'s line. */
   ready(): Promise<string>;
   /** Refuses new requests (503) and stops syntheses in flight. */
@@ -198,11 +197,7 @@ export function createLocalCartesiaApp(options: LocalCartesiaAppOptions = {}): L
     lifecycle,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     route: [routeCartesiaRequests()],
-    operationOf: (context) => routeOf(context).operation,
-    describe: (request, context) => {
-      const route = routeOf(context);
-      return `${request.method} ${route.path} [${route.operation}]`;
-    },
+    routeOf,
     recorder,
     describeRequest,
     answerUnroutable: answerUnroutable(),

@@ -9,7 +9,6 @@
 //   apiKeyAuth         `Authorization: Key <requiredKey>`, on fal's authenticated operations
 //   faultInjection     the fault rules (faults.ts); queue calls match through their job's model
 // then `dispatch` hands the request to its operation's handler (handlers/).
-import type { App } from "../../server/app.js";
 import type { Handler } from "../../server/compose.js";
 import type { RequestContext } from "../../server/context.js";
 import { FaultInjector } from "../../server/faults.js";
@@ -19,7 +18,7 @@ import type { FaultTarget } from "../../server/middleware/faults.js";
 import { requestHost } from "../../server/middleware/host-guard.js";
 import { RequestRecorder } from "../../server/middleware/record.js";
 import { SettingsValidationError } from "../../utils/errors.js";
-import { createTwinApp } from "../twin-kit/app.js";
+import { createTwinApp, type TwinAppBase } from "../twin-kit/app.js";
 import type { TwinControls } from "../twin-kit/controls.js";
 import { TwinLifecycle } from "../twin-kit/lifecycle.js";
 import { twinLog, type TwinLog } from "../twin-kit/log.js";
@@ -128,7 +127,9 @@ export interface LocalFalAppOptions {
 export interface LocalFalControls extends TwinControls<FaultRule, LocalFalStats, RecordedRequest> {}
 
 /** The local fal server without a socket: `fetch()`/`request()` answer as the server would. */
-export interface LocalFalApp extends App, LocalFalControls {
+export interface LocalFalApp
+  extends TwinAppBase<Exclude<FaultOperation, "any">, RecordedRequest>,
+    LocalFalControls {
   /** Base of generated URLs (publicUrl, else the origin given to setOrigin; "" before that). */
   readonly url: string;
   /**
@@ -136,8 +137,6 @@ export interface LocalFalApp extends App, LocalFalControls {
    * publicUrl is set, and an x-fal-target-url that names it is served locally.
    */
   setOrigin(origin: string): void;
-  /** Sets the Host/Origin policy every request is checked against (undefined: none). */
-  setHostPolicy(policy: HostPolicy | undefined): void;
   /** Refuses new requests (503), ends open status streams, stops jobs and webhook deliveries. */
   stop(): void;
   /** stop(), then forgets the stored files. Idempotent. */
@@ -265,7 +264,7 @@ export function createLocalFalApp(options: LocalFalAppOptions = {}): LocalFalApp
     lifecycle,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     route: [falResponseHeaders(), routeFalRequests(() => selfOrigin)],
-    operationOf: (context) => routeOf(context).operation,
+    routeOf,
     describe: (request, context) => {
       const route = routeOf(context);
       const model = route.model ? ` ${route.model}` : "";

@@ -11,7 +11,6 @@
 //   beforeFaults        readRequestedModel: the body's `model`, for fault rules that name one
 //   faultInjection      the fault rules
 // then the operation's handler (handlers.ts).
-import type { App } from "../../server/app.js";
 import type { Handler, Middleware } from "../../server/compose.js";
 import { contextKey, type RequestContext } from "../../server/context.js";
 import {
@@ -22,7 +21,7 @@ import {
 import type { HostPolicy } from "../../server/host-guard.js";
 import { apiKeyFrom } from "../../server/middleware/auth.js";
 import { RequestRecorder } from "../../server/middleware/record.js";
-import { createTwinApp } from "../twin-kit/app.js";
+import { createTwinApp, type TwinAppBase } from "../twin-kit/app.js";
 import type { TwinControls } from "../twin-kit/controls.js";
 import { TwinLifecycle } from "../twin-kit/lifecycle.js";
 import { twinLog, type TwinLog } from "../twin-kit/log.js";
@@ -112,9 +111,9 @@ export interface LocalOpenAIControls
   extends TwinControls<LocalOpenAIFaultRule, LocalOpenAIStats, LocalOpenAIRecordedRequest> {}
 
 /** The local OpenAI twin without a socket: `fetch()`/`request()` answer as the server would. */
-export interface LocalOpenAIApp extends App, LocalOpenAIControls {
-  /** Sets the Host/Origin policy every request is checked against (undefined: none). */
-  setHostPolicy(policy: HostPolicy | undefined): void;
+export interface LocalOpenAIApp
+  extends TwinAppBase<Exclude<LocalOpenAIFaultOperation, "any">, LocalOpenAIRecordedRequest>,
+    LocalOpenAIControls {
   /** Refuses new requests (503) and ends open streams. */
   stop(): void;
   /** stop(). Idempotent. */
@@ -258,11 +257,7 @@ export function createLocalOpenAIApp(options: LocalOpenAIAppOptions = {}): Local
         return next();
       },
     ],
-    operationOf: (context) => routeOf(context).operation,
-    describe: (request, context) => {
-      const route = routeOf(context);
-      return `${request.method} ${route.path} [${route.operation}]`;
-    },
+    routeOf,
     recorder,
     describeRequest,
     answerUnroutable: async function answerUnknown(request, context, next) {

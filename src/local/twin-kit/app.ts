@@ -75,11 +75,12 @@ export interface TwinAppOptions<
   /** The Host/Origin policy requests are checked against, and whether the twin is closing. */
   lifecycle: TwinLifecycle;
   maxBodyBytes: number;
-  /** The twin's response headers and router, in order; the router sets what operationOf reads. */
+  /** The twin's response headers and router, in order; the router sets what routeOf reads. */
   route: readonly Middleware[];
-  operationOf: (context: RequestContext) => Operation;
-  /** The start of a request's log line, e.g. "POST /tts/bytes [tts]". */
-  describe: (request: Request, context: RequestContext) => string;
+  /** The request's operation and path, as the router found them. */
+  routeOf: (context: RequestContext) => { operation: Operation; path: string };
+  /** The start of a request's log line; default "METHOD /path [operation]". */
+  describe?: (request: Request, context: RequestContext) => string;
   /** Answers in JSON to leave byte for byte (e.g. stored files); default none. */
   redactSkip?: (context: RequestContext) => boolean;
   recorder: RequestRecorder<Entry>;
@@ -118,6 +119,13 @@ export function createTwinApp<
 >(options: TwinAppOptions<Operation, FaultOp, Entry>): TwinAppBase<FaultOp, Entry> {
   const { log, counters, replies, maxBodyBytes, lifecycle, recorder } = options;
   const { injector } = options.faults;
+  const operationOf = (context: RequestContext) => options.routeOf(context).operation;
+  const describe =
+    options.describe ??
+    ((request: Request, context: RequestContext) => {
+      const route = options.routeOf(context);
+      return `${request.method} ${route.path} [${route.operation}]`;
+    });
   const { requiredKey, redactor } = options.secrets;
   const middleware: Middleware[] = [
     hostGuard({
@@ -132,8 +140,8 @@ export function createTwinApp<
     ...options.route,
     observeRequests({
       counters,
-      operationOf: options.operationOf,
-      describe: options.describe,
+      operationOf,
+      describe,
       redactor,
       log: options.logs ? log : undefined,
     }),
@@ -171,7 +179,7 @@ export function createTwinApp<
       onInject: (rule, context) => {
         counters.faultsInjected += 1;
         log(
-          `fault injected on ${options.operationOf(context)}: ${JSON.stringify({ ...rule, body: undefined })}`,
+          `fault injected on ${operationOf(context)}: ${JSON.stringify({ ...rule, body: undefined })}`,
         );
       },
     }),
