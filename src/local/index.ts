@@ -32,4 +32,4 @@ export {
   type ListeningTwin,
   type TwinListenOptions,
   type TwinServer,
-} from "./twin-server.js";
+} from "./twin-kit/server.js";

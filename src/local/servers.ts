@@ -28,7 +28,10 @@ import {
   type LocalOpenAIControls,
   createLocalOpenAIApp,
 } from "./openai/app.js";
-import { type ListeningTwin, type TwinListenOptions, createTwinServer } from "./twin-server.js";
+import { falClientError } from "./fal/server.js";
+import { controlsOf } from "./twin-kit/controls.js";
+import { twinLog } from "./twin-kit/log.js";
+import { type ListeningTwin, type TwinListenOptions, createTwinServer } from "./twin-kit/server.js";
 
 /** The three twins. */
 export type LocalTwin = "fal" | "openai" | "cartesia";
@@ -116,17 +119,6 @@ export function twinForTarget(target: string): LocalTwin {
   if (first === "v1") return "openai";
   if (first === "tts" || first === "voices") return "cartesia";
   return "fal";
-}
-
-/** A logger that prefixes each line; a failing logger never breaks a server. */
-function prefixed(logger: ((line: string) => void) | undefined, prefix: string) {
-  return (line: string): void => {
-    try {
-      logger?.(`${prefix} ${line}`);
-    } catch {
-      // a failing logger must not break the server
-    }
-  };
 }
 
 /**
@@ -228,19 +220,16 @@ async function describeAllTwins(
   return new Response(JSON.stringify(body), { status: 200, headers });
 }
 
-/**
- * What node:http answers to a request it refuses before its path is known (unparsable, too slow,
- * head too large): fal's shape, the twin of every path that is not another's.
- */
-function clientError(_status: number, message: string): { contentType: string; body: string } {
-  return { contentType: "application/json", body: JSON.stringify({ detail: message }) };
-}
-
 /** Creates the combined server without starting it: `listen()` starts it. */
 export function createLocalServers(options: LocalServersOptions = {}): LocalServersHandle {
-  const log = prefixed(options.logger, "[local-twins]");
+  const log = twinLog("[local-twins]", options.logger);
   const app = createLocalServersApp(options);
-  const server = createTwinServer(app, { ...options, clientError, log });
+  const server = createTwinServer(app, {
+    ...options,
+    // Before its path is known a request belongs to fal, the twin of every path not another's.
+    clientError: falClientError,
+    log,
+  });
 
   const listen = async (): Promise<LocalServers> => {
     const speech = await app.ready();
@@ -268,21 +257,6 @@ export function createLocalServers(options: LocalServersOptions = {}): LocalServ
   };
 
   return { httpServer: server.httpServer, listen, app };
-}
-
-/** A twin's controls, bound to it. */
-function controlsOf<R, F, S>(app: {
-  setFaults(rules: F): void;
-  stats(): S;
-  requests(): R[];
-  clearRequests(): void;
-}) {
-  return {
-    setFaults: (rules: F) => app.setFaults(rules),
-    stats: () => app.stats(),
-    requests: () => app.requests(),
-    clearRequests: () => app.clearRequests(),
-  };
 }
 
 /**

@@ -1,36 +1,30 @@
 // The local Cartesia twin as an app of the server kit (src/server/): Cartesia's `POST /tts/bytes`,
-// `GET /voices` and `GET /voices/{id}` on a middleware chain, speaking with the local speech
-// synthesizer (espeak-ng when installed, else the built-in one). It answers `fetch(request)`
-// without a socket; server.ts puts it on a port.
+// `GET /voices` and `GET /voices/{id}` on the twins' shared chain (../twin-kit/app.ts), speaking
+// with the local speech synthesizer (espeak-ng when installed, else the built-in one). It answers
+// `fetch(request)` without a socket; server.ts puts it on a port.
 //
-// The chain, outermost first:
-//   hostGuard              403 for a foreign Host or Origin (DNS rebinding), before anything else
-//   routeCartesiaRequests  the request-target → an operation (routes.ts)
-//   observe                counters behind stats(), one log line per answer
-//   redactSecrets          JSON answers never echo the API key
-//   refuseWhenClosing      503 once close() has begun
-//   bodyLimit              413 beyond maxBodyBytes
-//   recordRequests         the ring behind requests() (recording.ts)
-//   answerUnroutable       404 for unknown paths, 405 for wrong methods
-//   apiKeyAuth             `X-API-Key: <key>` or `Authorization: Bearer <key>` (with requiredKey)
-//   faultInjection         the fault rules (faults.ts)
+// What the Cartesia twin puts in the shared chain:
+//   route              routeCartesiaRequests (the request-target → an operation, routes.ts)
+//   answerUnroutable   404 for unknown paths, 405 for wrong methods
+//   apiKeyAuth         `X-API-Key: <key>` or `Authorization: Bearer <key>` (with requiredKey)
+//   faultInjection     the fault rules (faults.ts); a synthesis matches through its `model_id`
 // then `dispatch` hands the request to its operation's handler (handlers/).
 import { createSpeechSynthesizer, type SpeechEngineChoice } from "../../audio/synth/create.js";
 import type { SpeechSynthesizer } from "../../audio/synth/speech-synthesizer.js";
-import { createApp, type App } from "../../server/app.js";
-import type { Handler, Middleware } from "../../server/compose.js";
+import type { Handler } from "../../server/compose.js";
 import type { RequestContext } from "../../server/context.js";
 import { FaultInjector } from "../../server/faults.js";
-import { apiKeyAuth, apiKeyFrom } from "../../server/middleware/auth.js";
 import type { HostPolicy } from "../../server/host-guard.js";
-import { bodyLimit } from "../../server/middleware/body-limit.js";
-import { hostGuard } from "../../server/middleware/host-guard.js";
-import { faultInjection, type FaultTarget } from "../../server/middleware/faults.js";
-import { RequestRecorder, recordRequests } from "../../server/middleware/record.js";
-import { createRedactor, type Redactor, redactSecrets } from "../../server/middleware/redact.js";
-import { refuseWhenClosing } from "../../server/middleware/shutdown.js";
+import { apiKeyFrom } from "../../server/middleware/auth.js";
+import type { FaultTarget } from "../../server/middleware/faults.js";
+import { RequestRecorder } from "../../server/middleware/record.js";
 import { jsonResponse } from "../../server/response.js";
-import { describeError } from "../../utils/errors.js";
+import { createTwinApp, type TwinAppBase } from "../twin-kit/app.js";
+import type { TwinControls } from "../twin-kit/controls.js";
+import { TwinLifecycle } from "../twin-kit/lifecycle.js";
+import { twinLog, type TwinLog } from "../twin-kit/log.js";
+import { twinSecrets } from "../twin-kit/secrets.js";
+import { newRequestCounters, requestStats } from "../twin-kit/stats.js";
 import { parsedBodyOf } from "./body.js";
 import { faultOperation, type FaultOperation, type FaultRule } from "./faults.js";
 import { createTtsHandler } from "./handlers/tts.js";
@@ -47,8 +41,6 @@ const KiB = 1024;
 const DEFAULT_MAX_BODY_BYTES = 256 * KiB;
 const DEFAULT_MAX_TEXT_CHARS = 10_000;
 const DEFAULT_MAX_RECORDED_REQUESTS = 1000;
-/** What the key becomes wherever it would otherwise be echoed, logged or recorded. */
-const REDACTED = "[redacted]";
 
 export interface LocalCartesiaAppOptions {
   /** When set, requests need `X-API-Key: <key>` or `Authorization: Bearer <key>` (401 otherwise). */
@@ -79,22 +71,16 @@ export interface LocalCartesiaAppOptions {
 }
 
 /** What a test or a tool can see and change of a running twin. */
-export interface LocalCartesiaControls {
-  /** Replaces the fault rules (each is checked first). */
-  setFaults(rules: FaultRule[]): void;
-  stats(): LocalCartesiaStats;
-  /** Copies of the recorded requests, oldest first. */
-  requests(): RecordedRequest[];
-  /** Forgets recorded requests. */
-  clearRequests(): void;
+export interface LocalCartesiaControls
+  extends TwinControls<FaultRule, LocalCartesiaStats, RecordedRequest> {
   /** One line saying which engine speaks, e.g. "speech: espeak-ng 1.51 (external program)". */
   describe(): string;
 }
 
 /** The twin without a socket: `fetch()`/`request()` answer as the server would. */
-export interface LocalCartesiaApp extends App, LocalCartesiaControls {
-  /** Sets the Host/Origin policy every request is checked against (undefined: none). */
-  setHostPolicy(policy: HostPolicy | undefined): void;
+export interface LocalCartesiaApp
+  extends TwinAppBase<Exclude<FaultOperation, "any">, RecordedRequest>,
+    LocalCartesiaControls {
   /** Resolves once the speech engine is chosen, with describe()'s line. */
   ready(): Promise<string>;
   /** Refuses new requests (503) and stops syntheses in flight. */
@@ -104,17 +90,8 @@ export interface LocalCartesiaApp extends App, LocalCartesiaControls {
 }
 
 /** The twin's logger: prefixed lines, and a failing logger never breaks it. */
-export function localCartesiaLog(
-  logger: ((line: string) => void) | undefined,
-): (line: string) => void {
-  return (line) => {
-    if (!logger) return;
-    try {
-      logger(`[local-cartesia] ${line}`);
-    } catch {
-      // a failing logger must not break the server
-    }
-  };
+export function localCartesiaLog(logger: TwinLog | undefined): TwinLog {
+  return twinLog("[local-cartesia]", logger);
 }
 
 /**
@@ -140,16 +117,14 @@ export function localCartesiaLog(
  */
 export function createLocalCartesiaApp(options: LocalCartesiaAppOptions = {}): LocalCartesiaApp {
   const log = localCartesiaLog(options.logger);
-  const requiredKey =
-    options.requiredKey && options.requiredKey.length > 0 ? options.requiredKey : undefined;
-  const redactor = createRedactor([requiredKey], { replacement: REDACTED });
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const secrets = twinSecrets(options.requiredKey);
   const latencyMs = options.latencyMs ?? 0;
   if (!(Number.isFinite(latencyMs) && latencyMs >= 0))
     throw new TypeError(`latencyMs must be a number >= 0, got ${String(options.latencyMs)}`);
-  let closing = false;
-  let hostPolicy = options.hostPolicy;
-  const shutdown = new AbortController();
+  const lifecycle = new TwinLifecycle({
+    hostPolicy: options.hostPolicy,
+    shutdownReason: new Error("the local Cartesia twin is closing"),
+  });
 
   const engine: Promise<SpeechSynthesizer> = options.synthesizer
     ? Promise.resolve(options.synthesizer)
@@ -171,12 +146,7 @@ export function createLocalCartesiaApp(options: LocalCartesiaAppOptions = {}): L
     options.maxRecordedRequests ?? DEFAULT_MAX_RECORDED_REQUESTS,
   );
   const counters: LocalCartesiaCounters = {
-    requests: 0,
-    refused: 0,
-    byOperation: {},
-    byStatus: {},
-    unauthorized: 0,
-    faultsInjected: 0,
+    ...newRequestCounters<Operation>(),
     syntheses: 0,
     characters: 0,
     audioSeconds: 0,
@@ -190,114 +160,71 @@ export function createLocalCartesiaApp(options: LocalCartesiaAppOptions = {}): L
       unknownVoice: options.unknownVoice ?? "reject",
     },
     synthesizer: () => engine,
-    shutdown: shutdown.signal,
+    shutdown: lifecycle.shutdown,
     log,
   };
 
-  const middleware: Middleware[] = [
-    hostGuard({
-      policy: () => hostPolicy,
-      onRefused: (reason, request) => {
-        counters.refused += 1;
-        const detail = redactor.text(reason);
-        log(`refused ${request.method} (${detail})`);
-        return cartesiaError(403, "forbidden", `Forbidden: ${detail}`);
-      },
-    }),
-    routeCartesiaRequests(),
-    observe(counters, redactor, log),
-    redactSecrets({ redactor }),
-    refuseWhenClosing({
-      isClosing: () => closing,
-      respond: () =>
+  const app = createTwinApp({
+    log,
+    logs: options.logger !== undefined,
+    secrets,
+    counters,
+    replies: {
+      forbidden: (detail) => cartesiaError(403, "forbidden", `Forbidden: ${detail}`),
+      closing: () =>
         cartesiaError(503, "service_unavailable", "The local Cartesia twin is shutting down.", {
           connection: "close",
         }),
-    }),
-    bodyLimit({
-      maxBytes: maxBodyBytes,
-      onTooLarge: (_context, { drained }) =>
+      tooLarge: (maxBytes, headers) =>
         cartesiaError(
           413,
           "payload_too_large",
-          `Request body is larger than ${maxBodyBytes} bytes.`,
-          drained ? {} : { connection: "close" },
+          `Request body is larger than ${maxBytes} bytes.`,
+          headers,
         ),
-    }),
-    recordRequests({
-      recorder,
-      describe: describeRequest,
-      redact: (entry) => redactor.value(entry),
-    }),
-    answerUnroutable(),
-    ...(requiredKey
-      ? [
-          apiKeyAuth({
-            key: requiredKey,
-            extract: apiKeyFrom.firstOf(
-              apiKeyFrom.header("x-api-key"),
-              apiKeyFrom.authorization("Bearer"),
-            ),
-            onUnauthorized: () => {
-              counters.unauthorized += 1;
-              return cartesiaError(
-                401,
-                "unauthorized",
-                "Missing or invalid API key: send X-API-Key: <key> or Authorization: Bearer <key>.",
-              );
-            },
-          }),
-        ]
-      : []),
-    faultInjection({
-      injector: faults,
-      target: (_request, context) => faultTarget(context),
-      statusResponse: (rule) =>
+      unauthorized: () =>
+        cartesiaError(
+          401,
+          "unauthorized",
+          "Missing or invalid API key: send X-API-Key: <key> or Authorization: Bearer <key>.",
+        ),
+      fault: (rule) =>
         rule.body !== undefined
           ? jsonResponse(rule.status, rule.body, rule.headers)
           : cartesiaError(rule.status, "injected_fault", "Injected fault.", rule.headers),
-      onInject: (rule, context) => {
-        counters.faultsInjected += 1;
-        log(
-          `fault injected on ${routeOf(context).operation}: ${JSON.stringify({ ...rule, body: undefined })}`,
-        );
-      },
-    }),
-  ];
-
-  const app = createApp({
-    middleware,
-    handler: createDispatch(state),
-    onError: (error) => {
-      log(redactor.text(`internal error: ${describeError(error)}`));
-      return cartesiaError(500, "internal_error", "Internal server error.");
+      internalError: () => cartesiaError(500, "internal_error", "Internal server error."),
     },
+    lifecycle,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    route: [routeCartesiaRequests()],
+    routeOf,
+    recorder,
+    describeRequest,
+    answerUnroutable: answerUnroutable(),
+    auth: {
+      extract: apiKeyFrom.firstOf(
+        apiKeyFrom.header("x-api-key"),
+        apiKeyFrom.authorization("Bearer"),
+      ),
+    },
+    faults: { injector: faults, target: (_request, context) => faultTarget(context) },
+    handler: createDispatch(state),
   });
 
   const stop = (): void => {
-    if (closing) return;
-    closing = true;
-    shutdown.abort(new Error("the local Cartesia twin is closing"));
+    lifecycle.stop();
   };
 
   return {
-    fetch: app.fetch,
-    request: app.request,
+    ...app,
     ready: () => ready,
     describe: () => description,
-    setFaults: (rules) => faults.set(rules),
     stats: () => ({
       ...counters,
-      byOperation: { ...counters.byOperation },
-      byStatus: { ...counters.byStatus },
+      ...requestStats(counters),
       audioSeconds: Math.round(counters.audioSeconds * 1000) / 1000,
       synthesisMsTotal: Math.round(counters.synthesisMsTotal * 10) / 10,
     }),
-    requests: () => recorder.list(),
-    clearRequests: () => recorder.clear(),
-    setHostPolicy(policy) {
-      hostPolicy = policy;
-    },
     stop,
     async close() {
       stop();
@@ -331,32 +258,4 @@ function faultTarget(
   const body = parsed?.ok ? (parsed.value as Record<string, unknown> | undefined) : undefined;
   const model = body && typeof body === "object" ? body.model_id : undefined;
   return { operation, models: typeof model === "string" ? [model] : [] };
-}
-
-/**
- * Counts requests (by operation and by the status answered; "reset" for a dropped connection)
- * and logs one line per answer once it has gone out.
- */
-function observe(
-  counters: LocalCartesiaCounters,
-  redactor: Redactor,
-  log: (line: string) => void,
-): Middleware {
-  return async function observe(request, context, next) {
-    const started = performance.now();
-    const route = routeOf(context);
-    counters.requests += 1;
-    counters.byOperation[route.operation] = (counters.byOperation[route.operation] ?? 0) + 1;
-    const line = `${request.method} ${route.path} [${route.operation}]`;
-    context.onFinish((response) => {
-      const ms = (performance.now() - started).toFixed(0);
-      log(redactor.text(`${line} -> ${response.status} ${ms}ms`));
-    });
-    const response = await next();
-    if (!context.signal.aborted) {
-      const key = response.type === "error" ? "reset" : String(response.status);
-      counters.byStatus[key] = (counters.byStatus[key] ?? 0) + 1;
-    }
-    return response;
-  };
 }

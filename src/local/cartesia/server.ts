@@ -1,12 +1,15 @@
 // The local Cartesia twin on a node:http port through the server kit's adapter: Cartesia's bytes
 // and voices API on 127.0.0.1, so that Cartesia client code (Pipecat's service, the official SDK)
 // runs offline. Its start-up line says which speech engine speaks.
+import { controlsOf } from "../twin-kit/controls.js";
 import {
+  type ClientErrorAnswer,
   createTwinServer,
+  jsonClientError,
   type ListeningTwin,
   type TwinListenOptions,
   type TwinServer,
-} from "../twin-server.js";
+} from "../twin-kit/server.js";
 import {
   createLocalCartesiaApp,
   localCartesiaLog,
@@ -38,20 +41,12 @@ export interface LocalCartesiaServerHandle extends TwinServer {
 }
 
 /** What node:http answers to a request it refuses (unparsable, too slow, head too large), in Cartesia's error shape. */
-export function cartesiaClientError(
-  _status: number,
-  message: string,
-): { contentType: string; body: string } {
-  return {
-    contentType: "application/json",
-    body: JSON.stringify({
-      error_code: "invalid_request",
-      title: message,
-      message,
-      request_id: null,
-    }),
-  };
-}
+export const cartesiaClientError: ClientErrorAnswer = jsonClientError((message) => ({
+  error_code: "invalid_request",
+  title: message,
+  message,
+  request_id: null,
+}));
 
 /**
  * Creates a local Cartesia twin without starting it: `listen()` starts it.
@@ -77,10 +72,7 @@ export function createLocalCartesiaServer(
     log(`listening on ${twin.url} (${engine}; latencyMs=${options.latencyMs ?? 0})`);
     return {
       ...twin,
-      setFaults: (rules) => app.setFaults(rules),
-      stats: () => app.stats(),
-      requests: () => app.requests(),
-      clearRequests: () => app.clearRequests(),
+      ...controlsOf(app),
       describe: () => app.describe(),
     };
   };

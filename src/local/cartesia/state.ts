@@ -1,19 +1,12 @@
 // What the handlers of the local Cartesia twin share: the speech synthesizer, the request checks'
 // options, the simulated latency, the counters behind stats() and the log.
 import type { SpeechSynthesizer } from "../../audio/synth/speech-synthesizer.js";
+import type { TwinRequestStats } from "../twin-kit/stats.js";
 import type { Operation } from "./routes.js";
 import type { TtsRequestOptions } from "./tts-request.js";
 
-/** What stats() reports. */
-export interface LocalCartesiaStats {
-  requests: number;
-  /** Requests refused for their Host or Origin (not counted in `requests`). */
-  refused: number;
-  byOperation: Partial<Record<Operation, number>>;
-  /** Answers by status; "reset" for a dropped connection. */
-  byStatus: Record<string, number>;
-  unauthorized: number;
-  faultsInjected: number;
+/** What stats() reports: the requests (as every twin counts them), then the syntheses. */
+export interface LocalCartesiaStats extends TwinRequestStats<Operation> {
   /** Completed syntheses (bodies sent whole). */
   syntheses: number;
   /** Transcript characters of the completed syntheses. */

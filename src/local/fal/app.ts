@@ -1,33 +1,29 @@
-// The local fal server as an app of the server kit (src/server/): fal's routes, a middleware
-// chain for what every request goes through, and one handler per operation. It answers
-// `fetch(request)` without a socket; server.ts puts it on a port.
+// The local fal server as an app of the server kit (src/server/): fal's routes on the twins'
+// shared chain (../twin-kit/app.ts), and one handler per operation. It answers `fetch(request)`
+// without a socket; server.ts puts it on a port.
 //
-// The chain, outermost first (each one is a middleware; a new concern is one more entry):
-//   hostGuard           403 for a foreign Host or Origin (DNS rebinding), before anything else
-//   falResponseHeaders  x-fal-request-id and CORS headers on every answer
-//   routeFalRequests    the request-target → a fal operation (routes.ts)
-//   observe             counters behind stats(), one log line per answer (observe.ts)
-//   redactSecrets       JSON answers never echo the API key
-//   refuseWhenClosing   503 once close() has begun
-//   bodyLimit           413 beyond maxBodyBytes
-//   recordRequests      the ring behind requests() (recording.ts)
-//   answerUnroutable    CORS preflight, bad proxy targets, unknown paths, wrong methods
-//   apiKeyAuth          `Authorization: Key <requiredKey>` (only with requiredKey)
-//   faultInjection      the fault rules (faults.ts)
+// What the fal twin puts in the shared chain:
+//   route              falResponseHeaders (x-fal-request-id and CORS headers on every answer),
+//                      then routeFalRequests (the request-target → a fal operation, routes.ts)
+//   answerUnroutable   CORS preflight, bad proxy targets, unknown paths, wrong methods
+//   apiKeyAuth         `Authorization: Key <requiredKey>`, on fal's authenticated operations
+//   faultInjection     the fault rules (faults.ts); queue calls match through their job's model
 // then `dispatch` hands the request to its operation's handler (handlers/).
-import { createApp, type App } from "../../server/app.js";
-import type { Handler, Middleware } from "../../server/compose.js";
-import { FaultInjector } from "../../server/faults.js";
-import { apiKeyAuth, apiKeyFrom } from "../../server/middleware/auth.js";
-import { bodyLimit } from "../../server/middleware/body-limit.js";
-import { hostGuard, requestHost } from "../../server/middleware/host-guard.js";
-import type { HostPolicy } from "../../server/host-guard.js";
-import { faultInjection, type FaultTarget } from "../../server/middleware/faults.js";
-import { RequestRecorder, recordRequests } from "../../server/middleware/record.js";
-import { createRedactor, redactSecrets } from "../../server/middleware/redact.js";
-import { refuseWhenClosing } from "../../server/middleware/shutdown.js";
+import type { Handler } from "../../server/compose.js";
 import type { RequestContext } from "../../server/context.js";
-import { SettingsValidationError, describeError } from "../../utils/errors.js";
+import { FaultInjector } from "../../server/faults.js";
+import type { HostPolicy } from "../../server/host-guard.js";
+import { apiKeyFrom } from "../../server/middleware/auth.js";
+import type { FaultTarget } from "../../server/middleware/faults.js";
+import { requestHost } from "../../server/middleware/host-guard.js";
+import { RequestRecorder } from "../../server/middleware/record.js";
+import { SettingsValidationError } from "../../utils/errors.js";
+import { createTwinApp, type TwinAppBase } from "../twin-kit/app.js";
+import type { TwinControls } from "../twin-kit/controls.js";
+import { TwinLifecycle } from "../twin-kit/lifecycle.js";
+import { twinLog, type TwinLog } from "../twin-kit/log.js";
+import { twinSecrets } from "../twin-kit/secrets.js";
+import { newRequestCounters, requestStats } from "../twin-kit/stats.js";
 import { faultOperation, type FaultOperation, type FaultRule } from "./faults.js";
 import { FileStore } from "./files.js";
 import { createFileHandler } from "./handlers/files.js";
@@ -39,7 +35,6 @@ import { createExecutor } from "./inference.js";
 import { appPrefix } from "./models.js";
 import { JobQueue, type Job } from "./queue.js";
 import type { ImageStyle } from "./renderer.js";
-import { observe } from "./observe.js";
 import { describeRequest, type RecordedRequest } from "./recording.js";
 import { falJson, falResponseHeaders } from "./replies.js";
 import type { Operation } from "./routes.js";
@@ -61,8 +56,6 @@ const DEFAULT_KEEPALIVE_MS = 15_000;
 const DEFAULT_WEBHOOK_TIMEOUT_MS = 5000;
 const DEFAULT_MAX_RECORDED_REQUESTS = 1000;
 const DEFAULT_WORKERS = 4;
-/** What the key becomes wherever it would otherwise be echoed, logged or recorded. */
-const REDACTED = "[redacted]";
 
 /** Operations that are part of fal's authenticated API (files and signed upload URLs are not). */
 const AUTH_OPERATIONS = new Set<Operation>([
@@ -131,18 +124,12 @@ export interface LocalFalAppOptions {
 }
 
 /** What a test or a tool can see and change of a running local fal server. */
-export interface LocalFalControls {
-  /** Replaces the fault rules (each is checked first). */
-  setFaults(rules: FaultRule[]): void;
-  stats(): LocalFalStats;
-  /** Copies of the recorded requests, oldest first. */
-  requests(): RecordedRequest[];
-  /** Forgets recorded requests. */
-  clearRequests(): void;
-}
+export interface LocalFalControls extends TwinControls<FaultRule, LocalFalStats, RecordedRequest> {}
 
 /** The local fal server without a socket: `fetch()`/`request()` answer as the server would. */
-export interface LocalFalApp extends App, LocalFalControls {
+export interface LocalFalApp
+  extends TwinAppBase<Exclude<FaultOperation, "any">, RecordedRequest>,
+    LocalFalControls {
   /** Base of generated URLs (publicUrl, else the origin given to setOrigin; "" before that). */
   readonly url: string;
   /**
@@ -150,8 +137,6 @@ export interface LocalFalApp extends App, LocalFalControls {
    * publicUrl is set, and an x-fal-target-url that names it is served locally.
    */
   setOrigin(origin: string): void;
-  /** Sets the Host/Origin policy every request is checked against (undefined: none). */
-  setHostPolicy(policy: HostPolicy | undefined): void;
   /** Refuses new requests (503), ends open status streams, stops jobs and webhook deliveries. */
   stop(): void;
   /** stop(), then forgets the stored files. Idempotent. */
@@ -159,15 +144,8 @@ export interface LocalFalApp extends App, LocalFalControls {
 }
 
 /** The logger of the local fal server: prefixed lines, and a failing logger never breaks it. */
-export function localFalLog(logger: ((line: string) => void) | undefined): (line: string) => void {
-  return (line) => {
-    if (!logger) return;
-    try {
-      logger(`[local-fal] ${line}`);
-    } catch {
-      // a failing logger must not break the server
-    }
-  };
+export function localFalLog(logger: TwinLog | undefined): TwinLog {
+  return twinLog("[local-fal]", logger);
 }
 
 /**
@@ -187,17 +165,12 @@ export function localFalLog(logger: ((line: string) => void) | undefined): (line
  */
 export function createLocalFalApp(options: LocalFalAppOptions = {}): LocalFalApp {
   const log = localFalLog(options.logger);
-  const requiredKey =
-    options.requiredKey && options.requiredKey.length > 0 ? options.requiredKey : undefined;
-  const redactor = createRedactor([requiredKey], { replacement: REDACTED });
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const secrets = twinSecrets(options.requiredKey);
 
   const publicUrl = options.publicUrl === undefined ? undefined : checkPublicUrl(options.publicUrl);
   let baseUrl = publicUrl ?? "";
   let selfOrigin = "";
-  let hostPolicy = options.hostPolicy;
-  let closing = false;
-  const shutdown = new AbortController();
+  const lifecycle = new TwinLifecycle({ hostPolicy: options.hostPolicy });
 
   const files = new FileStore(options.maxStoredBytes ?? DEFAULT_MAX_STORED_BYTES);
   const faults = new FaultInjector<Exclude<FaultOperation, "any">>(options.faults ?? []);
@@ -206,13 +179,8 @@ export function createLocalFalApp(options: LocalFalAppOptions = {}): LocalFalApp
     options.maxRecordedRequests ?? DEFAULT_MAX_RECORDED_REQUESTS,
   );
   const counters: LocalFalCounters = {
-    requests: 0,
-    refused: 0,
-    byOperation: {},
-    byStatus: {},
-    unauthorized: 0,
+    ...newRequestCounters<Operation>(),
     cancelsReceived: 0,
-    faultsInjected: 0,
     imagesRendered: 0,
     renderMsTotal: 0,
     uploads: 0,
@@ -240,7 +208,7 @@ export function createLocalFalApp(options: LocalFalAppOptions = {}): LocalFalApp
       },
     }),
     onComplete: (job) => {
-      if (job.webhookUrl && !closing) void deliverWebhook(job, job.webhookUrl);
+      if (job.webhookUrl && !lifecycle.closing) void deliverWebhook(job, job.webhookUrl);
     },
   });
 
@@ -265,111 +233,70 @@ export function createLocalFalApp(options: LocalFalAppOptions = {}): LocalFalApp
     counters,
     keepaliveMs: options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,
     maxQueuedRequests: options.maxQueuedRequests ?? DEFAULT_MAX_QUEUED_REQUESTS,
-    shutdown: shutdown.signal,
+    shutdown: lifecycle.shutdown,
     baseUrl: () => baseUrl,
     baseUrlFor: (context) => {
       if (publicUrl !== undefined) return publicUrl;
       // The guard has checked the Host against the policy; without a policy it is not trusted.
-      return hostPolicy ? `http://${requestHost(context.request)}` : baseUrl;
+      return lifecycle.hostPolicy ? `http://${requestHost(context.request)}` : baseUrl;
     },
     log,
   };
 
-  const middleware: Middleware[] = [
-    hostGuard({
-      policy: () => hostPolicy,
-      onRefused: (reason, request) => {
-        counters.refused += 1;
-        const detail = redactor.text(reason);
-        log(`refused ${request.method} (${detail})`);
-        return falJson(403, { detail });
-      },
-    }),
-    falResponseHeaders(),
-    routeFalRequests(() => selfOrigin),
-    observe(counters, redactor, options.logger ? log : undefined),
-    redactSecrets({ redactor, skip: (context) => routeOf(context).operation === "file" }),
-    refuseWhenClosing({
-      isClosing: () => closing,
-      respond: () =>
+  const app = createTwinApp({
+    log,
+    logs: options.logger !== undefined,
+    secrets,
+    counters,
+    replies: {
+      forbidden: (detail) => falJson(403, { detail }),
+      closing: () =>
         falJson(503, { detail: "Server is shutting down" }, { headers: { connection: "close" } }),
-    }),
-    bodyLimit({
-      maxBytes: maxBodyBytes,
-      onTooLarge: (_context, { drained }) =>
-        falJson(
-          413,
-          { detail: `Request body is larger than ${maxBodyBytes} bytes` },
-          { headers: drained ? {} : { connection: "close" } },
-        ),
-    }),
-    recordRequests({
-      recorder,
-      describe: describeRequest,
-      redact: (entry) => redactor.value(entry),
-    }),
-    answerUnroutable(),
-    ...(requiredKey
-      ? [
-          apiKeyAuth({
-            key: requiredKey,
-            extract: apiKeyFrom.authorization("Key"),
-            when: (_request, context) => AUTH_OPERATIONS.has(routeOf(context).operation),
-            onUnauthorized: () => {
-              counters.unauthorized += 1;
-              return falJson(401, { detail: "Unauthorized" });
-            },
-          }),
-        ]
-      : []),
-    faultInjection({
-      injector: faults,
-      target: (_request, context) => faultTarget(queue, context),
-      statusResponse: (rule) =>
+      tooLarge: (maxBytes, headers) =>
+        falJson(413, { detail: `Request body is larger than ${maxBytes} bytes` }, { headers }),
+      unauthorized: () => falJson(401, { detail: "Unauthorized" }),
+      fault: (rule) =>
         falJson(rule.status, rule.body ?? { detail: "Injected fault" }, {
           headers: rule.headers ?? {},
         }),
-      onInject: (rule, context) => {
-        counters.faultsInjected += 1;
-        log(
-          `fault injected on ${routeOf(context).operation}: ${JSON.stringify({ ...rule, body: undefined })}`,
-        );
-      },
-    }),
-  ];
-
-  const app = createApp({
-    middleware,
-    handler: createDispatch(state),
-    onError: (error) => {
-      log(redactor.text(`internal error: ${describeError(error)}`));
-      return falJson(500, { detail: "Internal Server Error" });
+      internalError: () => falJson(500, { detail: "Internal Server Error" }),
     },
+    lifecycle,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    route: [falResponseHeaders(), routeFalRequests(() => selfOrigin)],
+    routeOf,
+    describe: (request, context) => {
+      const route = routeOf(context);
+      const model = route.model ? ` ${route.model}` : "";
+      return `${request.method} ${route.path}${route.proxied ? " (proxy)" : ""} [${route.operation}${model}]`;
+    },
+    // Stored files are answered byte for byte.
+    redactSkip: (context) => routeOf(context).operation === "file",
+    recorder,
+    describeRequest,
+    answerUnroutable: answerUnroutable(),
+    auth: {
+      extract: apiKeyFrom.authorization("Key"),
+      when: (_request, context) => AUTH_OPERATIONS.has(routeOf(context).operation),
+    },
+    faults: { injector: faults, target: (_request, context) => faultTarget(queue, context) },
+    handler: createDispatch(state),
   });
 
   const stop = (): void => {
-    if (closing) return;
-    closing = true;
-    shutdown.abort();
+    if (!lifecycle.stop()) return;
     queue.close();
     webhooks.abortAll();
   };
 
   return {
-    fetch: app.fetch,
-    request: app.request,
+    ...app,
     get url() {
       return baseUrl;
     },
-    setFaults: (rules) => faults.set(rules),
     stats: () => ({
-      requests: counters.requests,
-      refused: counters.refused,
-      byOperation: { ...counters.byOperation },
-      byStatus: { ...counters.byStatus },
-      unauthorized: counters.unauthorized,
+      ...requestStats(counters),
       cancelsReceived: counters.cancelsReceived,
-      faultsInjected: counters.faultsInjected,
       submitted: queue.counters.submitted,
       runs: queue.counters.runs,
       completed: queue.counters.completed,
@@ -385,14 +312,9 @@ export function createLocalFalApp(options: LocalFalAppOptions = {}): LocalFalApp
       webhooksFailed: webhooks.failed,
       files: { count: files.count, bytes: files.storedBytes, evictions: files.evictions },
     }),
-    requests: () => recorder.list(),
-    clearRequests: () => recorder.clear(),
     setOrigin(origin) {
       selfOrigin = origin;
       if (!baseUrl) baseUrl = origin;
-    },
-    setHostPolicy(policy) {
-      hostPolicy = policy;
     },
     stop,
     async close() {

@@ -1,12 +1,15 @@
 // The local fal-compatible HTTP server: the local fal app (app.ts) on a node:http port through the
 // server kit's adapter. It speaks fal's queue, run, storage and CDN protocol on 127.0.0.1 so that
 // fal client code runs offline and deterministically; images come from the preview renderer.
+import { controlsOf } from "../twin-kit/controls.js";
 import {
+  type ClientErrorAnswer,
   createTwinServer,
+  jsonClientError,
   type ListeningTwin,
   type TwinListenOptions,
   type TwinServer,
-} from "../twin-server.js";
+} from "../twin-kit/server.js";
 import {
   createLocalFalApp,
   localFalLog,
@@ -43,9 +46,9 @@ export interface LocalFalServerHandle extends TwinServer {
 }
 
 /** What node:http answers to a request it refuses (unparsable, too slow, head too large), in fal's error shape. */
-function clientError(_status: number, message: string): { contentType: string; body: string } {
-  return { contentType: "application/json", body: JSON.stringify({ detail: message }) };
-}
+export const falClientError: ClientErrorAnswer = jsonClientError((message) => ({
+  detail: message,
+}));
 
 /**
  * Creates a local fal server without starting it: `listen()` starts it.
@@ -62,7 +65,7 @@ function clientError(_status: number, message: string): { contentType: string; b
 export function createLocalFalServer(options: LocalFalServerOptions = {}): LocalFalServerHandle {
   const log = localFalLog(options.logger);
   const app = createLocalFalApp(options);
-  const server = createTwinServer(app, { ...options, clientError, log });
+  const server = createTwinServer(app, { ...options, clientError: falClientError, log });
 
   const listen = async (): Promise<LocalFalServer> => {
     const twin = await server.listen();
@@ -74,10 +77,7 @@ export function createLocalFalServer(options: LocalFalServerOptions = {}): Local
     return {
       ...twin,
       url: app.url,
-      setFaults: (rules) => app.setFaults(rules),
-      stats: () => app.stats(),
-      requests: () => app.requests(),
-      clearRequests: () => app.clearRequests(),
+      ...controlsOf(app),
     };
   };
 

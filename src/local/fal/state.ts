@@ -1,20 +1,14 @@
 // What the handlers of the local fal server share: the job queue, the file store, the counters
 // behind stats(), the base of generated URLs, the log and the shutdown signal.
 import type { RequestContext } from "../../server/context.js";
+import type { TwinRequestStats } from "../twin-kit/stats.js";
 import type { FileStore } from "./files.js";
 import type { JobQueue } from "./queue.js";
 import type { Operation } from "./routes.js";
 
-/** What stats() reports. */
-export interface LocalFalStats {
-  requests: number;
-  /** Requests refused (403) for a foreign Host or Origin, before anything else ran. */
-  refused: number;
-  byOperation: Partial<Record<Operation, number>>;
-  byStatus: Record<string, number>;
-  unauthorized: number;
+/** What stats() reports: the requests (as every twin counts them), then the fal twin's work. */
+export interface LocalFalStats extends TwinRequestStats<Operation> {
   cancelsReceived: number;
-  faultsInjected: number;
   submitted: number;
   runs: number;
   completed: number;

@@ -1,23 +1,16 @@
 // The local OpenAI twin as an app of the server kit (src/server/): OpenAI's Chat Completions and
-// Models routes under /v1, answered by a scripted LLM (scripted-llm.ts), never by a model. It
-// answers `fetch(request)` without a socket; server.ts puts it on a port, and a server hosting
-// several twins can hand it every request under /v1.
+// Models routes under /v1 on the twins' shared chain (../twin-kit/app.ts), answered by a scripted
+// LLM (scripted-llm.ts), never by a model. It answers `fetch(request)` without a socket; server.ts
+// puts it on a port, and a server hosting several twins can hand it every request under /v1.
 //
-// The chain, outermost first:
-//   hostGuard              403 for a foreign Host or Origin (DNS rebinding), before anything else
-//   openAIResponseHeaders  x-request-id, openai-version and the twin's label on every answer
-//   routeOpenAIRequests    method and path → an operation (chat, models, model) or unknown
-//   observe                counters behind stats(), one log line per answer
-//   redactSecrets          JSON answers never echo the API key
-//   refuseWhenClosing      503 once close() has begun
-//   bodyLimit              413 beyond maxBodyBytes
-//   recordRequests         the ring behind requests()
-//   answerUnknown          404 "Invalid URL (METHOD /path)" for anything else
-//   apiKeyAuth             `Authorization: Bearer <requiredKey>` (only with requiredKey)
-//   readRequestedModel     the body's `model`, for fault rules that name one
-//   faultInjection         the fault rules
+// What the OpenAI twin puts in the shared chain:
+//   route               openAIResponseHeaders (x-request-id, openai-version and the twin's label),
+//                       then routeOpenAIRequests (method and path → chat, models, model or unknown)
+//   answerUnroutable    404 "Invalid URL (METHOD /path)" for anything else
+//   apiKeyAuth          `Authorization: Bearer <requiredKey>` (only with requiredKey)
+//   beforeFaults        readRequestedModel: the body's `model`, for fault rules that name one
+//   faultInjection      the fault rules
 // then the operation's handler (handlers.ts).
-import { createApp, type App } from "../../server/app.js";
 import type { Handler, Middleware } from "../../server/compose.js";
 import { contextKey, type RequestContext } from "../../server/context.js";
 import {
@@ -25,19 +18,16 @@ import {
   type FaultAction,
   type FaultRule as ServerFaultRule,
 } from "../../server/faults.js";
-import { apiKeyAuth, apiKeyFrom } from "../../server/middleware/auth.js";
 import type { HostPolicy } from "../../server/host-guard.js";
-import { bodyLimit } from "../../server/middleware/body-limit.js";
-import { hostGuard } from "../../server/middleware/host-guard.js";
-import { faultInjection } from "../../server/middleware/faults.js";
-import {
-  RequestRecorder,
-  recordRequests,
-  recordedHeaders,
-} from "../../server/middleware/record.js";
-import { createRedactor, redactSecrets } from "../../server/middleware/redact.js";
-import { refuseWhenClosing } from "../../server/middleware/shutdown.js";
-import { describeError } from "../../utils/errors.js";
+import { apiKeyFrom } from "../../server/middleware/auth.js";
+import { RequestRecorder } from "../../server/middleware/record.js";
+import { createTwinApp, type TwinAppBase } from "../twin-kit/app.js";
+import type { TwinControls } from "../twin-kit/controls.js";
+import { TwinLifecycle } from "../twin-kit/lifecycle.js";
+import { twinLog, type TwinLog } from "../twin-kit/log.js";
+import { twinSecrets } from "../twin-kit/secrets.js";
+import { recordRequest, type TwinRecordedRequest } from "../twin-kit/recording.js";
+import { newRequestCounters, requestStats, type TwinRequestStats } from "../twin-kit/stats.js";
 import {
   type ChatState,
   createChatHandler,
@@ -71,8 +61,6 @@ export const DEFAULT_MODEL_ALIASES: readonly string[] = Object.freeze([
 const MiB = 1024 * 1024;
 const DEFAULT_MAX_BODY_BYTES = 10 * MiB;
 const DEFAULT_MAX_RECORDED_REQUESTS = 1000;
-/** What the key becomes wherever it would otherwise be echoed, logged or recorded. */
-const REDACTED = "[redacted]";
 
 export interface LocalOpenAIAppOptions {
   /** When set, requests need `Authorization: Bearer <requiredKey>` (401 in OpenAI's shape otherwise). */
@@ -98,31 +86,17 @@ export interface LocalOpenAIAppOptions {
   logger?: (line: string) => void;
 }
 
-/** What the twin records of a request. */
-export interface LocalOpenAIRecordedRequest {
-  time: string;
-  method: string;
-  operation: LocalOpenAIOperation | "unknown";
-  path: string;
+/** What the twin records of a request (what every twin records, see ../twin-kit/recording.ts). */
+export interface LocalOpenAIRecordedRequest
+  extends TwinRecordedRequest<LocalOpenAIOperation | "unknown"> {
   /** Parsed JSON body (its text when it is not JSON; undefined without a body). */
   body: unknown;
-  bodyBytes: number;
-  /** Request headers without credentials. */
-  headers: Record<string, string>;
-  /** HTTP status answered (undefined while pending, or when the connection was dropped). */
-  status?: number;
 }
 
 export type LocalOpenAIOperation = "chat" | "models" | "model";
 
-export interface LocalOpenAIStats {
-  requests: number;
-  /** Requests refused for their Host or Origin (not counted in `requests`). */
-  refused: number;
-  byOperation: Partial<Record<LocalOpenAIOperation | "unknown", number>>;
-  byStatus: Record<string, number>;
-  unauthorized: number;
-  faultsInjected: number;
+/** What stats() reports: the requests (as every twin counts them), then the completions. */
+export interface LocalOpenAIStats extends TwinRequestStats<LocalOpenAIOperation | "unknown"> {
   /** Completions written (streamed or whole). */
   completions: number;
   streamed: number;
@@ -133,19 +107,13 @@ export interface LocalOpenAIStats {
 }
 
 /** What a test or a tool can see and change of a running twin. */
-export interface LocalOpenAIControls {
-  /** Replaces the fault rules (each is checked first). */
-  setFaults(rules: LocalOpenAIFaultRule[]): void;
-  stats(): LocalOpenAIStats;
-  /** Copies of the recorded requests, oldest first. */
-  requests(): LocalOpenAIRecordedRequest[];
-  clearRequests(): void;
-}
+export interface LocalOpenAIControls
+  extends TwinControls<LocalOpenAIFaultRule, LocalOpenAIStats, LocalOpenAIRecordedRequest> {}
 
 /** The local OpenAI twin without a socket: `fetch()`/`request()` answer as the server would. */
-export interface LocalOpenAIApp extends App, LocalOpenAIControls {
-  /** Sets the Host/Origin policy every request is checked against (undefined: none). */
-  setHostPolicy(policy: HostPolicy | undefined): void;
+export interface LocalOpenAIApp
+  extends TwinAppBase<Exclude<LocalOpenAIFaultOperation, "any">, LocalOpenAIRecordedRequest>,
+    LocalOpenAIControls {
   /** Refuses new requests (503) and ends open streams. */
   stop(): void;
   /** stop(). Idempotent. */
@@ -178,17 +146,8 @@ function resolveRoute(method: string, target: string): Route {
 }
 
 /** The logger of the twin: prefixed lines, and a failing logger never breaks it. */
-export function localOpenAILog(
-  logger: ((line: string) => void) | undefined,
-): (line: string) => void {
-  return (line) => {
-    if (!logger) return;
-    try {
-      logger(`[local-openai] ${line}`);
-    } catch {
-      // a failing logger must not break the server
-    }
-  };
+export function localOpenAILog(logger: TwinLog | undefined): TwinLog {
+  return twinLog("[local-openai]", logger);
 }
 
 /**
@@ -211,55 +170,22 @@ export function localOpenAILog(
  */
 export function createLocalOpenAIApp(options: LocalOpenAIAppOptions = {}): LocalOpenAIApp {
   const log = localOpenAILog(options.logger);
-  const requiredKey =
-    options.requiredKey && options.requiredKey.length > 0 ? options.requiredKey : undefined;
-  const redactor = createRedactor([requiredKey], { replacement: REDACTED });
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const secrets = twinSecrets(options.requiredKey);
   checkDelay("timeToFirstTokenMs", options.timeToFirstTokenMs);
   checkDelay("tokenDelayMs", options.tokenDelayMs);
 
-  let closing = false;
-  let hostPolicy = options.hostPolicy;
-  const shutdown = new AbortController();
+  const lifecycle = new TwinLifecycle({ hostPolicy: options.hostPolicy });
   const faults = new FaultInjector<Exclude<LocalOpenAIFaultOperation, "any">>(options.faults ?? []);
   const recorder = new RequestRecorder<LocalOpenAIRecordedRequest>(
     options.maxRecordedRequests ?? DEFAULT_MAX_RECORDED_REQUESTS,
   );
-  const counters = {
-    requests: 0,
-    refused: 0,
-    byOperation: {} as LocalOpenAIStats["byOperation"],
-    byStatus: {} as Record<string, number>,
-    unauthorized: 0,
-    faultsInjected: 0,
-  };
+  const counters = newRequestCounters<LocalOpenAIOperation | "unknown">();
   const state: ChatState = {
     timeToFirstTokenMs: options.timeToFirstTokenMs ?? 0,
     tokenDelayMs: options.tokenDelayMs ?? 0,
     modelAliases: new Set(options.modelAliases ?? DEFAULT_MODEL_ALIASES),
-    shutdown: shutdown.signal,
+    shutdown: lifecycle.shutdown,
     counters: { completions: 0, streamed: 0, streamsCut: 0, promptTokens: 0, completionTokens: 0 },
-  };
-
-  const observe: Middleware = async function observe(request, context, next) {
-    const started = performance.now();
-    const route = routeOf(context);
-    counters.requests += 1;
-    counters.byOperation[route.operation] = (counters.byOperation[route.operation] ?? 0) + 1;
-    context.onFinish((response) => {
-      const ms = (performance.now() - started).toFixed(0);
-      log(
-        redactor.text(
-          `${request.method} ${route.path} [${route.operation}] -> ${response.status} ${ms}ms`,
-        ),
-      );
-    });
-    const response = await next();
-    if (!context.signal.aborted) {
-      const key = response.type === "error" ? "reset" : String(response.status);
-      counters.byStatus[key] = (counters.byStatus[key] ?? 0) + 1;
-    }
-    return response;
   };
 
   const readRequestedModel: Middleware = async function readRequestedModel(
@@ -280,70 +206,68 @@ export function createLocalOpenAIApp(options: LocalOpenAIAppOptions = {}): Local
     return next();
   };
 
-  const middleware: Middleware[] = [
-    hostGuard({
-      policy: () => hostPolicy,
-      onRefused: (reason, request) => {
-        counters.refused += 1;
-        const detail = redactor.text(reason);
-        log(`refused ${request.method} (${detail})`);
-        return openAIErrorResponse(403, `Forbidden: ${detail}`, { code: "forbidden_host" });
-      },
-    }),
-    openAIResponseHeaders(),
-    async function routeOpenAIRequests(request, context, next) {
-      context.set(ROUTE, resolveRoute(request.method, context.target));
-      return next();
-    },
-    observe,
-    redactSecrets({ redactor }),
-    refuseWhenClosing({
-      isClosing: () => closing,
-      respond: () =>
+  const handlers: Record<LocalOpenAIOperation, Handler> = {
+    chat: createChatHandler(state),
+    models: createModelsHandler(),
+    model: createModelHandler(state, (target) =>
+      decodeURIComponent(MODEL_PATH.exec(target.split("?")[0] ?? "")?.[1] ?? ""),
+    ),
+  };
+
+  const app = createTwinApp({
+    log,
+    logs: options.logger !== undefined,
+    secrets,
+    counters,
+    replies: {
+      forbidden: (detail) =>
+        openAIErrorResponse(403, `Forbidden: ${detail}`, { code: "forbidden_host" }),
+      closing: () =>
         openAIErrorResponse(503, "The server is shutting down.", {
           headers: { connection: "close" },
         }),
-    }),
-    bodyLimit({
-      maxBytes: maxBodyBytes,
-      onTooLarge: (_context, { drained }) =>
-        openAIErrorResponse(413, `The request body is larger than ${maxBodyBytes} bytes.`, {
-          headers: drained ? {} : { connection: "close" },
+      tooLarge: (maxBytes, headers) =>
+        openAIErrorResponse(413, `The request body is larger than ${maxBytes} bytes.`, {
+          headers,
         }),
-    }),
-    recordRequests({
-      recorder,
-      describe: describeRequest,
-      redact: (entry) => redactor.value(entry),
-    }),
-    async function answerUnknown(request, context, next) {
+      unauthorized: (request) =>
+        request.headers.has("authorization")
+          ? openAIErrorResponse(
+              401,
+              "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.",
+              { code: "invalid_api_key" },
+            )
+          : openAIErrorResponse(
+              401,
+              "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+            ),
+      fault: (rule) =>
+        rule.body === undefined
+          ? injectedErrorResponse(rule.status, rule.headers)
+          : openAIJson(rule.status, rule.body, rule.headers),
+      internalError: () =>
+        openAIErrorResponse(500, "The server had an error while processing your request."),
+    },
+    lifecycle,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    route: [
+      openAIResponseHeaders(),
+      async function routeOpenAIRequests(request, context, next) {
+        context.set(ROUTE, resolveRoute(request.method, context.target));
+        return next();
+      },
+    ],
+    routeOf,
+    recorder,
+    describeRequest,
+    answerUnroutable: async function answerUnknown(request, context, next) {
       const route = routeOf(context);
       if (route.operation !== "unknown") return next();
       return openAIErrorResponse(404, `Invalid URL (${request.method} ${route.path})`);
     },
-    ...(requiredKey
-      ? [
-          apiKeyAuth({
-            key: requiredKey,
-            extract: apiKeyFrom.authorization("Bearer"),
-            onUnauthorized: (request) => {
-              counters.unauthorized += 1;
-              return request.headers.has("authorization")
-                ? openAIErrorResponse(
-                    401,
-                    "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.",
-                    { code: "invalid_api_key" },
-                  )
-                : openAIErrorResponse(
-                    401,
-                    "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
-                  );
-            },
-          }),
-        ]
-      : []),
-    readRequestedModel,
-    faultInjection({
+    auth: { extract: apiKeyFrom.authorization("Bearer") },
+    beforeFaults: [readRequestedModel],
+    faults: {
       injector: faults,
       target: (_request, context) => {
         const { operation } = routeOf(context);
@@ -353,65 +277,25 @@ export function createLocalOpenAIApp(options: LocalOpenAIAppOptions = {}): Local
         }
         return operation === "unknown" ? undefined : { operation: "models", models: [] };
       },
-      statusResponse: (rule) =>
-        rule.body === undefined
-          ? injectedErrorResponse(rule.status, rule.headers)
-          : openAIJson(rule.status, rule.body, rule.headers),
-      onInject: (rule, context) => {
-        counters.faultsInjected += 1;
-        log(
-          `fault injected on ${routeOf(context).operation}: ${JSON.stringify({ ...rule, body: undefined })}`,
-        );
-      },
-    }),
-  ];
-
-  const handlers: Record<LocalOpenAIOperation, Handler> = {
-    chat: createChatHandler(state),
-    models: createModelsHandler(),
-    model: createModelHandler(state, (target) =>
-      decodeURIComponent(MODEL_PATH.exec(target.split("?")[0] ?? "")?.[1] ?? ""),
-    ),
-  };
-
-  const app = createApp({
-    middleware,
+    },
     handler: (request, context) => {
       const { operation } = routeOf(context);
       return operation === "unknown"
         ? openAIErrorResponse(404, `Invalid URL (${request.method} ${routeOf(context).path})`)
         : handlers[operation](request, context);
     },
-    onError: (error) => {
-      log(redactor.text(`internal error: ${describeError(error)}`));
-      return openAIErrorResponse(500, "The server had an error while processing your request.");
-    },
   });
 
   const stop = (): void => {
-    if (closing) return;
-    closing = true;
-    shutdown.abort();
+    lifecycle.stop();
   };
 
   return {
-    fetch: app.fetch,
-    request: app.request,
-    setFaults: (rules) => faults.set(rules),
+    ...app,
     stats: () => ({
-      requests: counters.requests,
-      refused: counters.refused,
-      byOperation: { ...counters.byOperation },
-      byStatus: { ...counters.byStatus },
-      unauthorized: counters.unauthorized,
-      faultsInjected: counters.faultsInjected,
+      ...requestStats(counters),
       ...state.counters,
     }),
-    requests: () => recorder.list(),
-    clearRequests: () => recorder.clear(),
-    setHostPolicy(policy) {
-      hostPolicy = policy;
-    },
     stop,
     async close() {
       stop();
@@ -434,31 +318,19 @@ function checkDelay(name: string, value: number | undefined): void {
     throw new TypeError(`${name} must be a number of ms >= 0, got ${String(value)}`);
 }
 
-/** How much of a body that is not JSON a recorded request keeps, in characters. */
-const RECORDED_TEXT_CHARS = 1000;
-
 function describeRequest(
   request: Request,
   context: RequestContext,
   bytes: Uint8Array | undefined,
 ): LocalOpenAIRecordedRequest {
-  const route = routeOf(context);
-  let body: unknown;
-  if (bytes !== undefined) {
-    const text = new TextDecoder().decode(bytes);
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = text.slice(0, RECORDED_TEXT_CHARS);
-    }
+  // An empty body is not JSON either: it is recorded as "".
+  return recordRequest(request, routeOf(context), bytes, { parse: parseJson }).entry;
+}
+
+function parseJson(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(new TextDecoder().decode(bytes)) };
+  } catch {
+    return { ok: false };
   }
-  return {
-    time: new Date().toISOString(),
-    method: request.method,
-    operation: route.operation,
-    path: route.path,
-    body,
-    bodyBytes: bytes?.byteLength ?? 0,
-    headers: recordedHeaders(request.headers),
-  };
 }

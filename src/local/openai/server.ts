@@ -1,12 +1,15 @@
 // The local OpenAI twin on a node:http port (127.0.0.1 by default) through the server kit's
 // adapter: OpenAI-compatible clients (the official `openai` package, OpenAILLMService) talk to it
 // with `baseURL: server.baseUrl`.
+import { controlsOf } from "../twin-kit/controls.js";
 import {
+  type ClientErrorAnswer,
   createTwinServer,
+  jsonClientError,
   type ListeningTwin,
   type TwinListenOptions,
   type TwinServer,
-} from "../twin-server.js";
+} from "../twin-kit/server.js";
 import {
   createLocalOpenAIApp,
   localOpenAILog,
@@ -35,17 +38,9 @@ export interface LocalOpenAIServerHandle extends TwinServer {
 }
 
 /** What node:http answers to a request it refuses (unparsable, too slow, head too large), in OpenAI's error shape. */
-export function openAIClientError(
-  _status: number,
-  message: string,
-): { contentType: string; body: string } {
-  return {
-    contentType: "application/json",
-    body: JSON.stringify({
-      error: { message, type: "invalid_request_error", param: null, code: null },
-    }),
-  };
-}
+export const openAIClientError: ClientErrorAnswer = jsonClientError((message) => ({
+  error: { message, type: "invalid_request_error", param: null, code: null },
+}));
 
 /** Creates the twin's server without starting it: `listen()` starts it. */
 export function createLocalOpenAIServer(
@@ -61,10 +56,7 @@ export function createLocalOpenAIServer(
     return {
       ...twin,
       baseUrl: `${twin.url}/v1`,
-      setFaults: (rules) => app.setFaults(rules),
-      stats: () => app.stats(),
-      requests: () => app.requests(),
-      clearRequests: () => app.clearRequests(),
+      ...controlsOf(app),
     };
   };
 

@@ -3,9 +3,9 @@
 // SettingsValidationError naming allowedHosts when the address is reachable from other machines
 // without an allow-list) and refuses every request until the port is known.
 import type { Server } from "node:http";
-import type { App } from "../server/app.js";
-import { type HostPolicy, createHostPolicy, isLoopbackAddress } from "../server/host-guard.js";
-import { type NodeServerOptions, createNodeServer } from "../server/node.js";
+import type { App } from "../../server/app.js";
+import { type HostPolicy, createHostPolicy, isLoopbackAddress } from "../../server/host-guard.js";
+import { type NodeServerOptions, createNodeServer } from "../../server/node.js";
 
 /** Where a twin listens and whom it answers. */
 export interface TwinListenOptions {
@@ -52,6 +52,24 @@ export interface TwinServer {
   /** The underlying node:http server (not listening until listen()). */
   httpServer: Server;
   listen(): Promise<ListeningTwin>;
+}
+
+/** What node:http answers to a request it refuses (unparsable, too slow, head too large). */
+export type ClientErrorAnswer = NonNullable<NodeServerOptions["clientError"]>;
+
+/**
+ * A client-error answer in a twin's JSON error shape: `shape(message)` is the body.
+ *
+ * @example
+ * ```ts
+ * const clientError = jsonClientError((message) => ({ detail: message }));
+ * clientError(400, "Bad Request"); // { contentType: "application/json", body: '{"detail":"Bad Request"}' }
+ * ```
+ */
+export function jsonClientError(shape: (message: string) => unknown): ClientErrorAnswer {
+  return function jsonClientError(_status, message) {
+    return { contentType: "application/json", body: JSON.stringify(shape(message)) };
+  };
 }
 
 /** The host to put in URLs for a listening address (a wildcard address is reached on loopback). */
