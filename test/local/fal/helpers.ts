@@ -86,6 +86,53 @@ export async function waitFor<T>(
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The server's simulated inference under the test's control (pass `wait` as inferenceWait, with
+ * any inferenceMs > 0): a request stays in progress until the test releases it, so what a test
+ * sees in between does not depend on how fast the machine is. A cancel still ends it at once.
+ */
+export class InferenceGate {
+  #waiting: Array<() => void> = [];
+  #credits = 0;
+
+  readonly wait = (_ms: number, signal: AbortSignal): Promise<void> =>
+    new Promise((resolve, reject) => {
+      if (signal.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      if (this.#credits > 0) {
+        this.#credits -= 1;
+        resolve();
+        return;
+      }
+      const onAbort = (): void => {
+        this.#waiting = this.#waiting.filter((w) => w !== finish);
+        reject(signal.reason);
+      };
+      const finish = (): void => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#waiting.push(finish);
+    });
+
+  /** Inferences waiting to be released now. */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
+  /** Lets the `n` oldest waiting inferences finish; releases not yet used go to the next ones. */
+  release(n = 1): void {
+    for (let i = 0; i < n; i += 1) {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#credits += 1;
+    }
+  }
+}
+
 export interface SseResult {
   status: number;
   contentType: string | null;
@@ -109,6 +156,30 @@ export async function readSse(url: string, init: RequestInit = {}): Promise<SseR
 }
 
 /** Submits to the queue directly and returns the submit body. */
+/** An SSE stream read one `data:` event at a time; next() resolves undefined once it has ended. */
+export async function openSse(url: string): Promise<{ next: () => Promise<any> }> {
+  const res = await fetch(url);
+  if (!res.body) throw new Error(`no body from ${url} (HTTP ${res.status})`);
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  const next = async (): Promise<any> => {
+    for (;;) {
+      const end = buffered.indexOf("\n\n");
+      if (end >= 0) {
+        const block = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        const data = block.split("\n").find((line) => line.startsWith("data:"));
+        if (data) return JSON.parse(data.slice(5).trim());
+        continue; // a comment (keep-alive)
+      }
+      const { value, done } = await reader.read();
+      if (done) return undefined;
+      buffered += value;
+    }
+  };
+  return { next };
+}
+
 export async function submit(
   base: string,
   model: string,
