@@ -1,6 +1,7 @@
 import { createServer, request, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach } from "vitest";
+import { sleep as abortableSleep } from "../../../src/utils/abort.js";
 import {
   startLocalFalServer,
   type LocalFalServer,
@@ -118,6 +119,12 @@ export class InferenceGate {
       this.#waiting.push(finish);
     });
 
+  /** As wait(), then the simulated time on the clock too: for checks of the inference time. */
+  readonly waitThenTime = async (ms: number, signal: AbortSignal): Promise<void> => {
+    await this.wait(ms, signal);
+    await abortableSleep(ms, signal);
+  };
+
   /** Inferences waiting to be released now. */
   get waiting(): number {
     return this.#waiting.length;
@@ -156,28 +163,34 @@ export async function readSse(url: string, init: RequestInit = {}): Promise<SseR
 }
 
 /** Submits to the queue directly and returns the submit body. */
-/** An SSE stream read one `data:` event at a time; next() resolves undefined once it has ended. */
-export async function openSse(url: string): Promise<{ next: () => Promise<any> }> {
+/**
+ * Opens an SSE stream and reads it in the background: `events` and `comments` fill as they
+ * arrive (poll them with waitFor), `ended` resolves when the server closes the stream.
+ */
+export async function followSse(
+  url: string,
+): Promise<{ events: any[]; comments: string[]; ended: Promise<void> }> {
   const res = await fetch(url);
   if (!res.body) throw new Error(`no body from ${url} (HTTP ${res.status})`);
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffered = "";
-  const next = async (): Promise<any> => {
+  const events: any[] = [];
+  const comments: string[] = [];
+  const read = async (): Promise<void> => {
+    let buffered = "";
     for (;;) {
-      const end = buffered.indexOf("\n\n");
-      if (end >= 0) {
-        const block = buffered.slice(0, end);
-        buffered = buffered.slice(end + 2);
-        const data = block.split("\n").find((line) => line.startsWith("data:"));
-        if (data) return JSON.parse(data.slice(5).trim());
-        continue; // a comment (keep-alive)
-      }
       const { value, done } = await reader.read();
-      if (done) return undefined;
+      if (done) return;
       buffered += value;
+      for (let end = buffered.indexOf("\n\n"); end >= 0; end = buffered.indexOf("\n\n")) {
+        for (const line of buffered.slice(0, end).split("\n")) {
+          if (line.startsWith("data:")) events.push(JSON.parse(line.slice(5).trim()));
+          else if (line.startsWith(":")) comments.push(line.slice(1).trim());
+        }
+        buffered = buffered.slice(end + 2);
+      }
     }
   };
-  return { next };
+  return { events, comments, ended: read() };
 }
 
 export async function submit(

@@ -3,7 +3,7 @@ import { startLocalFalServer } from "../../../src/local/fal/index.js";
 import {
   call,
   InferenceGate,
-  openSse,
+  followSse,
   readSse,
   sleep,
   start,
@@ -53,17 +53,16 @@ describe("local fal server: queue and workers", () => {
     await submit(s.url, "fal-ai/flux/schnell", { prompt: "a", ...SMALL });
     await submit(s.url, "fal-ai/flux/schnell", { prompt: "b", ...SMALL });
     const third = await submit(s.url, "fal-ai/flux/schnell", { prompt: "c", ...SMALL });
-    const sse = await openSse(`${third.status_url}/stream`);
-    const label = (e: any): string =>
-      e === undefined ? "(end)" : e.status === "IN_QUEUE" ? `Q${e.queue_position}` : e.status;
-    // One request finishes per event read: a, then b, then c itself.
-    const seen = [label(await sse.next())];
-    for (let i = 0; i < 3; i += 1) {
+    const sse = await followSse(`${third.status_url}/stream`);
+    // One request finishes per event seen: a, then b, then c itself.
+    for (let seen = 1; seen <= 3; seen += 1) {
+      await waitFor(() => sse.events.length >= seen);
       gate.release();
-      seen.push(label(await sse.next()));
     }
-    expect(seen).toEqual(["Q1", "Q0", "IN_PROGRESS", "COMPLETED"]);
-    expect(await sse.next()).toBeUndefined();
+    await sse.ended;
+    expect(
+      sse.events.map((e) => (e.status === "IN_QUEUE" ? `Q${e.queue_position}` : e.status)),
+    ).toEqual(["Q1", "Q0", "IN_PROGRESS", "COMPLETED"]);
   });
 
   it("sync runs share the workers with queued requests", async () => {
