@@ -324,6 +324,28 @@ describe("cancellation", () => {
     expect(cancelled.sort()).toEqual(["scene 1", "scene 2"]);
   });
 
+  it("an interruption while a submit is on the wire still cancels the request fal queues for it", async () => {
+    const { server: s, service } = await setup(
+      {
+        workers: 1,
+        inferenceMs: INFERENCE_MS,
+        faults: [{ operation: "submit", delayMs: 500, times: 1 }],
+      },
+      { mode: "queue" },
+    );
+    const started = Date.now();
+    const { down, up } = await runTest(service, {
+      // The submit has reached fal, which answers it only after the interruption.
+      framesToSend: [new TextFrame("racing"), seen(s, "submit", 1), new InterruptionFrame()],
+    });
+    expect(images(down)).toEqual([]);
+    expect(errorsOf(up)).toEqual([]);
+    // Only the answer names the request: it is cancelled once it comes.
+    await expect.poll(() => s.stats().cancelsReceived, { timeout: 5_000 }).toBe(1);
+    expect(count(s, "stream")).toBe(0); // nobody followed it
+    expect(Date.now() - started).toBeLessThan(INFERENCE_MS);
+  });
+
   it("a CancelFrame (task.cancel) aborts in-flight queue requests and reaches fal's cancel route", async () => {
     const { server: s, service } = await setup(
       { workers: 1, inferenceMs: INFERENCE_MS },
