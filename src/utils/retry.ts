@@ -53,7 +53,8 @@ export interface RetryOptions extends RetryRules {
  * How long to wait before retrying after `error` (the `attempt`th retry, 0-based), or undefined
  * when it must not be retried: not retryable by the rules, or a Retry-After longer than the policy
  * accepts. Otherwise the server's Retry-After, else `baseDelayMs * 2^attempt` capped at
- * `maxDelayMs`, jittered by ±25 %.
+ * `maxDelayMs`, jittered by ±25 %: whole ms, at least ⌊0.75 × backoff⌋ and always below
+ * 1.25 × backoff.
  */
 export function retryDelayMs(
   error: unknown,
@@ -66,7 +67,10 @@ export function retryDelayMs(
   if (asked !== undefined) return asked <= policy.maxRetryAfterMs ? asked : undefined;
   const exponential = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
   const jitter = JITTER_MIN + JITTER_SPAN * (rules.random ?? Math.random)();
-  return Math.round(exponential * jitter);
+  // The range is half-open: rounding to the nearest ms, or the float sum itself for a random
+  // number close to 1, can reach 1.25 × exactly, so round down and stay below that bound.
+  const below = Math.ceil(exponential * (JITTER_MIN + JITTER_SPAN));
+  return Math.min(Math.floor(exponential * jitter), below - 1);
 }
 
 /**

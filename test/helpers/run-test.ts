@@ -20,6 +20,16 @@ export class SleepFrame extends SystemFrame {
   }
 }
 
+/**
+ * Not sent: runTest awaits `until()` before sending the next frame. For a state the test needs
+ * (a server saw a request, a request is in flight) instead of a sleep that hopes it was reached.
+ */
+export class WaitFrame extends SystemFrame {
+  constructor(readonly until: () => Promise<unknown>) {
+    super();
+  }
+}
+
 /** A direct-mode processor that records the frames travelling in one direction and forwards everything. */
 export class RecorderProcessor extends FrameProcessor {
   readonly frames: Frame[] = [];
@@ -41,7 +51,7 @@ export class RecorderProcessor extends FrameProcessor {
 }
 
 export interface RunTestOptions {
-  /** Sent downstream from the top, in order, after the pipeline started; SleepFrames pause. */
+  /** Sent downstream from the top, in order, after the pipeline started; Sleep/WaitFrames pause. */
   framesToSend: Frame[];
   /** Checked by class (instanceof), in order, same length. */
   expectedDownFrames?: FrameClass[];
@@ -100,6 +110,7 @@ export async function runTest(
 
   for (const frame of options.framesToSend) {
     if (frame instanceof SleepFrame) await new Promise((resolve) => setTimeout(resolve, frame.ms));
+    else if (frame instanceof WaitFrame) await frame.until();
     else await task.queueFrame(frame);
   }
   for (const frame of options.framesToSendUpstream ?? [])

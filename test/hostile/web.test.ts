@@ -277,7 +277,13 @@ describe("hostile messages on Pipecat's WebSocket", () => {
     try {
       const client = await open(server);
       client.send("send-text", { content: "a\nb\nc", options: {} });
-      await client.next((m) => isServerMessage("progress")(m) && m.data?.stage === "in_queue");
+      // All three queued at fal (the default concurrency), whatever order their answers came in.
+      const queued = new Set<unknown>();
+      await client.next((m) => {
+        if (isServerMessage("progress")(m) && m.data?.stage === "in_queue")
+          queued.add(m.data.index);
+        return queued.size === 3;
+      });
       client.ws.close();
       await expect.poll(() => slow.stats().cancelled, { timeout: 5_000 }).toBe(3);
       expect(slow.stats().imagesRendered).toBe(0);

@@ -1,5 +1,5 @@
 // The task's feed loop and the observer proxy's "nobody listens" fast path.
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Frame } from "../../src/frames/base.js";
 import { CancelFrame, EndFrame } from "../../src/frames/lifecycle.js";
 import { TextFrame } from "../../src/frames/text.js";
@@ -15,7 +15,7 @@ import { PipelineTask } from "../../src/pipeline/task.js";
 import type { FrameDirection } from "../../src/processors/direction.js";
 import { FrameProcessor } from "../../src/processors/frame-processor.js";
 import { IdentityFilter } from "../../src/processors/identity-filter.js";
-import { CaptureProcessor, silenceLogs, sleep, TaggedFrame } from "../helpers/test-processors.js";
+import { CaptureProcessor, silenceLogs, TaggedFrame } from "../helpers/test-processors.js";
 
 let restoreLogs: () => void;
 beforeEach(() => {
@@ -53,11 +53,12 @@ describe("PipelineTask feed", () => {
       new EndFrame(),
     ]);
     const running = task.run();
-    await sleep(30);
+    await vi.waitFor(() => expect(entered).toContain("hang")); // hanging now, not after a sleep
     const t0 = Date.now();
     await task.cancel("stop");
     await running;
-    expect(Date.now() - t0).toBeLessThan(2_500);
+    // Well within the cancel timeout (20 s) that would end it if the CancelFrame were stuck.
+    expect(Date.now() - t0).toBeLessThan(10_000);
     expect(entered).toEqual(["ok", "hang"]);
     expect(finished).toBeInstanceOf(CancelFrame);
   });

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Frame } from "../../src/frames/base.js";
 import type { ErrorFrame } from "../../src/frames/error.js";
 import { OutputImageRawFrame } from "../../src/frames/image.js";
@@ -380,12 +380,12 @@ describe("cancel", () => {
     let finished: Frame | undefined;
     task.on("pipelineFinished", (_t, f) => void (finished = f));
     await task.queueFrames([new TaggedFrame("slow work"), new EndFrame()]);
+    const t0 = Date.now(); // before the 5 s work began: ending sooner means it was not awaited
     const running = task.run();
     await sleep(50);
-    const t0 = Date.now();
     await task.cancel("user stop");
     await running;
-    expect(Date.now() - t0).toBeLessThan(2_500);
+    expect(Date.now() - t0).toBeLessThan(5_000);
     expect(finished).toBeInstanceOf(CancelFrame);
     expect((finished as CancelFrame).reason).toBe("user stop");
     expect(task.hasFinished()).toBe(true);
@@ -448,43 +448,98 @@ describe("idle timeout", () => {
       idleTimeoutSecs: 0.05,
       cancelOnIdleTimeout: false,
     });
-    let idle = 0;
-    task.on("idleTimeout", () => void (idle += 1));
+    // Wait for the events themselves, not a wall-clock window: under load the first idle period
+    // may start late (setup) and end late (timers), so no fixed sleep is sure to hold two.
+    const twice = new Promise<"idle twice">((resolve) => {
+      let idle = 0;
+      task.on("idleTimeout", () => {
+        idle += 1;
+        if (idle === 2) resolve("idle twice");
+      });
+    });
     const running = task.run();
-    await sleep(180);
+    expect(await Promise.race([twice, running.then(() => "finished")])).toBe("idle twice");
     expect(task.hasFinished()).toBe(false);
-    expect(idle).toBeGreaterThanOrEqual(2);
     await task.cancel();
     await running;
   });
 
-  it("test_idle_task_frames: activity (any DataFrame by default, e.g. images) resets the timer", async () => {
-    const task = new PipelineTask(new Pipeline([new IdentityFilter()]), { idleTimeoutSecs: 0.1 });
-    let idle = 0;
-    task.on("idleTimeout", () => void (idle += 1));
-    const running = task.run();
-    for (let i = 0; i < 6; i++) {
-      await sleep(40);
-      await task.queueFrame(i % 2 ? image() : new TextFrame("still here"));
-    }
-    expect(idle).toBe(0);
-    expect(task.hasFinished()).toBe(false);
-    await task.stopWhenDone();
-    await running;
-  });
-
-  it("idleTimeoutFrames restricts what counts as activity", async () => {
-    const task = new PipelineTask(new Pipeline([new IdentityFilter()]), {
-      idleTimeoutSecs: 0.08,
-      idleTimeoutFrames: [TextFrame],
+  describe("on a fake clock", () => {
+    // The idle monitor runs on setTimeout and performance.now(); faking just those makes "no frame
+    // for longer than the timeout" a fact of the test, not a hope about the machine's load.
+    beforeEach(() => {
+      vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
     });
-    const running = task.run();
-    for (let i = 0; i < 5 && !task.hasFinished(); i++) {
-      await sleep(30);
-      await task.queueFrame(image());
-    }
-    await running;
-    expect(task.hasFinished()).toBe(true);
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    /** Starts `task` and resolves once its StartFrame reached the bottom (the monitor is on). */
+    const start = async (task: PipelineTask): Promise<{ running: Promise<void> }> => {
+      const started = new Promise<void>((resolve) => task.on("pipelineStarted", () => resolve()));
+      const running = task.run();
+      await started;
+      return { running }; // wrapped: an async function returning `running` would wait for it
+    };
+    /** Queues `frame` and resolves once it reached the bottom, or the task ended without it. */
+    const deliver = async (
+      task: PipelineTask,
+      running: Promise<void>,
+      frame: Frame,
+    ): Promise<void> => {
+      const reached = new Promise<void>((resolve) => {
+        const onFrame = (_t: PipelineTask, f: Frame): void => {
+          if (f !== frame) return;
+          task.off("frameReachedDownstream", onFrame);
+          resolve();
+        };
+        task.on("frameReachedDownstream", onFrame);
+      });
+      await task.queueFrame(frame);
+      await Promise.race([reached, running]);
+    };
+
+    it("test_idle_task_frames: activity (any DataFrame by default, e.g. images) resets the timer", async () => {
+      const task = new PipelineTask(new Pipeline([new IdentityFilter()]), {
+        idleTimeoutSecs: 0.1,
+      });
+      task.setReachedDownstreamFilter([TextFrame, OutputImageRawFrame]);
+      let idle = 0;
+      task.on("idleTimeout", () => void (idle += 1));
+      const { running } = await start(task);
+      // 240 ms in all, never 100 ms without a frame.
+      for (let i = 0; i < 6; i++) {
+        await vi.advanceTimersByTimeAsync(40);
+        await deliver(task, running, i % 2 ? image() : new TextFrame("still here"));
+      }
+      expect(idle).toBe(0);
+      expect(task.hasFinished()).toBe(false);
+      // And the timer was live all along: 100 ms of silence ends the task.
+      await vi.advanceTimersByTimeAsync(100);
+      expect(idle).toBe(1);
+      await running;
+    });
+
+    it("idleTimeoutFrames restricts what counts as activity", async () => {
+      const task = new PipelineTask(new Pipeline([new IdentityFilter()]), {
+        idleTimeoutSecs: 0.08,
+        idleTimeoutFrames: [TextFrame],
+      });
+      task.setReachedDownstreamFilter([OutputImageRawFrame]);
+      let idle = 0;
+      task.on("idleTimeout", () => void (idle += 1));
+      const { running } = await start(task);
+      // An image every 30 ms does not count: the task cancels itself at 80 ms.
+      for (let i = 0; i < 2; i++) {
+        await vi.advanceTimersByTimeAsync(30);
+        await deliver(task, running, image());
+      }
+      expect(idle).toBe(0);
+      await vi.advanceTimersByTimeAsync(20);
+      expect(idle).toBe(1);
+      await running;
+      expect(task.hasFinished()).toBe(true);
+    });
   });
 });
 

@@ -18,7 +18,7 @@ import {
 } from "../../src/frames/transport.js";
 import type { DeserializeFailure } from "../../src/serializers/base-serializer.js";
 import { ProtobufFrameSerializer } from "../../src/serializers/protobuf.js";
-import { ROOT } from "../helpers/run-node.js";
+import { cleanEnv, requireBuild, ROOT } from "../helpers/run-node.js";
 import { loadPipecatClient } from "../helpers/pipecat-client.js";
 
 type Official = InstanceType<
@@ -243,13 +243,20 @@ describe("malformed input", () => {
 
 describe("packaging", () => {
   it("ships proto/frames.proto in the package next to dist", async () => {
-    const { stdout } = await promisify(execFile)("npm", ["pack", "--dry-run", "--json"], {
-      cwd: ROOT,
-      maxBuffer: 16 * 1024 * 1024,
-    });
+    requireBuild();
+    // --ignore-scripts: without it npm runs the `prepare` script, a full rebuild (tsc + esbuild)
+    // that took most of the time (past 30 s under load) and rewrote dist/ while other test files
+    // were loading it. npm test has just built dist/; list what would be packed from it.
+    const { stdout } = await promisify(execFile)(
+      "npm",
+      ["pack", "--dry-run", "--ignore-scripts", "--json"],
+      { cwd: ROOT, env: cleanEnv(), maxBuffer: 16 * 1024 * 1024 },
+    );
     const files = (JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>)[0]?.files.map(
       (f) => f.path,
     );
+    // The serializer reads the schema at ../../proto/frames.proto from its own module.
+    expect(files).toContain("dist/serializers/protobuf.js");
     expect(files).toContain("proto/frames.proto");
   });
 });

@@ -31,6 +31,13 @@ describe("retryDelayMs", () => {
     );
   });
 
+  it("keeps the jittered delay below 1.25 × the backoff, even for the largest random number", () => {
+    // Math.random's largest value is 1 - 2^-53; 500 ms × (0.75 + 0.5 × that) is 624.99… ms.
+    const largest = { ...rules, random: () => 1 - Number.EPSILON / 2 };
+    expect(retryDelayMs(new Busy(), 0, DEFAULT_RETRY_POLICY, largest)).toBe(624);
+    expect(retryDelayMs(new Busy(), 1, DEFAULT_RETRY_POLICY, largest)).toBe(1249);
+  });
+
   it("takes the server's Retry-After instead, unless it is longer than the policy accepts", () => {
     expect(retryDelayMs(new Busy(42), 5, DEFAULT_RETRY_POLICY, rules)).toBe(42);
     expect(retryDelayMs(new Busy(61_000), 0, DEFAULT_RETRY_POLICY, rules)).toBeUndefined();

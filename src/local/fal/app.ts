@@ -76,6 +76,12 @@ export interface LocalFalAppOptions {
   inferenceMs?: number;
   /** Per-model override of inferenceMs, keyed by endpoint id (fal-ai/flux/dev) or app (fal-ai/flux). */
   inferenceMsByModel?: Record<string, number>;
+  /**
+   * How a worker waits out a request's simulated inference (`ms` per image; `signal` aborts when
+   * the request is cancelled or the server closes); default a timer. Tests pass a gate here to
+   * decide when each request finishes instead of racing the clock.
+   */
+  inferenceWait?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Simulated GPU workers = requests in progress at once; default 4. */
   workers?: number;
   /** When set, fal API requests need `Authorization: Key <requiredKey>` (401 otherwise). */
@@ -199,6 +205,7 @@ export function createLocalFalApp(options: LocalFalAppOptions = {}): LocalFalApp
       files,
       baseUrl: () => baseUrl,
       inferenceMsFor,
+      inferenceWait: options.inferenceWait,
       imageStyle: options.imageStyle ?? "preview",
       maxImagePixels,
       maxRequestPixels: options.maxRequestPixels ?? maxImagePixels * REQUEST_PIXELS_PER_IMAGE_LIMIT,

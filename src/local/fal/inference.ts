@@ -13,6 +13,8 @@ export interface InferenceOptions {
   /** Base URL of the server, for absolute file URLs (a job's own baseUrl wins). */
   baseUrl: () => string;
   inferenceMsFor: (model: string) => number;
+  /** Waits out the simulated inference; default an abortable timer. */
+  inferenceWait?: ((ms: number, signal: AbortSignal) => Promise<void>) | undefined;
   imageStyle: ImageStyle;
   maxImagePixels: number;
   /** Most pixels one request may ask for in all (num_images × width × height). */
@@ -105,7 +107,7 @@ export function createExecutor(opts: InferenceOptions): Executor {
     const images: OutputImage[] = [];
     for (let i = 0; i < n; i += 1) {
       ctx.log(`Rendering image ${i + 1}/${n}`);
-      if (simulatedMs > 0) await sleep(simulatedMs / n, ctx.signal);
+      if (simulatedMs > 0) await (opts.inferenceWait ?? sleep)(simulatedMs / n, ctx.signal);
       else if (ctx.signal.aborted) throw ctx.signal.reason;
       const t0 = performance.now();
       const encoded = await renderPreviewImage({

@@ -3,7 +3,7 @@
 // everywhere, per-attempt timeouts, and retries that honour Retry-After. The generic parts (fetch
 // failures, body reading, Retry-After, SSE, backoff) live in utils/; this file maps them to fal's
 // paths, headers and typed errors.
-import { LinkedAbort } from "../../utils/abort.js";
+import { LinkedAbort, onAbort } from "../../utils/abort.js";
 import { PipecatError, describeError } from "../../utils/errors.js";
 import {
   asRecord,
@@ -146,23 +146,52 @@ export class FalTransport {
     };
     if (options.startTimeoutSeconds !== undefined)
       headers["x-fal-request-timeout"] = String(options.startTimeoutSeconds);
-    const { value, attempts } = await this.#retrying("submit", false, options.signal, () =>
+    const caller = options.signal;
+    if (caller?.aborted) throw caller.reason;
+    // Once a submit is on the wire fal may queue the request whether or not we still listen, and
+    // only its answer names the request to cancel. So an abort does not cut the attempt in flight
+    // (its own timeout still bounds it; no new attempt starts): the caller is released at once
+    // and whatever fal queued is cancelled when the answer comes.
+    const answer = this.#retrying("submit", false, caller, () =>
       this.#json(
         "submit",
         url,
         { method: "POST", body: JSON.stringify(input), headers },
-        options.signal,
+        undefined,
       ),
-    );
-    const body = asRecord(value.data);
-    const requestId = typeof body?.request_id === "string" ? body.request_id : value.requestId;
-    if (!requestId) throw new FalResponseError("fal submit answered without a request_id");
-    return {
-      requestId,
-      queuePosition: typeof body?.queue_position === "number" ? body.queue_position : undefined,
-      status: parseState(body?.status) ?? "IN_QUEUE",
-      attempts,
-    };
+    ).then(({ value, attempts }): FalSubmitted => {
+      const body = asRecord(value.data);
+      const requestId = typeof body?.request_id === "string" ? body.request_id : value.requestId;
+      if (!requestId) throw new FalResponseError("fal submit answered without a request_id");
+      return {
+        requestId,
+        queuePosition: typeof body?.queue_position === "number" ? body.queue_position : undefined,
+        status: parseState(body?.status) ?? "IN_QUEUE",
+        attempts,
+      };
+    });
+    if (!caller) return answer;
+    return new Promise<FalSubmitted>((resolve, reject) => {
+      const unregister = onAbort(caller, () => {
+        reject(caller.reason);
+        answer.then(
+          (late) => {
+            if (late.status !== "COMPLETED") void this.cancel(model, late.requestId);
+          },
+          () => undefined, // it failed: nothing was queued, or nothing we could name
+        );
+      });
+      answer.then(
+        (submitted) => {
+          unregister();
+          resolve(submitted);
+        },
+        (error: unknown) => {
+          unregister();
+          reject(error);
+        },
+      );
+    });
   }
 
   /** `GET .../requests/{id}/status`. */

@@ -5,6 +5,7 @@ import {
   type LocalFalApp,
   type LocalFalAppOptions,
 } from "../../../src/local/fal/index.js";
+import { InferenceGate } from "./helpers.js";
 
 const BASE = "http://fal.test";
 const INPUT = { prompt: "a lighthouse", image_size: "square", seed: 3 };
@@ -92,7 +93,8 @@ describe("local fal app: run", () => {
 
 describe("local fal app: queue", () => {
   it("submit → status (202, then 200) → result, addressed by app or endpoint id", async () => {
-    const app = falApp({ inferenceMs: 100 });
+    const gate = new InferenceGate(); // in progress until released below
+    const app = falApp({ inferenceMs: 100, inferenceWait: gate.wait });
     const sub = await (await post(app, "/queue/fal-ai/flux/dev", INPUT)).json();
     expect(sub).toMatchObject({ status: "IN_QUEUE", queue_position: 0 });
     expect(sub.status_url).toBe(`${BASE}/queue/fal-ai/flux/requests/${sub.request_id}/status`);
@@ -102,6 +104,7 @@ describe("local fal app: queue", () => {
     const notYet = await app.request(pathOf(sub.response_url));
     expect(notYet.status).toBe(400);
     expect(await notYet.json()).toEqual({ detail: "Request is still in progress" });
+    gate.release();
     const done = await waitCompleted(app, sub.status_url);
     expect(done.metrics.inference_time).toBeGreaterThan(0);
     for (const prefix of ["fal-ai/flux", "fal-ai/flux/dev"]) {

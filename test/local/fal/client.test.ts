@@ -4,7 +4,7 @@ import { ApiError, createFalClient, ValidationError, type FalClient } from "@fal
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { localFalFetch, type LocalFalServer } from "../../../src/local/fal/index.js";
-import { start, startWebhookReceiver, waitFor } from "./helpers.js";
+import { InferenceGate, start, startWebhookReceiver, waitFor } from "./helpers.js";
 
 type Mode = "proxyUrl" | "fetch";
 
@@ -17,8 +17,14 @@ function client(server: LocalFalServer, mode: Mode, credentials = "test-key"): F
     : createFalClient({ credentials, fetch: localFalFetch(server.url) });
 }
 
-async function serverFor(): Promise<LocalFalServer> {
-  return start({ requiredKey: "test-key", workers: 1, inferenceMs: 120 });
+/** With a gate, nothing finishes until the test releases it (see InferenceGate). */
+async function serverFor(gate?: InferenceGate): Promise<LocalFalServer> {
+  return start({
+    requiredKey: "test-key",
+    workers: 1,
+    inferenceMs: 120,
+    ...(gate ? { inferenceWait: gate.wait } : {}),
+  });
 }
 
 describe.each<Mode>(["proxyUrl", "fetch"])(
@@ -46,7 +52,10 @@ describe.each<Mode>(["proxyUrl", "fetch"])(
     });
 
     it("fal.subscribe with polling sees IN_QUEUE and IN_PROGRESS", async () => {
-      const s = await serverFor();
+      // Each state lasts until the client has seen it, however slow the machine: the blocker
+      // finishes once "polled" was seen queued, "polled" once it was seen in progress.
+      const gate = new InferenceGate();
+      const s = await serverFor(gate);
       const fal = client(s, mode);
       await fal.queue.submit("fal-ai/flux/schnell", {
         input: { prompt: "blocker", image_size: "square" },
@@ -61,7 +70,10 @@ describe.each<Mode>(["proxyUrl", "fetch"])(
         onEnqueue: (id) => {
           enqueued = id;
         },
-        onQueueUpdate: (u) => seen.push(u.status),
+        onQueueUpdate: (u) => {
+          if (u.status !== seen[seen.length - 1] && u.status !== "COMPLETED") gate.release();
+          seen.push(u.status);
+        },
       });
       expect(r.requestId).toBe(enqueued);
       expect(seen).toContain("IN_QUEUE");
@@ -71,7 +83,8 @@ describe.each<Mode>(["proxyUrl", "fetch"])(
     });
 
     it("fal.subscribe with streaming sees IN_QUEUE and IN_PROGRESS (with logs)", async () => {
-      const s = await serverFor();
+      const gate = new InferenceGate(); // as in the polling test; "streamed" waits once per image
+      const s = await serverFor(gate);
       const fal = client(s, mode);
       await fal.queue.submit("fal-ai/fast-sdxl", {
         input: { prompt: "blocker", image_size: "square" },
@@ -83,6 +96,8 @@ describe.each<Mode>(["proxyUrl", "fetch"])(
         mode: "streaming",
         logs: true,
         onQueueUpdate: (u) => {
+          if (u.status === "IN_QUEUE" && !seen.includes("IN_QUEUE")) gate.release();
+          if (u.status === "IN_PROGRESS" && !seen.includes("IN_PROGRESS")) gate.release(2);
           seen.push(u.status);
           if ("logs" in u) logs.splice(0, logs.length, ...u.logs.map((l) => l.message));
         },
@@ -98,7 +113,8 @@ describe.each<Mode>(["proxyUrl", "fetch"])(
     });
 
     it("queue.submit / status / result / cancel", async () => {
-      const s = await serverFor();
+      const gate = new InferenceGate(); // "q1" stays in progress until released below
+      const s = await serverFor(gate);
       const fal = client(s, mode);
       const first = await fal.queue.submit("fal-ai/flux/dev", {
         input: { prompt: "q1", image_size: "square" },
@@ -125,7 +141,8 @@ describe.each<Mode>(["proxyUrl", "fetch"])(
       await expect(
         fal.queue.result("fal-ai/flux/dev", { requestId: second.request_id }),
       ).rejects.toMatchObject({ status: 499 });
-      // Wait for the first and fetch its result.
+      // Let the first finish, wait for it and fetch its result.
+      gate.release();
       await waitFor(async () => {
         const x = await fal.queue.status("fal-ai/flux/dev", { requestId: first.request_id });
         return x.status === "COMPLETED" ? x : undefined;

@@ -1,6 +1,7 @@
 import { createServer, request, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach } from "vitest";
+import { sleep as abortableSleep } from "../../../src/utils/abort.js";
 import {
   startLocalFalServer,
   type LocalFalServer,
@@ -86,6 +87,59 @@ export async function waitFor<T>(
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The server's simulated inference under the test's control (pass `wait` as inferenceWait, with
+ * any inferenceMs > 0): a request stays in progress until the test releases it, so what a test
+ * sees in between does not depend on how fast the machine is. A cancel still ends it at once.
+ */
+export class InferenceGate {
+  #waiting: Array<() => void> = [];
+  #credits = 0;
+
+  readonly wait = (_ms: number, signal: AbortSignal): Promise<void> =>
+    new Promise((resolve, reject) => {
+      if (signal.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      if (this.#credits > 0) {
+        this.#credits -= 1;
+        resolve();
+        return;
+      }
+      const onAbort = (): void => {
+        this.#waiting = this.#waiting.filter((w) => w !== finish);
+        reject(signal.reason);
+      };
+      const finish = (): void => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#waiting.push(finish);
+    });
+
+  /** As wait(), then the simulated time on the clock too: for checks of the inference time. */
+  readonly waitThenTime = async (ms: number, signal: AbortSignal): Promise<void> => {
+    await this.wait(ms, signal);
+    await abortableSleep(ms, signal);
+  };
+
+  /** Inferences waiting to be released now. */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
+  /** Lets the `n` oldest waiting inferences finish; releases not yet used go to the next ones. */
+  release(n = 1): void {
+    for (let i = 0; i < n; i += 1) {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#credits += 1;
+    }
+  }
+}
+
 export interface SseResult {
   status: number;
   contentType: string | null;
@@ -109,6 +163,36 @@ export async function readSse(url: string, init: RequestInit = {}): Promise<SseR
 }
 
 /** Submits to the queue directly and returns the submit body. */
+/**
+ * Opens an SSE stream and reads it in the background: `events` and `comments` fill as they
+ * arrive (poll them with waitFor), `ended` resolves when the server closes the stream.
+ */
+export async function followSse(
+  url: string,
+): Promise<{ events: any[]; comments: string[]; ended: Promise<void> }> {
+  const res = await fetch(url);
+  if (!res.body) throw new Error(`no body from ${url} (HTTP ${res.status})`);
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  const events: any[] = [];
+  const comments: string[] = [];
+  const read = async (): Promise<void> => {
+    let buffered = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffered += value;
+      for (let end = buffered.indexOf("\n\n"); end >= 0; end = buffered.indexOf("\n\n")) {
+        for (const line of buffered.slice(0, end).split("\n")) {
+          if (line.startsWith("data:")) events.push(JSON.parse(line.slice(5).trim()));
+          else if (line.startsWith(":")) comments.push(line.slice(1).trim());
+        }
+        buffered = buffered.slice(end + 2);
+      }
+    }
+  };
+  return { events, comments, ended: read() };
+}
+
 export async function submit(
   base: string,
   model: string,

@@ -1,12 +1,24 @@
 import { describe, expect, it } from "vitest";
 import { startLocalFalServer } from "../../../src/local/fal/index.js";
-import { call, readSse, sleep, start, submit, waitCompleted, waitFor } from "./helpers.js";
+import {
+  call,
+  InferenceGate,
+  followSse,
+  readSse,
+  sleep,
+  start,
+  submit,
+  waitCompleted,
+  waitFor,
+} from "./helpers.js";
 
 const SMALL = { image_size: "square" };
 
 describe("local fal server: queue and workers", () => {
   it("reports real queue positions with one worker", async () => {
-    const s = await start({ workers: 1, inferenceMs: 1200 });
+    // Nothing finishes until the test says so: the positions below cannot shift under load.
+    const gate = new InferenceGate();
+    const s = await start({ workers: 1, inferenceMs: 1, inferenceWait: gate.wait });
     const subs = [];
     for (let i = 0; i < 4; i += 1)
       subs.push(await submit(s.url, "fal-ai/flux/schnell", { prompt: `p${i}`, ...SMALL }));
@@ -26,40 +38,59 @@ describe("local fal server: queue and workers", () => {
     expect(statuses[0]?.json.logs).toEqual([]);
     expect(s.stats()).toMatchObject({ queued: 3, inProgress: 1, workers: 1 });
     // After the first finishes, everybody moves up one.
+    gate.release();
     await waitCompleted(subs[0].status_url);
     const later = await call(s.url, "GET", new URL(subs[3].status_url).pathname);
     expect(later.json.queue_position).toBe(1);
+    gate.release(3);
     await waitCompleted(subs[3].status_url);
     expect(s.stats().completed).toBe(4);
   });
 
   it("SSE reports IN_QUEUE with falling positions, then IN_PROGRESS, then COMPLETED", async () => {
-    const s = await start({ workers: 1, inferenceMs: 100 });
+    const gate = new InferenceGate();
+    const s = await start({ workers: 1, inferenceMs: 1, inferenceWait: gate.wait });
     await submit(s.url, "fal-ai/flux/schnell", { prompt: "a", ...SMALL });
     await submit(s.url, "fal-ai/flux/schnell", { prompt: "b", ...SMALL });
     const third = await submit(s.url, "fal-ai/flux/schnell", { prompt: "c", ...SMALL });
-    const sse = await readSse(`${third.status_url}/stream`);
-    const seen = sse.events.map((e) =>
-      e.status === "IN_QUEUE" ? `Q${e.queue_position}` : e.status,
-    );
-    expect(seen).toEqual(["Q1", "Q0", "IN_PROGRESS", "COMPLETED"]);
+    const sse = await followSse(`${third.status_url}/stream`);
+    // One request finishes per event seen: a, then b, then c itself.
+    for (let seen = 1; seen <= 3; seen += 1) {
+      await waitFor(() => sse.events.length >= seen);
+      gate.release();
+    }
+    await sse.ended;
+    expect(
+      sse.events.map((e) => (e.status === "IN_QUEUE" ? `Q${e.queue_position}` : e.status)),
+    ).toEqual(["Q1", "Q0", "IN_PROGRESS", "COMPLETED"]);
   });
 
   it("sync runs share the workers with queued requests", async () => {
-    const s = await start({ workers: 1, inferenceMs: 150 });
+    const gate = new InferenceGate();
+    const s = await start({ workers: 1, inferenceMs: 1, inferenceWait: gate.wait });
     const sub = await submit(s.url, "fal-ai/flux/schnell", { prompt: "first", ...SMALL });
-    const t0 = Date.now();
-    const run = await call(s.url, "POST", "/run/fal-ai/flux/schnell", {
+    let answered = false;
+    const run = call(s.url, "POST", "/run/fal-ai/flux/schnell", {
       body: { prompt: "second", ...SMALL },
+    }).finally(() => {
+      answered = true;
     });
-    expect(run.status).toBe(200);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(250); // waited for the first, then ran
+    // The run waits for the worker the queued request holds...
+    await waitFor(() => s.stats().queued === 1);
+    expect(gate.waiting).toBe(1);
+    gate.release();
+    // ...and gets it once that one has finished.
+    await waitFor(() => gate.waiting === 1 && s.stats().queued === 0);
     const st = await call(s.url, "GET", new URL(sub.status_url).pathname);
     expect(st.json.status).toBe("COMPLETED");
+    expect(answered).toBe(false);
+    gate.release();
+    expect((await run).status).toBe(200);
   });
 
   it("cancel: queued, in progress, completed, unknown", async () => {
-    const s = await start({ workers: 1, inferenceMs: 1500 });
+    const gate = new InferenceGate();
+    const s = await start({ workers: 1, inferenceMs: 1, inferenceWait: gate.wait });
     const running = await submit(s.url, "fal-ai/fast-sdxl", { prompt: "running", ...SMALL });
     const queued = await submit(s.url, "fal-ai/fast-sdxl", { prompt: "queued", ...SMALL });
     const third = await submit(s.url, "fal-ai/fast-sdxl", { prompt: "third", ...SMALL });
@@ -82,8 +113,8 @@ describe("local fal server: queue and workers", () => {
       0,
     );
 
-    // In progress: stopped, worker freed for the next request right away.
-    const t0 = Date.now();
+    // In progress: stopped, worker freed for the next request right away (nothing was released:
+    // only the cancel can have ended "running").
     const c2 = await call(s.url, "PUT", new URL(running.cancel_url).pathname, {
       raw: "",
       headers: { "content-type": "application/json" },
@@ -95,9 +126,10 @@ describe("local fal server: queue and workers", () => {
       return r.json.status === "IN_PROGRESS" ? r : undefined;
     });
     expect(st3.status).toBe(202);
-    expect(Date.now() - t0).toBeLessThan(1000); // long before the 1.5 s inference would have ended
+    expect(gate.waiting).toBe(1); // third's inference; running's ended with the cancel
 
     // Completed.
+    gate.release();
     await waitCompleted(third.status_url);
     const c3 = await call(s.url, "PUT", new URL(third.cancel_url).pathname);
     expect(c3.status).toBe(400);
@@ -133,7 +165,8 @@ describe("local fal server: queue and workers", () => {
   });
 
   it("x-fal-request-timeout: a request that cannot start in time ends with 504 (user timeout)", async () => {
-    const s = await start({ workers: 1, inferenceMs: 1500 });
+    const gate = new InferenceGate(); // never released: the blocker holds the only worker
+    const s = await start({ workers: 1, inferenceMs: 1, inferenceWait: gate.wait });
     await submit(s.url, "fal-ai/flux/schnell", { prompt: "blocker", ...SMALL });
     const r = await call(s.url, "POST", "/queue/fal-ai/flux/schnell", {
       body: { prompt: "late", ...SMALL },
@@ -147,18 +180,24 @@ describe("local fal server: queue and workers", () => {
   });
 
   it("per-model inference time override", async () => {
-    const s = await start({ inferenceMs: 0, inferenceMsByModel: { "fal-ai/flux": 400 } });
-    const t0 = Date.now();
+    // Which wait each model gets, recorded exactly (a fast run's wall time says little under load).
+    const waits: number[] = [];
+    const options = { inferenceMs: 0, inferenceMsByModel: { "fal-ai/flux": 400 } };
+    const s = await start({ ...options, inferenceWait: async (ms) => void waits.push(ms) });
     await call(s.url, "POST", "/run/fal-ai/fast-sdxl", { body: { prompt: "fast", ...SMALL } });
-    const fast = Date.now() - t0;
-    const t1 = Date.now();
+    expect(waits).toEqual([]);
     await call(s.url, "POST", "/run/fal-ai/flux/dev", { body: { prompt: "slow", ...SMALL } });
-    expect(Date.now() - t1).toBeGreaterThanOrEqual(390);
-    expect(fast).toBeLessThan(350);
+    expect(waits).toEqual([400]);
+    // And by default it is waited out on the clock.
+    const timed = await start(options);
+    const t0 = Date.now();
+    await call(timed.url, "POST", "/run/fal-ai/flux/dev", { body: { prompt: "slow", ...SMALL } });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(390);
   });
 
   it("close() ends open SSE streams, waiting runs and queued work so the process can exit", async () => {
-    const s = await startLocalFalServer({ workers: 1, inferenceMs: 10_000, keepaliveMs: 20 });
+    const INFERENCE_MS = 10_000;
+    const s = await startLocalFalServer({ workers: 1, inferenceMs: INFERENCE_MS, keepaliveMs: 20 });
     const sub = await submit(s.url, "fal-ai/flux/schnell", { prompt: "long", ...SMALL });
     await submit(s.url, "fal-ai/flux/schnell", { prompt: "queued", ...SMALL });
     const stream = readSse(`${sub.status_url}/stream`).catch((e: unknown) => e);
@@ -166,10 +205,13 @@ describe("local fal server: queue and workers", () => {
       method: "POST",
       body: JSON.stringify({ prompt: "r" }),
     }).catch((e: unknown) => e);
-    await sleep(80);
+    // Both reached the server: the stream is open and the run waits for the busy worker.
+    await waitFor(
+      () => s.requests().some((r) => r.operation === "stream") && s.stats().queued === 2,
+    );
     const t0 = Date.now();
     await s.close();
-    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(Date.now() - t0).toBeLessThan(INFERENCE_MS); // it did not wait for the running job
     await stream;
     await run;
     await expect(fetch(`${s.url}/`)).rejects.toThrow();
@@ -193,7 +235,8 @@ describe("local fal server: queue and workers", () => {
         readSse(`${sub.status_url}/stream`).catch((e: unknown) => e),
       );
       await waitFor(() => s.stats().inProgress === 30);
-      await sleep(100); // every stream has answered its first event
+      // Every stream reached the server (each is answered at once with its first event).
+      await waitFor(() => s.requests().filter((r) => r.operation === "stream").length === 30);
       await s.close();
       await Promise.all(streams);
       await sleep(10); // warnings are emitted on the next tick

@@ -1,6 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { rewriteFalUrl } from "../../../src/local/fal/index.js";
-import { call, rawRequest, readSse, start, submit, viaProxy, waitCompleted } from "./helpers.js";
+import {
+  call,
+  followSse,
+  InferenceGate,
+  rawRequest,
+  readSse,
+  start,
+  submit,
+  viaProxy,
+  waitCompleted,
+  waitFor,
+} from "./helpers.js";
 
 const UUID = /^[0-9a-f-]{36}$/;
 
@@ -49,7 +60,9 @@ describe("local fal server: routes", () => {
   });
 
   it("queue submit → status (202 → 200) → result, with absolute URLs and sub-path addressing", async () => {
-    const s = await start({ inferenceMs: 150 });
+    // In progress until released below (then 150 ms on the clock, for inference_time).
+    const gate = new InferenceGate();
+    const s = await start({ inferenceMs: 150, inferenceWait: gate.waitThenTime });
     const sub = await submit(s.url, "fal-ai/flux/dev", { prompt: "city at night" });
     expect(sub.status).toBe("IN_QUEUE");
     expect(sub.request_id).toMatch(UUID);
@@ -78,6 +91,7 @@ describe("local fal server: routes", () => {
     expect(early.status).toBe(400);
     expect(early.json).toEqual({ detail: "Request is still in progress" });
 
+    gate.release();
     const done = await waitCompleted(sub.status_url);
     expect(done.metrics.inference_time).toBeGreaterThan(0.1);
     expect(done.logs).toEqual([]); // logs not requested
@@ -208,15 +222,18 @@ describe("local fal server: routes", () => {
   });
 
   it("status stream: SSE events on each change, closes after COMPLETED", async () => {
-    const s = await start({ inferenceMs: 300, keepaliveMs: 40 });
+    const gate = new InferenceGate();
+    const s = await start({ inferenceMs: 300, keepaliveMs: 40, inferenceWait: gate.wait });
     const sub = await submit(s.url, "fal-ai/fast-sdxl", {
       prompt: "waves",
       num_images: 2,
       image_size: "square",
     });
-    const sse = await readSse(`${sub.status_url}/stream?logs=1`);
-    expect(sse.status).toBe(200);
-    expect(sse.contentType).toBe("text/event-stream");
+    const sse = await followSse(`${sub.status_url}/stream?logs=1`);
+    // In progress until a keep-alive has gone out; then both images are drawn.
+    await waitFor(() => sse.events.length > 0 && sse.comments.includes("keepalive"));
+    gate.release(2);
+    await sse.ended;
     const statuses = sse.events.map((e) => e.status);
     expect(statuses[statuses.length - 1]).toBe("COMPLETED");
     expect(statuses).toContain("IN_PROGRESS");

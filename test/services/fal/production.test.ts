@@ -19,7 +19,7 @@ import {
 } from "../../../src/services/fal/image.js";
 import { FalImageGenSettings } from "../../../src/services/fal/settings.js";
 import { resetDeprecationWarnings } from "../../../src/utils/deprecation.js";
-import { runTest, SleepFrame } from "../../helpers/run-test.js";
+import { runTest, SleepFrame, WaitFrame } from "../../helpers/run-test.js";
 
 const KEY = "local-test-key-9f8e7d6c5b4a";
 let server: LocalFalServer | undefined;
@@ -290,21 +290,31 @@ describe("deprecated flat queue options", () => {
 });
 
 describe("cancellation", () => {
+  // Longer than any of these tests may take: a run that ends before it did not wait for fal's
+  // inference, which started after `started`.
+  const INFERENCE_MS = 10_000;
+  /** Waits until the server has seen `n` requests of `op` (e.g. both requests' status streams). */
+  const seen = (s: LocalFalServer, op: string, n: number): WaitFrame =>
+    new WaitFrame(() =>
+      vi.waitFor(() => expect(count(s, op)).toBeGreaterThanOrEqual(n), { timeout: 20_000 }),
+    );
+
   it("an interruption aborts in-flight queue requests, reaches fal's cancel route and drops their frames", async () => {
     const { server: s, service } = await setup(
-      { workers: 2, inferenceMs: 3_000 },
+      { workers: 2, inferenceMs: INFERENCE_MS },
       { mode: "queue", maxConcurrency: 2 },
     );
     const started = Date.now();
     const { down, up } = await runTest(service, {
       framesToSend: [
         ...prompts(2),
-        new SleepFrame(300),
+        // Both submitted and followed (the service knows their request ids): in flight at fal.
+        seen(s, "stream", 2),
         new InterruptionFrame(),
         new SleepFrame(100),
       ],
     });
-    expect(Date.now() - started).toBeLessThan(2_500); // nobody waited for the 3 s inference
+    expect(Date.now() - started).toBeLessThan(INFERENCE_MS); // nobody waited for the inference
     expect(images(down)).toEqual([]);
     expect(errorsOf(up)).toEqual([]); // an interruption is not an error
     await expect.poll(() => s.stats().cancelsReceived, { timeout: 2_000 }).toBe(2);
@@ -314,54 +324,84 @@ describe("cancellation", () => {
     expect(cancelled.sort()).toEqual(["scene 1", "scene 2"]);
   });
 
+  it("an interruption while a submit is on the wire still cancels the request fal queues for it", async () => {
+    const { server: s, service } = await setup(
+      {
+        workers: 1,
+        inferenceMs: INFERENCE_MS,
+        faults: [{ operation: "submit", delayMs: 500, times: 1 }],
+      },
+      { mode: "queue" },
+    );
+    const started = Date.now();
+    const { down, up } = await runTest(service, {
+      // The submit has reached fal, which answers it only after the interruption.
+      framesToSend: [new TextFrame("racing"), seen(s, "submit", 1), new InterruptionFrame()],
+    });
+    expect(images(down)).toEqual([]);
+    expect(errorsOf(up)).toEqual([]);
+    // Only the answer names the request: it is cancelled once it comes.
+    await expect.poll(() => s.stats().cancelsReceived, { timeout: 5_000 }).toBe(1);
+    expect(count(s, "stream")).toBe(0); // nobody followed it
+    expect(Date.now() - started).toBeLessThan(INFERENCE_MS);
+  });
+
   it("a CancelFrame (task.cancel) aborts in-flight queue requests and reaches fal's cancel route", async () => {
     const { server: s, service } = await setup(
-      { workers: 1, inferenceMs: 3_000 },
+      { workers: 1, inferenceMs: INFERENCE_MS },
       { mode: "queue", maxConcurrency: 2 },
     );
     const started = Date.now();
     const { down } = await runTest(service, {
-      framesToSend: [...prompts(2), new SleepFrame(300), new CancelFrame("user left")],
+      framesToSend: [...prompts(2), seen(s, "stream", 2), new CancelFrame("user left")],
       sendEndFrame: false,
     });
-    expect(Date.now() - started).toBeLessThan(2_500);
+    expect(Date.now() - started).toBeLessThan(INFERENCE_MS);
     expect(images(down)).toEqual([]);
     // One request was in progress and one still queued at fal: both are cancelled there.
     await expect.poll(() => s.stats().cancelsReceived, { timeout: 2_000 }).toBe(2);
   });
 
   it("a service can serve a new task after its first task ended with an interruption", async () => {
-    const { service } = await setup({ workers: 2, inferenceMs: 2_000 }, { mode: "queue" });
+    const { server: s, service } = await setup(
+      { workers: 2, inferenceMs: 2_000 },
+      { mode: "queue" },
+    );
     await runTest(service, {
-      framesToSend: [new TextFrame("slow"), new SleepFrame(100), new InterruptionFrame()],
+      framesToSend: [new TextFrame("slow"), seen(s, "stream", 1), new InterruptionFrame()],
     });
     const { down } = await runTest(service, { framesToSend: [new TextFrame("again")] });
     expect(images(down).map((f) => f.prompt)).toEqual(["again"]);
   });
 
   it("after an interruption the service serves the next prompt", async () => {
-    const { service } = await setup(
-      { workers: 2, faults: [{ operation: "run", delayMs: 3_000, times: 1 }] },
+    const { server: s, service } = await setup(
+      { workers: 2, faults: [{ operation: "run", delayMs: INFERENCE_MS, times: 1 }] },
       { maxConcurrency: 2 },
     );
+    const started = Date.now();
     const { down } = await runTest(service, {
       framesToSend: [
         new TextFrame("slow"),
-        new SleepFrame(100),
+        seen(s, "run", 1), // the slow run is at the server, held by the fault
         new InterruptionFrame(),
         new TextFrame("fast"),
       ],
     });
     expect(images(down).map((f) => f.prompt)).toEqual(["fast"]);
+    expect(Date.now() - started).toBeLessThan(INFERENCE_MS); // "fast" did not wait for "slow"
   });
 
   it("a sync-mode interruption aborts the HTTP call at once", async () => {
-    const { service } = await setup({ workers: 1, inferenceMs: 3_000 }, { maxConcurrency: 1 });
+    const { server: s, service } = await setup(
+      { workers: 1, inferenceMs: INFERENCE_MS },
+      { maxConcurrency: 1 },
+    );
     const started = Date.now();
     const { down } = await runTest(service, {
-      framesToSend: [new TextFrame("a"), new SleepFrame(150), new InterruptionFrame()],
+      framesToSend: [new TextFrame("a"), seen(s, "run", 1), new InterruptionFrame()],
     });
-    expect(Date.now() - started).toBeLessThan(2_500);
+    expect(Date.now() - started).toBeLessThan(INFERENCE_MS);
     expect(images(down)).toEqual([]);
   });
 });

@@ -39,9 +39,10 @@ describe("retryDelay", () => {
     expect(
       retryDelay(api(503), 0, DEFAULT_RETRY_POLICY, { idempotent: true, random: () => 0 }),
     ).toBe(375);
+    // The factor is in [0.75, 1.25): 624.9997 ms is rounded down, never up to 1.25 × 500.
     expect(
       retryDelay(api(503), 0, DEFAULT_RETRY_POLICY, { idempotent: true, random: () => 0.999999 }),
-    ).toBe(625);
+    ).toBe(624);
   });
 
   it("re-sends a non-idempotent call only when the request certainly never left", () => {
