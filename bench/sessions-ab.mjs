@@ -1,11 +1,11 @@
-// Not run by run.mjs: the bot server's CPU per storyboard scene in two builds driven at the same
-// moments, so that whatever else the machine is doing hits both alike. Each build gets its own
-// fal twin (from build A, so the twins are the same code) and its own bot server (bench/
-// bot-sessions.mjs's roles); both get `--sessions` sessions, and every round sends 3 scenes from
-// every session of both at once. Sequential runs on a shared machine move by more than the few per
-// cent a cut is worth; runs at the same moments do not, but the two sides are not quite alike (the
-// second side started measured about 4 % more in an A/A run): run each order once and take the
-// geometric mean of B ÷ A and 1 ÷ (A ÷ B).
+// Not run by run.mjs: the bot server's CPU per storyboard scene (and the scenes' latency) in two
+// builds driven at the same moments, so that whatever else the machine is doing hits both alike.
+// Each build gets its own fal twin (from build A, so the twins are the same code) and its own bot
+// server (bench/ bot-sessions.mjs's roles); both get `--sessions` sessions, and every round sends 3
+// scenes from every session of both at once. Sequential runs on a shared machine move by more than
+// the few per cent a cut is worth; runs at the same moments do not, but the two sides are not quite
+// alike (the second side started measured about 4 % more in an A/A run): run each order once and
+// take the geometric mean of B ÷ A and 1 ÷ (A ÷ B).
 //
 //   node bench/sessions-ab.mjs --a ../before --b . [--sessions 50] [--rounds 6] [--b-node-args=...]
 //
@@ -64,19 +64,20 @@ async function openSession(url) {
   return Object.assign(session, { holder });
 }
 
-/** One run of the scenes; resolves with the number of images that came. */
+/** One run of the scenes; resolves with each image's latency (ms from the send). */
 function runScenes(session) {
   return new Promise((resolveRun, reject) => {
-    let images = 0;
+    const latencies = [];
     const timer = setTimeout(() => reject(new Error("a run did not finish")), RUN_TIMEOUT_MS);
     session.holder.onMessage = (message) => {
       if (message.type !== "server-message") return;
-      if (message.data?.type === "image") images += 1;
+      if (message.data?.type === "image") latencies.push(performance.now() - sentAt);
       else if (message.data?.type === "run-finished") {
         clearTimeout(timer);
-        resolveRun(images);
+        resolveRun(latencies);
       }
     };
+    const sentAt = performance.now();
     session.send("send-text", { content: SCENES.join("\n"), options: {} });
   });
 }
@@ -94,14 +95,14 @@ for (const tag of ["a", "b"]) {
         Array.from({ length: Math.min(10, sessions - i) }, () => openSession(server.url)),
       )),
     );
-  sides[tag] = { fal, server, open, serverMs: [], falMs: [] };
+  sides[tag] = { fal, server, open, serverMs: [], falMs: [], latencies: [] };
 }
 
 async function round_(side) {
-  const images = await Promise.all(side.open.map(runScenes));
-  const total = images.reduce((sum, n) => sum + n, 0);
-  if (total !== sessions * SCENES.length)
-    throw new Error(`${total} of ${sessions * SCENES.length} images arrived`);
+  const latencies = (await Promise.all(side.open.map(runScenes))).flat();
+  if (latencies.length !== sessions * SCENES.length)
+    throw new Error(`${latencies.length} of ${sessions * SCENES.length} images arrived`);
+  return latencies;
 }
 
 try {
@@ -110,7 +111,8 @@ try {
     const before = {};
     for (const [tag, side] of Object.entries(sides))
       before[tag] = { server: await cpuOf(side.server.child), fal: await cpuOf(side.fal.child) };
-    await Promise.all(Object.values(sides).map(round_));
+    const latencies = await Promise.all(Object.values(sides).map(round_));
+    for (const [i, side] of Object.values(sides).entries()) side.latencies.push(...latencies[i]);
     for (const [tag, side] of Object.entries(sides)) {
       const scenes = sessions * SCENES.length;
       side.serverMs.push(((await cpuOf(side.server.child)) - before[tag].server) / scenes);
@@ -141,6 +143,16 @@ try {
           max: round(Math.max(...ratios), 3),
         },
         twinCpuMsPerScene: { a: round(mean(sides.a.falMs), 3), b: round(mean(sides.b.falMs), 3) },
+        // Both sides share the machine, so each one's latency includes the other's load.
+        sceneLatencyMs: Object.fromEntries(
+          Object.entries(sides).map(([tag, side]) => [
+            tag,
+            {
+              p50: round(quantile(side.latencies, 0.5), 1),
+              p99: round(quantile(side.latencies, 0.99), 1),
+            },
+          ]),
+        ),
       },
       null,
       2,
