@@ -20,15 +20,25 @@
 //    session's. The first (cold) round is reported apart, and so is the figure of the method
 //    before the warm-up (p99 over the cold round and the first warm one).
 //
+// How the sessions' scenes arrive (`--arrivals`):
+//   - burst (the default, and the target row): every session sends its 3 scenes in the same
+//     millisecond. The worst case, not what 100 people do;
+//   - spread: each session sends its 3 scenes at a seeded-random moment within `--spread-ms`
+//     (1000) of the round's start, a new moment each round. Latency is still from that session's
+//     own send; the floor gets the same moments;
+//   - both: burst, then spread on the same sessions; the top-level figures are burst's, and
+//     `spread` holds the spread ones.
+//
 // Prints one JSON object. Usage: node bench/bot-sessions.mjs [--sessions 100] [--rounds 2]
-// [--warm-rounds 1] [--single-rounds 10] [--mode queue|sync] [--profile DIR]. Needs a build
-// first.
+// [--warm-rounds 1] [--single-rounds 10] [--mode queue|sync] [--arrivals burst|spread|both]
+// [--spread-ms 1000] [--seed N] [--profile DIR] (CPU profiles of the bot server and the twin).
+// Needs a build first.
 import { fork } from "node:child_process";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { connectWire } from "./pipecat-wire.mjs";
-import { progress, quantile, round } from "./lib.mjs";
+import { progress, quantile, round, seededRandom } from "./lib.mjs";
 
 const SCRIPT = fileURLToPath(import.meta.url);
 const INFERENCE_MS = 300;
@@ -38,6 +48,9 @@ const SCENES = ["a lighthouse at dawn", "an orange cat on a boat", "a whale in t
 const IMAGE_SIZE = "128x128";
 export const TARGET_P99_OVER_SINGLE_MS = 250;
 export const TARGET_IDLE_SESSION_MB = 2;
+export const ARRIVALS = ["burst", "spread", "both"];
+const DEFAULT_SPREAD_MS = 1000;
+const DEFAULT_SEED = 0x5e55;
 
 const { values } = parseArgs({
   options: {
@@ -48,6 +61,9 @@ const { values } = parseArgs({
     "warm-rounds": { type: "string", default: "1" },
     "single-rounds": { type: "string", default: "10" },
     mode: { type: "string", default: "queue" },
+    arrivals: { type: "string", default: "burst" },
+    "spread-ms": { type: "string", default: String(DEFAULT_SPREAD_MS) },
+    seed: { type: "string", default: String(DEFAULT_SEED) },
     profile: { type: "string" },
   },
 });
@@ -160,11 +176,22 @@ async function runScenes(session) {
 }
 
 /**
- * The floor: the same scenes straight through FalImageGenService.runImageGen from this process,
- * all at once (no bot server, no pipeline, no RTVI, no WebSocket): what the twin and fal's client
- * take at this concurrency on this machine.
+ * When each session sends its scenes in one round, in ms from the round's start: all at once
+ * (burst), or a seeded-random moment within `spreadMs` (spread).
  */
-async function floorLatencies(falUrl, count, mode) {
+function arrivalOffsets(arrivals, count, spreadMs, rand) {
+  return Array.from({ length: count }, () => (arrivals === "spread" ? rand() * spreadMs : 0));
+}
+
+const after = (ms) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : undefined);
+
+/**
+ * The floor: the same scenes straight through FalImageGenService.runImageGen from this process,
+ * at the same moments (no bot server, no pipeline, no RTVI, no WebSocket): what the twin and
+ * fal's client take at this concurrency on this machine. A scene's latency is from its group's
+ * moment, as a session's is from its send.
+ */
+async function floorLatencies(falUrl, offsets, mode) {
   const { FalImageGenService, FalImageGenSettings } = await import("../dist/index.js");
   const service = new FalImageGenService({
     baseUrl: falUrl,
@@ -181,7 +208,11 @@ async function floorLatencies(falUrl, count, mode) {
     }
     return performance.now() - started;
   };
-  return Promise.all(Array.from({ length: count }, (_, i) => one(i)));
+  const group = async (offset, g) => {
+    await after(offset);
+    return Promise.all(SCENES.map((_, s) => one(g * SCENES.length + s)));
+  };
+  return (await Promise.all(offsets.map(group))).flat();
 }
 
 function stats(latencies) {
@@ -193,119 +224,86 @@ function stats(latencies) {
   };
 }
 
-export async function runBotSessions({
-  sessions = 100,
-  rounds = 2,
-  warmRounds = 1,
-  singleRounds = 10,
-  mode = "queue",
-} = {}) {
-  const fal = await start("fal");
-  // --profile DIR: the bot server's CPU profile (where its time goes under load).
-  const profile = values.profile ? ["--cpu-prof", `--cpu-prof-dir=${values.profile}`] : [];
-  const server = await start(
-    "server",
-    ["--fal", fal.url, "--mode", mode],
-    ["--expose-gc", ...profile],
+/**
+ * One arrival pattern: the floor's rounds, then the sessions' (warm-up rounds first, not
+ * measured), and what they cost the server and the twin. `open` are the sessions.
+ */
+async function measureArrivals(arrivals, context) {
+  const { fal, server, open, warmRounds, rounds, mode, spreadMs, rand, singleStats } = context;
+  const sessions = open.length;
+  const how = arrivals === "spread" ? `each within ${spreadMs} ms` : "at once";
+
+  progress(
+    `bot sessions (${arrivals}): floor, ${sessions * SCENES.length} scenes ${how} through fal's client alone`,
   );
-  try {
-    // 1. One session alone.
-    progress(`bot sessions: 1 session, ${singleRounds} runs of ${SCENES.length} scenes`);
-    const single = await openSession(server.url);
-    await runScenes(single); // warm-up
-    const singleLatencies = [];
-    for (let i = 0; i < singleRounds; i += 1)
-      singleLatencies.push(...(await runScenes(single)).latencies);
-    single.close();
-
-    // The floor at the same concurrency, without the bot server.
-    progress(
-      `bot sessions: floor, ${sessions * SCENES.length} scenes at once through fal's client alone`,
-    );
-    const floorRounds = [];
-    let floorCpu = { client: 0, fal: 0 };
-    for (let r = 0; r < warmRounds + rounds; r += 1) {
-      const measured = r >= warmRounds;
-      const clientBefore = cpuMs();
-      const falAtStart = measured ? await ask(fal.child, "rss") : undefined;
-      floorRounds.push(await floorLatencies(fal.url, sessions * SCENES.length, mode));
-      if (measured) {
-        const falAtEnd = await ask(fal.child, "rss");
-        floorCpu = {
-          client: floorCpu.client + (cpuMs() - clientBefore),
-          fal: floorCpu.fal + (falAtEnd.cpu - (falAtStart?.cpu ?? 0)),
-        };
-      }
+  const floorRounds = [];
+  let floorCpu = { client: 0, fal: 0 };
+  for (let r = 0; r < warmRounds + rounds; r += 1) {
+    const measured = r >= warmRounds;
+    const clientBefore = cpuMs();
+    const falAtStart = measured ? await ask(fal.child, "rss") : undefined;
+    const offsets = arrivalOffsets(arrivals, sessions, spreadMs, rand);
+    floorRounds.push(await floorLatencies(fal.url, offsets, mode));
+    if (measured) {
+      const falAtEnd = await ask(fal.child, "rss");
+      floorCpu = {
+        client: floorCpu.client + (cpuMs() - clientBefore),
+        fal: floorCpu.fal + (falAtEnd.cpu - (falAtStart?.cpu ?? 0)),
+      };
     }
-    const floor = floorRounds.slice(warmRounds).flat();
+  }
+  const floor = floorRounds.slice(warmRounds).flat();
 
-    // 2. Idle sessions.
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const before = await ask(server.child, "rss");
-    progress(`bot sessions: ${sessions} sessions connecting`);
-    const open = [];
-    for (let i = 0; i < sessions; i += 10)
-      open.push(
-        ...(await Promise.all(
-          Array.from({ length: Math.min(10, sessions - i) }, () => openSession(server.url)),
-        )),
-      );
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const idle = await ask(server.child, "rss");
-
-    // 3. Every session at once: the warm-up round(s), then the measured ones.
-    progress(
-      `bot sessions: ${sessions} sessions × ${SCENES.length} scenes at once, ${warmRounds} warm-up + ${rounds} rounds`,
-    );
-    const roundLatencies = [];
-    let images = 0;
-    let errors = 0;
-    const expected = sessions * SCENES.length * (warmRounds + rounds);
-    let serverBefore = idle;
-    let falBefore = await ask(fal.child, "rss");
-    for (let r = 0; r < warmRounds + rounds; r += 1) {
-      if (r === warmRounds) {
-        serverBefore = await ask(server.child, "rss");
-        falBefore = await ask(fal.child, "rss");
-      }
-      const results = await Promise.all(open.map((session) => runScenes(session)));
-      const latencies = [];
-      for (const result of results) {
-        latencies.push(...result.latencies);
-        images += result.images;
-        errors += result.errors;
-      }
-      roundLatencies.push(latencies);
+  progress(
+    `bot sessions (${arrivals}): ${sessions} sessions × ${SCENES.length} scenes ${how}, ${warmRounds} warm-up + ${rounds} rounds`,
+  );
+  const roundLatencies = [];
+  let images = 0;
+  let errors = 0;
+  const expected = sessions * SCENES.length * (warmRounds + rounds);
+  let serverBefore = await ask(server.child, "rss");
+  let falBefore = await ask(fal.child, "rss");
+  let clientsBefore = cpuMs();
+  for (let r = 0; r < warmRounds + rounds; r += 1) {
+    if (r === warmRounds) {
+      serverBefore = await ask(server.child, "rss");
+      falBefore = await ask(fal.child, "rss");
+      clientsBefore = cpuMs();
     }
-    const latencies = roundLatencies.slice(warmRounds).flat();
-    const loaded = await ask(server.child, "rss");
-    const falAfter = await ask(fal.child, "rss");
-    for (const session of open) session.close();
+    const offsets = arrivalOffsets(arrivals, sessions, spreadMs, rand);
+    const results = await Promise.all(
+      open.map(async (session, i) => {
+        await after(offsets[i]);
+        return runScenes(session);
+      }),
+    );
+    const latencies = [];
+    for (const result of results) {
+      latencies.push(...result.latencies);
+      images += result.images;
+      errors += result.errors;
+    }
+    roundLatencies.push(latencies);
+  }
+  const latencies = roundLatencies.slice(warmRounds).flat();
+  const clientsCpu = cpuMs() - clientsBefore;
+  const loaded = await ask(server.child, "rss");
+  const falAfter = await ask(fal.child, "rss");
 
-    const singleStats = stats(singleLatencies);
-    const loadedStats = stats(latencies);
-    const floorStats = stats(floor);
-    // The method before the warm-up: 2 rounds, the first of them cold.
-    const oldMethod =
-      warmRounds > 0 && rounds > 0 ? stats(roundLatencies.slice(0, 2).flat()) : null;
-    const oldFloor = warmRounds > 0 && rounds > 0 ? stats(floorRounds.slice(0, 2).flat()) : null;
-    const measuredScenes = sessions * SCENES.length * rounds;
-    const idleMbPerSession = (idle.rss - before.rss) / sessions / 2 ** 20;
-    return {
-      sessions,
-      scenesPerSession: SCENES.length,
-      rounds,
-      warmRounds,
-      loadAverage1m: round(os.loadavg()[0], 1),
-      inferenceMs: INFERENCE_MS,
-      falWorkers: FAL_WORKERS,
-      imageSize: IMAGE_SIZE,
-      falMode: mode,
+  const loadedStats = stats(latencies);
+  const floorStats = stats(floor);
+  // The method before the warm-up: 2 rounds, the first of them cold.
+  const oldMethod = warmRounds > 0 && rounds > 0 ? stats(roundLatencies.slice(0, 2).flat()) : null;
+  const oldFloor = warmRounds > 0 && rounds > 0 ? stats(floorRounds.slice(0, 2).flat()) : null;
+  const measuredScenes = sessions * SCENES.length * rounds;
+  return {
+    figures: {
+      arrivals,
+      ...(arrivals === "spread" ? { spreadMs, seed: context.seed } : {}),
       imagesExpected: expected,
       imagesArrived: images,
       errors,
       allArrived: images === expected && errors === 0,
-      singleSession: singleStats,
       concurrent: loadedStats,
       p99OverSingleMs: round(loadedStats.p99Ms - singleStats.p99Ms, 1),
       p50OverSingleMs: round(loadedStats.p50Ms - singleStats.p50Ms, 1),
@@ -323,12 +321,6 @@ export async function runBotSessions({
         floor: oldFloor,
         p99OverFloorMs: round(oldMethod.p99Ms - oldFloor.p99Ms, 1),
       },
-      serverRssMb: {
-        beforeSessions: round(before.rss / 2 ** 20, 1),
-        idleSessions: round(idle.rss / 2 ** 20, 1),
-        afterLoad: round(loaded.rss / 2 ** 20, 1),
-      },
-      rssPerIdleSessionMb: round(idleMbPerSession, 3),
       cpuSecondsUnderLoad: {
         server: round((loaded.cpu - serverBefore.cpu) / 1000, 2),
         fal: round((falAfter.cpu - falBefore.cpu) / 1000, 2),
@@ -336,10 +328,106 @@ export async function runBotSessions({
       cpuMsPerScene: {
         server: round((loaded.cpu - serverBefore.cpu) / measuredScenes, 2),
         fal: round((falAfter.cpu - falBefore.cpu) / measuredScenes, 2),
+        // The 100 light clients in this process: they share the cores with the other two.
+        clients: round(clientsCpu / measuredScenes, 2),
         // The floor's: fal's client alone (in this process), and the twin for the same scenes.
         floorClient: round(floorCpu.client / measuredScenes, 2),
         floorFal: round(floorCpu.fal / measuredScenes, 2),
       },
+    },
+    loaded,
+  };
+}
+
+export async function runBotSessions({
+  sessions = 100,
+  rounds = 2,
+  warmRounds = 1,
+  singleRounds = 10,
+  mode = "queue",
+  arrivals = "burst",
+  spreadMs = DEFAULT_SPREAD_MS,
+  seed = DEFAULT_SEED,
+} = {}) {
+  if (!ARRIVALS.includes(arrivals))
+    throw new RangeError(`--arrivals must be one of ${ARRIVALS.join(", ")}, got ${arrivals}`);
+  if (!(Number.isFinite(spreadMs) && spreadMs > 0))
+    throw new RangeError(`--spread-ms must be a number > 0, got ${spreadMs}`);
+  // --profile DIR: the CPU profiles of the bot server and of the twin (where their time goes
+  // under load), as DIR/server.cpuprofile and DIR/fal.cpuprofile.
+  const profile = (name) =>
+    values.profile
+      ? ["--cpu-prof", `--cpu-prof-dir=${values.profile}`, `--cpu-prof-name=${name}.cpuprofile`]
+      : [];
+  const fal = await start("fal", [], profile("fal"));
+  const server = await start(
+    "server",
+    ["--fal", fal.url, "--mode", mode],
+    ["--expose-gc", ...profile("server")],
+  );
+  try {
+    // 1. One session alone.
+    progress(`bot sessions: 1 session, ${singleRounds} runs of ${SCENES.length} scenes`);
+    const single = await openSession(server.url);
+    await runScenes(single); // warm-up
+    const singleLatencies = [];
+    for (let i = 0; i < singleRounds; i += 1)
+      singleLatencies.push(...(await runScenes(single)).latencies);
+    single.close();
+    const singleStats = stats(singleLatencies);
+
+    // 2. Idle sessions.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const before = await ask(server.child, "rss");
+    progress(`bot sessions: ${sessions} sessions connecting`);
+    const open = [];
+    for (let i = 0; i < sessions; i += 10)
+      open.push(
+        ...(await Promise.all(
+          Array.from({ length: Math.min(10, sessions - i) }, () => openSession(server.url)),
+        )),
+      );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const idle = await ask(server.child, "rss");
+
+    // 3. Every session, as they arrive: the floor, the warm-up round(s), the measured ones.
+    const context = {
+      fal,
+      server,
+      open,
+      warmRounds,
+      rounds,
+      mode,
+      spreadMs,
+      seed,
+      rand: seededRandom(seed),
+      singleStats,
+    };
+    const first = await measureArrivals(arrivals === "spread" ? "spread" : "burst", context);
+    const spread = arrivals === "both" ? await measureArrivals("spread", context) : undefined;
+    const loaded = spread?.loaded ?? first.loaded;
+    for (const session of open) session.close();
+
+    const idleMbPerSession = (idle.rss - before.rss) / sessions / 2 ** 20;
+    return {
+      sessions,
+      scenesPerSession: SCENES.length,
+      rounds,
+      warmRounds,
+      loadAverage1m: round(os.loadavg()[0], 1),
+      inferenceMs: INFERENCE_MS,
+      falWorkers: FAL_WORKERS,
+      imageSize: IMAGE_SIZE,
+      falMode: mode,
+      singleSession: singleStats,
+      ...first.figures,
+      ...(spread ? { spread: spread.figures } : {}),
+      serverRssMb: {
+        beforeSessions: round(before.rss / 2 ** 20, 1),
+        idleSessions: round(idle.rss / 2 ** 20, 1),
+        afterLoad: round(loaded.rss / 2 ** 20, 1),
+      },
+      rssPerIdleSessionMb: round(idleMbPerSession, 3),
       targets: {
         p99OverSingleMs: TARGET_P99_OVER_SINGLE_MS,
         rssPerIdleSessionMb: TARGET_IDLE_SESSION_MB,
@@ -360,6 +448,9 @@ else {
     warmRounds: Number(values["warm-rounds"]),
     singleRounds: Number(values["single-rounds"]),
     mode: values.mode,
+    arrivals: values.arrivals,
+    spreadMs: Number(values["spread-ms"]),
+    seed: Number(values.seed),
   });
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }

@@ -39,6 +39,7 @@ import {
   RTVI_PROTOCOL_VERSION,
   type RTVIMessage,
 } from "../../src/processors/frameworks/rtvi/models.js";
+import { RTVIObserver } from "../../src/processors/frameworks/rtvi/observer.js";
 import {
   RTVIProcessor,
   type RTVIProcessorOptions,
@@ -383,6 +384,28 @@ class RecordingOutput extends BaseOutputTransport {
 }
 
 describe("RTVIObserver", () => {
+  it("reports a frame once however many frames without a message went by since", async () => {
+    const sent: unknown[] = [];
+    const rtvi = {
+      pushTransportMessage: async (message: unknown) => void sent.push(message),
+    } as unknown as RTVIProcessor;
+    const observer = new RTVIObserver(rtvi);
+    const push = (frame: Frame) =>
+      observer.onPushFrame({
+        frame,
+        source: {} as FrameProcessor,
+        destination: {} as FrameProcessor,
+        direction: FrameDirection.DOWNSTREAM,
+        timestamp: 0,
+      });
+    const message = new RTVIServerMessageFrame({ n: 1 });
+    await push(message);
+    // More frames than the observer remembers, none of which it has a message for.
+    for (let i = 0; i < 5000; i += 1) await push(new TextFrame(`${i}`));
+    await push(message); // the same frame, pushed on by the next processor
+    expect(sent).toEqual([{ label: "rtvi-ai", type: "server-message", data: { n: 1 } }]);
+  });
+
   it("reports LLM, TTS, transcription, metrics, error, server-message and response frames once each", async () => {
     const t = await start();
     const request = new RTVIClientMessageFrame("q1", "ask", undefined);

@@ -433,6 +433,54 @@ describe("backpressure", () => {
   });
 });
 
+describe("coalesced writes", () => {
+  it("sends what is sent in one turn of the event loop in one write, in order", async () => {
+    const server: Server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    const policy = createHostPolicy({ bindAddress: "127.0.0.1", port });
+    let writes = 0;
+    const accepted = new Promise<WebsocketClient>((resolve) => {
+      const upgrade = createWebsocketUpgradeHandler({ policy, path: "/ws" }, (ws) => {
+        // Count the writes that reach the network socket (one per write(2)/writev(2)).
+        const socket = (ws as unknown as { _socket: Record<string, (...a: unknown[]) => void> })
+          ._socket;
+        for (const name of ["_write", "_writev"]) {
+          const original = socket[name] as (...a: unknown[]) => void;
+          socket[name] = function (this: unknown, ...args: unknown[]) {
+            writes += 1;
+            return original.apply(this, args);
+          };
+        }
+        resolve(new WebsocketClient(ws));
+      });
+      server.on("upgrade", upgrade);
+    });
+    const ws = await connect(`ws://127.0.0.1:${port}/ws`);
+    const frames = received(ws);
+    const client = await accepted;
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+    for (const n of [1, 2, 3]) expect(client.send(message({ n }))).toBe(true);
+    expect(writes).toBe(0); // held until the turn ends
+    await turn();
+    expect(writes).toBe(1);
+    client.send(message({ n: 4 }));
+    await turn();
+    expect(writes).toBe(2);
+    await until(() => frames.length === 4);
+    expect(frames.map((f) => (f as OutputTransportMessageUrgentFrame).message)).toEqual([
+      { n: 1 },
+      { n: 2 },
+      { n: 3 },
+      { n: 4 },
+    ]);
+    ws.terminate();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+});
+
 describe("WebsocketServerTransport (one client at a time)", () => {
   async function startServer() {
     const transport = new WebsocketServerTransport({ port: 0 });

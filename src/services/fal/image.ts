@@ -182,6 +182,9 @@ export class FalImageGenService extends ImageGenService<FalImageGenSettings> {
       timeoutReason: () => new FalTimeoutError("Image generation", timeoutMs),
     });
     const signal = linked.signal;
+    // Set once every request and download has finished: nothing is left to abort then, and
+    // aborting would only wake the finished fetches' signals (each fetch's Request follows ours).
+    let settled = false;
     try {
       const response =
         this.mode === "queue"
@@ -220,6 +223,7 @@ export class FalImageGenService extends ImageGenService<FalImageGenSettings> {
         cached: false,
         attempts: response.attempts,
       };
+      settled = true;
       context.report(facts);
       if (cacheKey) this.#remember(cacheKey, output, files, response.requestId);
     } catch (error) {
@@ -227,7 +231,7 @@ export class FalImageGenService extends ImageGenService<FalImageGenSettings> {
       if (linked.timedOut && !context.signal.aborted) throw signal.reason;
       throw error;
     } finally {
-      ended.abort(new DOMException("Image generation ended", "AbortError"));
+      if (!settled) ended.abort(new DOMException("Image generation ended", "AbortError"));
       linked.dispose();
     }
   }

@@ -3,6 +3,7 @@
 import type { Sharp } from "sharp";
 import type { DecodedImage, PixelSize } from "../../frames/image.js";
 import { PipecatError, brandErrorClass, describeError } from "../../utils/errors.js";
+import { parseImageHeader } from "./header.js";
 
 /** The bytes would not decode to pixels. */
 export class ImageDecodeError extends PipecatError {
@@ -50,8 +51,14 @@ export interface ImageHeader {
   format: string;
 }
 
-/** Reads only the header: size and pixel layout, without decoding pixels. */
+/**
+ * Reads only the header: size and pixel layout, without decoding pixels. Common PNG and JPEG
+ * headers are read here; sharp reads the rest.
+ */
 export async function readImageHeader(bytes: Uint8Array): Promise<ImageHeader> {
+  const parsed = parseImageHeader(bytes);
+  if (parsed !== undefined)
+    return { size: parsed.size, format: pixelFormatForChannels(parsed.channels) };
   try {
     const meta = await (await sharpFor(bytes)).metadata();
     if (!meta.width || !meta.height) throw new Error("no dimensions in image header");

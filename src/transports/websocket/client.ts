@@ -8,7 +8,8 @@
 // 1007. Outbound: audio waits while the socket holds more than sendBufferHighWaterBytes unsent
 // (the output's audio clock pauses), and a client that has not drained it within maxSendStallSecs
 // is closed with 1008; any send that would take the unsent bytes past sendBufferLimitBytes closes
-// it with 1008 too. Every close is logged on one line, never with a payload.
+// it with 1008 too. Every close is logged on one line, never with a payload. What is sent in one
+// turn of the event loop goes out in one write (the socket is corked until the next turn).
 import type { DeserializeFailure } from "../../serializers/base-serializer.js";
 import { describeError } from "../../utils/errors.js";
 import { logger } from "../../utils/logger.js";
@@ -68,6 +69,23 @@ export interface WebSocketLike {
 
 const OPEN = 1;
 
+/** The socket under a `ws` WebSocket, as far as coalescing writes needs it. */
+interface CorkableSocket {
+  cork(): void;
+  uncork(): void;
+}
+
+/**
+ * The network socket a `ws` WebSocket writes to (its `_socket`), or undefined for anything else
+ * (a stand-in in tests): writes are then not coalesced, and nothing else changes.
+ */
+function corkableSocketOf(ws: WebSocketLike): CorkableSocket | undefined {
+  const socket = (ws as { _socket?: Partial<CorkableSocket> | null })._socket;
+  return typeof socket?.cork === "function" && typeof socket.uncork === "function"
+    ? (socket as CorkableSocket)
+    : undefined;
+}
+
 export type InboundHandler = (data: Uint8Array | string) => void;
 
 /** Clamps and fills in the limits; throws a RangeError naming a bad one. */
@@ -120,6 +138,13 @@ export class WebsocketClient {
   #refilledAt = performance.now();
   #malformedAt: number[] = [];
   #stalled = false;
+  /** The socket, corked since the first send of this turn of the event loop. */
+  #corked: CorkableSocket | undefined;
+  readonly #uncork = (): void => {
+    const socket = this.#corked;
+    this.#corked = undefined;
+    socket?.uncork();
+  };
 
   constructor(ws: WebSocketLike, options: WebsocketClientOptions = {}) {
     this.#ws = ws;
@@ -208,6 +233,7 @@ export class WebsocketClient {
       return false;
     }
     try {
+      this.#coalesce();
       this.#ws.send(payload, { binary: true }, (error) => {
         if (error) logger.debug(`${this.label}: send failed: ${describeError(error)}`);
       });
@@ -216,6 +242,20 @@ export class WebsocketClient {
       logger.debug(`${this.label}: send failed: ${describeError(error)}`);
       return false;
     }
+  }
+
+  /**
+   * Corks the socket until the next turn of the event loop (once per turn): a bot that sends a
+   * few messages at once (an image, the next scene's progress, the end of a run) costs one write
+   * and one packet rather than one each. A message waits at most for the turn to end.
+   */
+  #coalesce(): void {
+    if (this.#corked !== undefined) return;
+    const socket = corkableSocketOf(this.#ws);
+    if (socket === undefined) return;
+    this.#corked = socket;
+    socket.cork();
+    setImmediate(this.#uncork);
   }
 
   /**

@@ -125,6 +125,27 @@ describe("queue mode", () => {
     },
   );
 
+  it("a generation that completes leaves the signals of its finished requests alone", async () => {
+    // Nothing is in flight once the image is out (submit, status stream, result and download
+    // have all finished): aborting then would only wake finished fetches. A generation that
+    // ends early still aborts (see image.test.ts).
+    const signals: AbortSignal[] = [];
+    const fetchFn: typeof fetch = (input, init) => {
+      if (init?.signal) signals.push(init.signal);
+      return globalThis.fetch(input, init);
+    };
+    const { server: s, service } = await setup(
+      { inferenceMs: 30 },
+      { mode: "queue", fetch: fetchFn },
+    );
+    const out: Frame[] = [];
+    for await (const frame of service.runImageGen("calm")) out.push(frame);
+    expect(out.map((f) => f.constructor.name)).toEqual(["URLImageRawFrame"]);
+    expect(count(s, "stream")).toBe(1);
+    expect(signals).toHaveLength(4); // submit, status stream, result, download
+    expect(signals.filter((signal) => signal.aborted)).toEqual([]);
+  });
+
   it("falls back to polling when the status stream fails", async () => {
     const { server: s, service } = await setup(
       {

@@ -66,6 +66,37 @@ import type { RTVIProcessor } from "./processor.js";
 /** Frame ids remembered to report each frame once (oldest forgotten first). */
 const SEEN_FRAMES_CAPACITY = 4096;
 
+/**
+ * The frames #report has a message for (a subclass counts, as `instanceof` does there). Most
+ * frames pushed are none of these; they are passed over before any promise or bookkeeping.
+ */
+const REPORTED_FRAMES: ReadonlyArray<abstract new (...args: never[]) => Frame> = [
+  BotStartedSpeakingFrame,
+  BotStoppedSpeakingFrame,
+  InterruptionFrame,
+  TranscriptionFrame,
+  InterimTranscriptionFrame,
+  LLMContextFrame,
+  LLMFullResponseStartFrame,
+  LLMFullResponseEndFrame,
+  LLMTextFrame,
+  TTSStartedFrame,
+  TTSStoppedFrame,
+  AggregatedTextFrame,
+  MetricsFrame,
+  ErrorFrame,
+  RTVIServerMessageFrame,
+  RTVIServerResponseFrame,
+];
+
+function isReported(frame: Frame): boolean {
+  for (const type of REPORTED_FRAMES) if (frame instanceof type) return true;
+  return false;
+}
+
+/** What onPushFrame returns for a frame it has nothing to say about: settled, shared. */
+const NOTHING_TO_REPORT: Promise<void> = Promise.resolve();
+
 /** Which messages the observer sends; everything on by default (Pipecat's RTVIObserverParams). */
 export interface RTVIObserverParams {
   /** bot-output. */
@@ -142,7 +173,13 @@ export class RTVIObserver extends BaseObserver {
     await this.#rtvi.pushTransportMessage(message);
   }
 
-  override async onPushFrame(event: FramePushed): Promise<void> {
+  override onPushFrame(event: FramePushed): Promise<void> {
+    // Every push of every frame comes here: the ones without a message leave at once.
+    if (!isReported(event.frame)) return NOTHING_TO_REPORT;
+    return this.#onReportedFrame(event);
+  }
+
+  async #onReportedFrame(event: FramePushed): Promise<void> {
     const { frame, source, direction } = event;
     if (this.#ignored.size > 0 && this.#ignored.has(source)) return;
     if (frame.broadcastSiblingId !== undefined && direction !== FrameDirection.DOWNSTREAM) return;
