@@ -93,6 +93,15 @@ async function runFal() {
   process.on("disconnect", () => void server.close().then(() => process.exit(0)));
 }
 
+/**
+ * The share of the wall time between two eventLoopUtilization() readings that an event loop
+ * spent running callbacks (1: every moment; a queue builds up near it, whatever the cores).
+ */
+function busyShare(before, after) {
+  const active = after.active - before.active;
+  return round(active / (active + after.idle - before.idle), 3);
+}
+
 /** CPU time this process has used, in ms. */
 function cpuMs() {
   const { user, system } = process.cpuUsage();
@@ -126,9 +135,10 @@ async function runServer() {
     if (message === "rss") {
       // The CPU time before the collections: they are the question's cost, not the load's.
       const cpu = cpuMs();
+      const loop = performance.eventLoopUtilization();
       globalThis.gc?.();
       globalThis.gc?.();
-      process.send({ rss: process.memoryUsage().rss, cpu, sessions: server.sessions });
+      process.send({ rss: process.memoryUsage().rss, cpu, loop, sessions: server.sessions });
     }
   });
   process.send({ url: server.url });
@@ -193,7 +203,8 @@ async function runScenes(session, label) {
     };
   });
   sentAt = performance.now();
-  for (const tag of label ? tags : []) driverTrace?.record("sent", tag, performance.timeOrigin + sentAt);
+  for (const tag of label ? tags : [])
+    driverTrace?.record("sent", tag, performance.timeOrigin + sentAt);
   const lines = SCENES.map((scene, s) => (label ? `${scene} ${tags[s]}` : scene));
   session.send("send-text", { content: lines.join("\n"), options: {} });
   const report = await finished;
@@ -294,19 +305,30 @@ async function measureArrivals(arrivals, context) {
   progress(
     `bot sessions (${arrivals}): floor, ${sessions * SCENES.length} scenes ${how} through fal's client alone`,
   );
+  // Each round's moments, drawn once: the floor's round r and the sessions' round r get the same.
+  const moments = Array.from({ length: warmRounds + rounds }, () =>
+    arrivalOffsets(arrivals, sessions, spreadMs, rand),
+  );
   const floorRounds = [];
   let floorCpu = { client: 0, fal: 0 };
+  let floorLoop = { active: 0, idle: 0 };
   for (let r = 0; r < warmRounds + rounds; r += 1) {
     const measured = r >= warmRounds;
     const clientBefore = cpuMs();
+    const loopBefore = performance.eventLoopUtilization();
     const falAtStart = measured ? await ask(fal.child, "rss") : undefined;
-    const offsets = arrivalOffsets(arrivals, sessions, spreadMs, rand);
+    const offsets = moments[r];
     floorRounds.push(
       await traced(fal, server, { arrivals, kind: "floor", round: r }, (id) =>
         floorLatencies(fal.url, offsets, mode, id),
       ),
     );
     if (measured) {
+      const loopRound = performance.eventLoopUtilization(loopBefore);
+      floorLoop = {
+        active: floorLoop.active + loopRound.active,
+        idle: floorLoop.idle + loopRound.idle,
+      };
       const falAtEnd = await ask(fal.child, "rss");
       floorCpu = {
         client: floorCpu.client + (cpuMs() - clientBefore),
@@ -332,7 +354,7 @@ async function measureArrivals(arrivals, context) {
       falBefore = await ask(fal.child, "rss");
       clientsBefore = cpuMs();
     }
-    const offsets = arrivalOffsets(arrivals, sessions, spreadMs, rand);
+    const offsets = moments[r];
     const results = await traced(fal, server, { arrivals, kind: "bot", round: r }, (id) =>
       Promise.all(
         open.map(async (session, i) => {
@@ -384,6 +406,12 @@ async function measureArrivals(arrivals, context) {
         p99OverSingleMs: round(oldMethod.p99Ms - singleStats.p99Ms, 1),
         floor: oldFloor,
         p99OverFloorMs: round(oldMethod.p99Ms - oldFloor.p99Ms, 1),
+      },
+      // How busy the bot server's event loop was over the measured rounds, and the driver's
+      // (fal's client alone) over the floor's: past ~0.8 its queue, not the work, sets the tail.
+      loopUtilization: {
+        server: busyShare(serverBefore.loop, loaded.loop),
+        floorClient: busyShare({ active: 0, idle: 0 }, floorLoop),
       },
       cpuSecondsUnderLoad: {
         server: round((loaded.cpu - serverBefore.cpu) / 1000, 2),

@@ -10,7 +10,7 @@
 // read the tagged bodies (clones), so tracing costs the traced process some CPU: compare traced
 // runs with traced runs. Also the process's event-loop delay (monitorEventLoopDelay) and
 // utilisation between two marks.
-import { monitorEventLoopDelay, performance } from "node:perf_hooks";
+import { PerformanceObserver, monitorEventLoopDelay, performance } from "node:perf_hooks";
 
 const TAG = /\[t:\d+:\d+:\d+\]/g;
 export const now = () => performance.timeOrigin + performance.now();
@@ -76,6 +76,15 @@ export async function installTrace({ websocket = false } = {}) {
     };
   }
 
+  // Garbage collections: how many, their total and their longest pause.
+  let gc = { count: 0, totalMs: 0, maxMs: 0 };
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gc.count += 1;
+      gc.totalMs += entry.duration;
+      gc.maxMs = Math.max(gc.maxMs, entry.duration);
+    }
+  }).observe({ entryTypes: ["gc"] });
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
   let elu = performance.eventLoopUtilization();
@@ -84,6 +93,7 @@ export async function installTrace({ websocket = false } = {}) {
     /** Starts a measured stretch: the delay histogram and utilisation from here. */
     mark() {
       delay.reset();
+      gc = { count: 0, totalMs: 0, maxMs: 0 };
       elu = performance.eventLoopUtilization();
     },
     /** What happened since the mark, and the events so far (then forgotten). */
@@ -95,6 +105,9 @@ export async function installTrace({ websocket = false } = {}) {
         delayP50Ms: ms(delay.percentile(50)),
         delayP99Ms: ms(delay.percentile(99)),
         delayMaxMs: ms(delay.max),
+        gcCount: gc.count,
+        gcTotalMs: Math.round(gc.totalMs),
+        gcMaxMs: Math.round(gc.maxMs * 10) / 10,
       };
       return { loop, events: events.splice(0) };
     },
