@@ -88,6 +88,8 @@ export async function installTrace({ websocket = false } = {}) {
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
   let elu = performance.eventLoopUtilization();
+  let cpu = process.cpuUsage();
+  let markedAt = now();
   return {
     record,
     /** Starts a measured stretch: the delay histogram and utilisation from here. */
@@ -95,13 +97,20 @@ export async function installTrace({ websocket = false } = {}) {
       delay.reset();
       gc = { count: 0, totalMs: 0, maxMs: 0 };
       elu = performance.eventLoopUtilization();
+      cpu = process.cpuUsage();
+      markedAt = now();
     },
     /** What happened since the mark, and the events so far (then forgotten). */
     take() {
       const since = performance.eventLoopUtilization(elu);
+      const used = process.cpuUsage(cpu);
+      // CPU time over wall time: beside the utilisation, it tells a busy loop that has a core
+      // (the two alike) from one waiting for a core (utilisation above it).
+      const cpuShare = (used.user + used.system) / 1000 / (now() - markedAt);
       const ms = (ns) => Math.round(ns / 1e4) / 100;
       const loop = {
         utilization: Math.round(since.utilization * 1000) / 1000,
+        cpuShare: Math.round(cpuShare * 1000) / 1000,
         delayP50Ms: ms(delay.percentile(50)),
         delayP99Ms: ms(delay.percentile(99)),
         delayMaxMs: ms(delay.max),
