@@ -39,6 +39,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { connectWire } from "./pipecat-wire.mjs";
 import { progress, quantile, round, seededRandom } from "./lib.mjs";
+import { installTrace, now, sceneTag } from "./scene-trace.mjs";
 
 const SCRIPT = fileURLToPath(import.meta.url);
 const INFERENCE_MS = 300;
@@ -65,6 +66,7 @@ const { values } = parseArgs({
     "spread-ms": { type: "string", default: String(DEFAULT_SPREAD_MS) },
     seed: { type: "string", default: String(DEFAULT_SEED) },
     profile: { type: "string" },
+    trace: { type: "string" },
   },
 });
 
@@ -83,11 +85,21 @@ async function runFal() {
   // from the driver) 300 more: past the kit's default of 1024 sockets new ones would be dropped.
   handle.httpServer.maxConnections = 10_000;
   const server = await handle.listen();
+  if (values.trace) answerTrace(await installTrace());
   process.on("message", (message) => {
     if (message === "rss") process.send({ rss: process.memoryUsage().rss, cpu: cpuMs() });
   });
   process.send({ url: server.url });
   process.on("disconnect", () => void server.close().then(() => process.exit(0)));
+}
+
+/**
+ * The share of the wall time between two eventLoopUtilization() readings that an event loop
+ * spent running callbacks (1: every moment; a queue builds up near it, whatever the cores).
+ */
+function busyShare(before, after) {
+  const active = after.active - before.active;
+  return round(active / (active + after.idle - before.idle), 3);
 }
 
 /** CPU time this process has used, in ms. */
@@ -96,7 +108,18 @@ function cpuMs() {
   return (user + system) / 1000;
 }
 
+/** --trace: a process answers "trace-mark" (start a stretch) and "trace" (what it recorded). */
+function answerTrace(trace) {
+  process.on("message", (message) => {
+    if (message === "trace-mark") {
+      trace.mark();
+      process.send({ marked: true });
+    } else if (message === "trace") process.send(trace.take());
+  });
+}
+
 async function runServer() {
+  if (values.trace) answerTrace(await installTrace({ websocket: true }));
   const { setLogger } = await import("../dist/index.js");
   const { startDemoServer } = await import("../dist/web/demo.js");
   setLogger({ debug() {}, info() {}, warn() {}, error: (m) => process.stderr.write(`${m}\n`) });
@@ -112,9 +135,10 @@ async function runServer() {
     if (message === "rss") {
       // The CPU time before the collections: they are the question's cost, not the load's.
       const cpu = cpuMs();
+      const loop = performance.eventLoopUtilization();
       globalThis.gc?.();
       globalThis.gc?.();
-      process.send({ rss: process.memoryUsage().rss, cpu, sessions: server.sessions });
+      process.send({ rss: process.memoryUsage().rss, cpu, loop, sessions: server.sessions });
     }
   });
   process.send({ url: server.url });
@@ -154,23 +178,35 @@ async function openSession(url) {
   return Object.assign(session, { holder });
 }
 
-/** One run of the scenes; resolves with each scene's latency (ms) and what the run reported. */
-async function runScenes(session) {
+/**
+ * One run of the scenes; resolves with each scene's latency (ms) and what the run reported.
+ * `label` ({ session, round }), with --trace, tags the prompts and records sent and received.
+ */
+async function runScenes(session, label) {
   const latencies = [];
   let sentAt = 0;
+  const tags = SCENES.map((_, s) => (label ? sceneTag(label.session, label.round, s) : ""));
   const finished = new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("a run did not finish within 120 s")), 120_000);
     session.holder.onMessage = (message, at) => {
       if (message.type !== "server-message") return;
-      if (message.data?.type === "image") latencies.push(at - sentAt);
-      else if (message.data?.type === "run-finished") {
+      if (message.data?.type === "image") {
+        latencies.push(at - sentAt);
+        if (label) {
+          const tag = tags.find((t) => message.data.prompt?.includes(t));
+          driverTrace?.record("received", tag, performance.timeOrigin + at);
+        }
+      } else if (message.data?.type === "run-finished") {
         clearTimeout(timer);
         resolve(message.data);
       }
     };
   });
   sentAt = performance.now();
-  session.send("send-text", { content: SCENES.join("\n"), options: {} });
+  for (const tag of label ? tags : [])
+    driverTrace?.record("sent", tag, performance.timeOrigin + sentAt);
+  const lines = SCENES.map((scene, s) => (label ? `${scene} ${tags[s]}` : scene));
+  session.send("send-text", { content: lines.join("\n"), options: {} });
   const report = await finished;
   return { latencies, images: report.images, errors: report.errors };
 }
@@ -183,6 +219,35 @@ function arrivalOffsets(arrivals, count, spreadMs, rand) {
   return Array.from({ length: count }, () => (arrivals === "spread" ? rand() * spreadMs : 0));
 }
 
+/** --trace: this process's recorder, the rounds traced so far, and a round counter for the tags. */
+const driverTrace = values.trace && !values.role ? await installTrace() : undefined;
+const tracedRounds = [];
+let roundSeq = 0;
+
+/**
+ * Runs one round (`fn(roundId)`); with --trace, marks the three processes before it and keeps
+ * what each recorded during it.
+ */
+async function traced(fal, server, about, fn) {
+  const roundId = ++roundSeq;
+  if (!driverTrace) return fn(roundId);
+  await ask(server.child, "trace-mark");
+  await ask(fal.child, "trace-mark");
+  driverTrace.mark();
+  const start = now();
+  const result = await fn(roundId);
+  const taken = { driver: driverTrace.take(), server: await ask(server.child, "trace") };
+  const falTaken = await ask(fal.child, "trace");
+  tracedRounds.push({
+    ...about,
+    roundId,
+    start,
+    loops: { driver: taken.driver.loop, server: taken.server.loop, fal: falTaken.loop },
+    events: [...taken.driver.events, ...taken.server.events],
+  });
+  return result;
+}
+
 const after = (ms) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : undefined);
 
 /**
@@ -191,7 +256,7 @@ const after = (ms) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)
  * fal's client take at this concurrency on this machine. A scene's latency is from its group's
  * moment, as a session's is from its send.
  */
-async function floorLatencies(falUrl, offsets, mode) {
+async function floorLatencies(falUrl, offsets, mode, roundId) {
   const { FalImageGenService, FalImageGenSettings } = await import("../dist/index.js");
   const service = new FalImageGenService({
     baseUrl: falUrl,
@@ -201,16 +266,20 @@ async function floorLatencies(falUrl, offsets, mode) {
     maxConcurrency: 64,
     settings: new FalImageGenSettings({ imageSize: { width: 128, height: 128 } }),
   });
-  const one = async (i) => {
+  const one = async (i, tag) => {
     const started = performance.now();
-    for await (const frame of service.runImageGen(`floor scene ${i} ${Math.random()}`)) {
+    driverTrace?.record("sent", tag, performance.timeOrigin + started);
+    for await (const frame of service.runImageGen(`floor scene ${i} ${Math.random()} ${tag}`)) {
       if (frame.error !== undefined) throw new Error(frame.error);
     }
-    return performance.now() - started;
+    const ended = performance.now();
+    driverTrace?.record("received", tag, performance.timeOrigin + ended);
+    return ended - started;
   };
   const group = async (offset, g) => {
     await after(offset);
-    return Promise.all(SCENES.map((_, s) => one(g * SCENES.length + s)));
+    const tag = (s) => (driverTrace ? sceneTag(g, roundId, s) : "");
+    return Promise.all(SCENES.map((_, s) => one(g * SCENES.length + s, tag(s))));
   };
   return (await Promise.all(offsets.map(group))).flat();
 }
@@ -236,15 +305,30 @@ async function measureArrivals(arrivals, context) {
   progress(
     `bot sessions (${arrivals}): floor, ${sessions * SCENES.length} scenes ${how} through fal's client alone`,
   );
+  // Each round's moments, drawn once: the floor's round r and the sessions' round r get the same.
+  const moments = Array.from({ length: warmRounds + rounds }, () =>
+    arrivalOffsets(arrivals, sessions, spreadMs, rand),
+  );
   const floorRounds = [];
   let floorCpu = { client: 0, fal: 0 };
+  let floorLoop = { active: 0, idle: 0 };
   for (let r = 0; r < warmRounds + rounds; r += 1) {
     const measured = r >= warmRounds;
     const clientBefore = cpuMs();
+    const loopBefore = performance.eventLoopUtilization();
     const falAtStart = measured ? await ask(fal.child, "rss") : undefined;
-    const offsets = arrivalOffsets(arrivals, sessions, spreadMs, rand);
-    floorRounds.push(await floorLatencies(fal.url, offsets, mode));
+    const offsets = moments[r];
+    floorRounds.push(
+      await traced(fal, server, { arrivals, kind: "floor", round: r }, (id) =>
+        floorLatencies(fal.url, offsets, mode, id),
+      ),
+    );
     if (measured) {
+      const loopRound = performance.eventLoopUtilization(loopBefore);
+      floorLoop = {
+        active: floorLoop.active + loopRound.active,
+        idle: floorLoop.idle + loopRound.idle,
+      };
       const falAtEnd = await ask(fal.child, "rss");
       floorCpu = {
         client: floorCpu.client + (cpuMs() - clientBefore),
@@ -270,12 +354,14 @@ async function measureArrivals(arrivals, context) {
       falBefore = await ask(fal.child, "rss");
       clientsBefore = cpuMs();
     }
-    const offsets = arrivalOffsets(arrivals, sessions, spreadMs, rand);
-    const results = await Promise.all(
-      open.map(async (session, i) => {
-        await after(offsets[i]);
-        return runScenes(session);
-      }),
+    const offsets = moments[r];
+    const results = await traced(fal, server, { arrivals, kind: "bot", round: r }, (id) =>
+      Promise.all(
+        open.map(async (session, i) => {
+          await after(offsets[i]);
+          return runScenes(session, driverTrace ? { session: i, round: id } : undefined);
+        }),
+      ),
     );
     const latencies = [];
     for (const result of results) {
@@ -321,6 +407,12 @@ async function measureArrivals(arrivals, context) {
         floor: oldFloor,
         p99OverFloorMs: round(oldMethod.p99Ms - oldFloor.p99Ms, 1),
       },
+      // How busy the bot server's event loop was over the measured rounds, and the driver's
+      // (fal's client alone) over the floor's: past ~0.8 its queue, not the work, sets the tail.
+      loopUtilization: {
+        server: busyShare(serverBefore.loop, loaded.loop),
+        floorClient: busyShare({ active: 0, idle: 0 }, floorLoop),
+      },
       cpuSecondsUnderLoad: {
         server: round((loaded.cpu - serverBefore.cpu) / 1000, 2),
         fal: round((falAfter.cpu - falBefore.cpu) / 1000, 2),
@@ -359,10 +451,11 @@ export async function runBotSessions({
     values.profile
       ? ["--cpu-prof", `--cpu-prof-dir=${values.profile}`, `--cpu-prof-name=${name}.cpuprofile`]
       : [];
-  const fal = await start("fal", [], profile("fal"));
+  const traceArgs = values.trace ? ["--trace", values.trace] : [];
+  const fal = await start("fal", traceArgs, profile("fal"));
   const server = await start(
     "server",
-    ["--fal", fal.url, "--mode", mode],
+    ["--fal", fal.url, "--mode", mode, ...traceArgs],
     ["--expose-gc", ...profile("server")],
   );
   try {
@@ -406,6 +499,11 @@ export async function runBotSessions({
     const first = await measureArrivals(arrivals === "spread" ? "spread" : "burst", context);
     const spread = arrivals === "both" ? await measureArrivals("spread", context) : undefined;
     const loaded = spread?.loaded ?? first.loaded;
+    if (driverTrace) {
+      const { writeFile, mkdir } = await import("node:fs/promises");
+      await mkdir(values.trace, { recursive: true });
+      await writeFile(`${values.trace}/trace.json`, JSON.stringify(tracedRounds));
+    }
     for (const session of open) session.close();
 
     const idleMbPerSession = (idle.rss - before.rss) / sessions / 2 ** 20;
