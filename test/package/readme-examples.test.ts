@@ -3,7 +3,8 @@
 // into JavaScript with esbuild, written under test-output/ (inside the repo, so "pipecat-ts"
 // resolves to the built dist/ by package self-reference) and run with node, offline: no provider
 // key, and the base URL of a local twin this test starts for each service the block would
-// otherwise reach on the internet. The other blocks are fragments (a constructor call, one
+// otherwise reach on the internet. The TypeScript ones are also type-checked (strict) against the
+// built declarations. The other blocks are fragments (a constructor call, one
 // queueFrame) and are not run.
 //
 // Not run: the "Connecting a Pipecat client app" block, which needs a browser (it imports
@@ -169,6 +170,42 @@ describe("README.md's examples", () => {
   it("the rule finds the complete blocks, and each has exactly one expectation", () => {
     expect(blocks.length).toBeGreaterThanOrEqual(10);
     expect(complete.map((b) => expectationFor(b))).toEqual(EXPECTATIONS);
+  });
+
+  it("the complete TypeScript blocks type-check, strict, against the package's declarations", async () => {
+    const dir = join(OUT, "typecheck");
+    await mkdir(dir, { recursive: true });
+    const files: string[] = [];
+    for (const block of complete.filter((b) => b.lang === "ts")) {
+      const file = `line-${block.line}.ts`;
+      // `export {}` makes each a module of its own (top-level await, no shared names).
+      await writeFile(join(dir, file), `${block.code}\nexport {};\n`);
+      files.push(file);
+    }
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    const tsconfig = {
+      compilerOptions: {
+        target: "ES2022",
+        lib: ["ES2023", "DOM"],
+        module: "NodeNext",
+        moduleResolution: "NodeNext",
+        strict: true,
+        noEmit: true,
+        skipLibCheck: true,
+        types: ["node"],
+      },
+      files,
+    };
+    await writeFile(join(dir, "tsconfig.json"), JSON.stringify(tsconfig));
+    // "pipecat-ts" resolves to dist/index.d.ts by package self-reference, as it does at run time.
+    const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
+    const result = await runNode([tsc, "-p", dir], {
+      cwd: dir,
+      env: cleanEnv({}),
+      timeoutMs: EXAMPLE_TIMEOUT_MS,
+    });
+    expect(result.stdout).toBe("");
+    expect(result.code).toBe(0);
   });
 
   it.each(complete.map((b) => [`${b.heading} (README.md:${b.line})`, b] as const))(
