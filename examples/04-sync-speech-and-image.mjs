@@ -271,6 +271,7 @@ if (months.size !== monthCount || complete.length !== output.segments.length) {
   );
   process.exit(1);
 }
+const counted = (n, noun) => `${n} ${noun}${n === 1 ? "" : "s"}`;
 process.stdout.write(
-  `Wrote ${monthCount} month${monthCount === 1 ? "" : "s"} (${complete.length} images, ${complete.length} WAVs) to ${shown(outDir)}. Open ${shown(page)} to play them.\n`,
+  `Wrote ${counted(monthCount, "month")} (${counted(complete.length, "image")}, ${counted(complete.length, "WAV")}) to ${shown(outDir)}. Open ${shown(page)} to play them.\n`,
 );

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The main job (`npm start`): a six-scene story turned into a storyboard.
+// `npm run storyboard`: a six-scene story turned into a storyboard.
 //
 //   Pipeline([FalImageGenService, StoryboardCollector]) run by a PipelineTask + PipelineRunner,
 //   a live progress display (one updating line on a terminal, plain lines otherwise), and
@@ -9,7 +9,7 @@
 // With FAL_KEY set it uses fal.ai. Without it, it starts the embedded local fal server in this
 // process (a preview renderer that draws labelled placeholders, not a model) and says so.
 //
-//   npm start                                  (build, then run this file)
+//   npm run storyboard                         (build, then run this file)
 //   node examples/storyboard.mjs --out out --model fal-ai/fast-sdxl --size landscape_16_9
 //   STORYBOARD_OUT=/tmp/board STORYBOARD_SIZE=1024x576 node examples/storyboard.mjs
 //

@@ -359,16 +359,24 @@ export async function runGenerate(argv: string[], io: CommandIO): Promise<number
   format.applyUpdate(config.settings);
   const mimeType = extensionFor(isGiven(format.format) ? format.format : "png");
 
-  if (config.dryRun) return dryRun(config, { stdout, json, say, padTo, mimeType, scrub });
-
   const outDir = resolve(io.cwd, config.outDir);
+  const outDirUsage = (error: unknown): unknown =>
+    error instanceof OutputDirError
+      ? new UsageError(`Cannot use --out "${config.outDir}": ${error.reason}.`)
+      : error;
+  if (config.dryRun) {
+    // Nothing is created, but a folder that can never hold the files is refused all the same.
+    await ImageFiles.check(outDir).catch((error: unknown) => {
+      throw outDirUsage(error);
+    });
+    return dryRun(config, { stdout, json, say, padTo, mimeType, scrub });
+  }
+
   let files: ImageFiles;
   try {
     files = await ImageFiles.open(outDir);
   } catch (error) {
-    if (error instanceof OutputDirError)
-      throw new UsageError(`Cannot use --out "${config.outDir}": ${error.reason}.`);
-    throw error;
+    throw outDirUsage(error);
   }
   const shownOut = relative(io.cwd, outDir) || ".";
 

@@ -145,10 +145,10 @@ export class ImageFiles {
   }
 
   /**
-   * Checks and creates the folder, then proves it writable with a probe file. Throws an
-   * OutputDirError saying why not.
+   * The checks that need nothing created (`--dry-run` runs them alone): not on a pseudo
+   * filesystem, not a file. Returns the absolute path; throws an OutputDirError saying why not.
    */
-  static async open(dir: string): Promise<ImageFiles> {
+  static async check(dir: string): Promise<string> {
     const absolute = resolve(dir);
     const pseudo = pseudoFilesystemOf(absolute);
     if (pseudo !== undefined)
@@ -164,6 +164,15 @@ export class ImageFiles {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT")
         throw new OutputDirError(dir, reasonFor(error));
     }
+    return absolute;
+  }
+
+  /**
+   * Checks and creates the folder, then proves it writable with a probe file. Throws an
+   * OutputDirError saying why not.
+   */
+  static async open(dir: string): Promise<ImageFiles> {
+    const absolute = await ImageFiles.check(dir);
     try {
       await mkdir(absolute, { recursive: true });
     } catch (error) {

@@ -21,19 +21,23 @@ Usage: pipecat-ts <command> [options]
 
 Commands:
   generate "<prompt>" ...   generate images (prompts also from --file F or stdin, one per line)
-  serve                     run the local fal-compatible server (preview renderer, not a model)
-  demo                      open the web storyboard on http://127.0.0.1:8080/
+  serve                     run the local twins of fal, OpenAI and Cartesia on one port
+                            (a preview renderer, a scripted LLM, a speech engine; not models)
+  demo [storyboard|calendar]
+                            serve a Pipecat bot and its page on http://127.0.0.1:8080/
   help [command]            show help for a command
 
 Options:
   -h, --help                show this help
   -v, --version             show the version
 
-Without FAL_KEY, generate and demo use an embedded local fal server and say so.
+Without FAL_KEY (and OPENAI_API_KEY, CARTESIA_API_KEY for the calendar), generate and demo use
+embedded local twins and say so.
 Examples:
   pipecat-ts generate "a lighthouse at dusk, watercolor" --size landscape_16_9 --out out
   printf 'a fox\\na hen\\n' | pipecat-ts generate --json
   pipecat-ts serve --port 8787
+  pipecat-ts demo calendar --months 3
 Run "pipecat-ts <command> --help" for a command's options.`;
 
 const COMMANDS: Record<

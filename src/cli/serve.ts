@@ -4,6 +4,7 @@ import {
   EXIT_OK,
   parseCommandArgs,
   parseHost,
+  parseAllowedHosts,
   parseIntegerOption,
   parseNumberOption,
   parsePort,
@@ -37,9 +38,9 @@ Options:
   --key KEY           require the key on API requests, as each provider's clients send it
                       (fal: Authorization: Key; OpenAI: Bearer; Cartesia: X-API-Key); never printed
   --image-style S     preview (default) or photo (dense noise: ~1.5 MB per 1024x1024 PNG, for benchmarks)
-  --allowed-host NAME a host name clients may use besides 127.0.0.1/localhost (repeatable;
-                      "*" for any). Required with a --host other machines can reach
-                      (e.g. 0.0.0.0); any other Host header is refused with 403
+  --allowed-host NAME a host name clients may use besides 127.0.0.1/localhost (repeatable or
+                      comma-separated; "*" for any). Required with a --host other machines
+                      can reach (e.g. 0.0.0.0); any other Host header is refused with 403
   --allowed-origin O  a web page origin that may call the server from a browser, e.g.
                       http://localhost:3000 (repeatable); other pages get 403
   --public-url URL    base of every URL the fal twin hands out (default: the Host the client used)
@@ -164,7 +165,7 @@ export async function runServe(argv: string[], io: CommandIO): Promise<number> {
     );
   }
 
-  const allowedHosts = values["allowed-host"] ?? [];
+  const allowedHosts = parseAllowedHosts("--allowed-host", values["allowed-host"]);
   const allowedOrigins = values["allowed-origin"] ?? [];
   const publicUrl = values["public-url"];
 

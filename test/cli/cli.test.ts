@@ -31,6 +31,14 @@ describe("pipecat-ts --help", () => {
     expect(r.stderr).toBe("");
   });
 
+  it("describes serve as the three twins and demo as both bots", async () => {
+    const r = await runNode([CLI, "--help"]);
+    const serve = r.stdout.split("\n").find((line) => line.trimStart().startsWith("serve"));
+    expect(serve).toContain("fal, OpenAI and Cartesia");
+    expect(r.stdout).toContain("demo [storyboard|calendar]");
+    expect(r.stdout).toContain("pipecat-ts demo calendar");
+  });
+
   it("shows each command's help", async () => {
     const r = await runNode([CLI, "generate", "--help"]);
     expect(r.code).toBe(0);

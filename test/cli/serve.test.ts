@@ -141,7 +141,16 @@ describe("pipecat-ts serve: exposure", () => {
 
   it("--allowed-host names pass and get URLs under their name; other names get 403", async () => {
     const served = await startNode(
-      [CLI, "serve", "--port", "0", "--inference-ms", "0", "--allowed-host", "box.local"],
+      [
+        CLI,
+        "serve",
+        "--port",
+        "0",
+        "--inference-ms",
+        "0",
+        "--allowed-host",
+        "box.local,pad.local", // a comma-separated list, as demo takes it
+      ],
       /listening on http:\/\/127\.0\.0\.1:(\d+)[\s\S]*Ctrl-C to stop/,
     );
     try {
@@ -149,6 +158,8 @@ describe("pipecat-ts serve: exposure", () => {
       const named = await runWithHost(port, `box.local:${port}`);
       expect(named.status).toBe(200);
       expect(named.body.images[0].url).toMatch(new RegExp(`^http://box\\.local:${port}/files/`));
+      const listed = await runWithHost(port, `pad.local:${port}`);
+      expect(listed.status).toBe(200);
       const rebinding = await runWithHost(port, `attacker.example:${port}`);
       expect(rebinding.status).toBe(403);
       expect(served.output().stdout).not.toMatch(/Warning/);

@@ -112,6 +112,15 @@ describe("04-sync-speech-and-image.mjs --months 3 (offline)", () => {
 });
 
 describe("04-sync-speech-and-image.mjs: options and faithfulness", () => {
+  it("one month is counted in the singular: 1 month (1 image, 1 WAV)", async () => {
+    const r = await runNode([EXAMPLE, "--months", "1", "--out", join(work, "one")], {
+      env: cleanEnv({}),
+      timeoutMs: 60_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Wrote 1 month \(1 image, 1 WAV\) to /);
+  });
+
   it("a bad --months or a bad base URL is one usage line and exit 2 (nothing written)", async () => {
     for (const [args, env, message] of [
       [["--months", "13"], {}, /--months must be a whole number from 1 to 12, got "13"/],

@@ -141,6 +141,28 @@ describe("--out that cannot be written", () => {
     }
   });
 
+  it("--dry-run refuses the same --out (pseudo filesystem, a file) and creates nothing", async () => {
+    const file = join(work, "dry-not-a-dir.txt");
+    await writeFile(file, "x");
+    for (const [dir, pattern] of [
+      ["/proc/x", /--out "\/proc\/x": it is on procfs/],
+      [file, /--out ".*dry-not-a-dir\.txt": it is a file/],
+    ] as const) {
+      const r = await runNode([CLI, "generate", "a fox", "--dry-run", "--out", dir], { cwd: work });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stderr).toMatch(pattern);
+    }
+    const fresh = join(work, "dry-fresh", "sub");
+    const ok = await runNode([CLI, "generate", "a fox", "--dry-run", "--out", fresh], {
+      cwd: work,
+    });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout.trim()).toBe(`${fresh}/01-a-fox.png`);
+    await expect(lstat(join(work, "dry-fresh"))).rejects.toThrow(/ENOENT/);
+  });
+
   it("an unwritable --out is exit 2 with one line before any request", async () => {
     const fal = await startLocalFalServer({ port: 0 });
     const locked = join(work, "locked");
