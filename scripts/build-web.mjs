@@ -51,4 +51,6 @@ const result = await build({
   metafile: true,
 });
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
-process.stderr.write(`web/dist/app.js: ${(bytes / 1024).toFixed(0)} KiB\n`);
+// `npm run build --silent` (as `npm start` runs it) sets npm's log level to silent: say nothing.
+if (process.env.npm_config_loglevel !== "silent")
+  process.stderr.write(`web/dist/app.js: ${(bytes / 1024).toFixed(0)} KiB\n`);

@@ -11,6 +11,7 @@ import {
 } from "../services/fal/settings.js";
 import { parseModelId } from "../services/fal/models.js";
 import { SettingsValidationError, describeError } from "../utils/errors.js";
+import { isHostName } from "../server/host-guard.js";
 
 /** Exit codes of the CLI. */
 export const EXIT_OK = 0;
@@ -228,7 +229,7 @@ export function parseAllowedHosts(flag: string, values: readonly string[] | unde
   for (const value of values ?? []) {
     for (const part of value.split(",")) {
       const name = part.trim();
-      if (name === "" || /[\s/?#@]/.test(name) || (name !== "*" && name.includes("*")))
+      if (name !== "*" && !isHostName(name))
         throw new UsageError(
           `Invalid ${flag} "${value}": expected host names without port, e.g. my-box.local, or "*" for any.`,
         );

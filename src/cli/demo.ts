@@ -105,6 +105,15 @@ export async function runDemo(argv: string[], io: CommandIO): Promise<number> {
       `"demo" takes one bot name at most (got ${positionals.map((p) => JSON.stringify(p)).join(", ")}): use storyboard or calendar. See "pipecat-ts demo --help".`,
     );
   const bot = parseBotName(positionals[0]);
+  // An option of the other bot would be silently ignored: say so instead.
+  if (bot === "storyboard" && values.months !== undefined)
+    throw new UsageError(
+      `--months is for the calendar bot: "pipecat-ts demo calendar --months ${values.months}".`,
+    );
+  if (bot === "calendar" && values.concurrency !== undefined)
+    throw new UsageError(
+      "--concurrency is for the storyboard bot; the calendar has no such option.",
+    );
   const months = parseIntegerOption("--months", values.months, 1, MAX_CALENDAR_MONTHS) ?? 12;
   const port = parsePort("--port", values.port, 8080);
   const host = parseHost("--host", values.host, "127.0.0.1");

@@ -64,11 +64,11 @@ export function createHostPolicy(options: HostPolicyOptions): HostPolicy {
     );
   }
   for (const name of allowed) {
-    if (name === "" || /[\s/@?#]/.test(name) || (name !== ANY_HOST && name.includes("*"))) {
+    if (name !== ANY_HOST && !isHostName(name)) {
       throw new SettingsValidationError(
         "allowedHosts",
         name,
-        'host names such as "my-box.local", or "*"',
+        'host names such as "my-box.local" or "192.168.1.5" (one a value, no port), or "*"',
       );
     }
   }
@@ -77,6 +77,17 @@ export function createHostPolicy(options: HostPolicyOptions): HostPolicy {
     ? undefined
     : new Set([...LOOPBACK_HOST_NAMES, ...allowed.map(bracketIPv6)]);
   return { port: options.port, loopbackOnly, hostNames, origins };
+}
+
+/**
+ * A name a Host header can carry without its port: a DNS name, an IPv4 address, or an IPv6
+ * address (bracketed or not). A list in one string ("a.local,b.local") or a name with a port is
+ * not one, and would never match.
+ */
+export function isHostName(name: string): boolean {
+  name = name.toLowerCase();
+  if (isIP(name.replace(/^\[|\]$/g, "")) !== 0) return true;
+  return /^[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?$/.test(name) && !name.includes("..");
 }
 
 /** `scheme://host[:port]` of an allowed origin; a SettingsValidationError for anything else. */

@@ -146,7 +146,17 @@ describe("every option: a bad value names the option, the value and what is allo
     ],
     [["demo", "--host", "a b"], /^Invalid --host "a b": expected a host name or IP address/],
     [["demo", "--allowed-host", "evil.example/x"], /^Invalid --allowed-host "evil\.example\/x"/],
+    [["serve", "--allowed-host", "box.local:8090"], /^Invalid --allowed-host "box\.local:8090"/],
+    [
+      ["demo", "--allowed-host", "a.local,b..local"],
+      /^Invalid --allowed-host "a\.local,b\.\.local"/,
+    ],
     [["demo", "stray"], /^Unknown bot "stray": use storyboard or calendar\./],
+    [
+      ["demo", "--months", "3"],
+      /^--months is for the calendar bot: "pipecat-ts demo calendar --months 3"/,
+    ],
+    [["demo", "calendar", "--concurrency", "2"], /^--concurrency is for the storyboard bot/],
     [
       ["demo", "--allowed-origin", "localhost:5173"],
       /^Invalid --allowed-origin "localhost:5173": /,

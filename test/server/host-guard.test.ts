@@ -58,6 +58,27 @@ describe("host guard beyond loopback", () => {
     ).toThrow(/allowedHosts/);
   });
 
+  it.each([
+    ["a list in one string", "a.local,b.local"],
+    ["a name with a port", "box.local:8090"],
+    ["a path", "a/b"],
+    ["white space", "my box"],
+    ["a wildcard inside a name", "*.local"],
+    ["an empty name", " "],
+    ["two dots in a row", "box..local"],
+  ])("refuses %s (%j), naming allowedHosts, the value and what is allowed", (_what, name) => {
+    const make = () => createHostPolicy({ bindAddress: "0.0.0.0", port: 80, allowedHosts: [name] });
+    expect(make).toThrow(SettingsValidationError);
+    expect(make).toThrow(/allowedHosts.*one a value, no port/);
+  });
+
+  it("accepts DNS names, IPv4 and IPv6 addresses (bracketed or not)", () => {
+    for (const name of ["box.local", "my_box", "10.0.0.7", "fe80::1", "[fe80::1]", "BOX.LOCAL"])
+      expect(() =>
+        createHostPolicy({ bindAddress: "0.0.0.0", port: 80, allowedHosts: [name] }),
+      ).not.toThrow();
+  });
+
   it("accepts the listed names and loopback, on the right port", () => {
     const policy = createHostPolicy({
       bindAddress: "0.0.0.0",
