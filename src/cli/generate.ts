@@ -406,7 +406,8 @@ export async function runGenerate(argv: string[], io: CommandIO): Promise<number
   let promptsWithImages = 0;
   let lastImagePrompt = -1;
   const failures = new FailureTally();
-  const imagesOf = new Map<number, number>();
+  const filesOf = new Map<number, string[]>();
+  const bytesOf = new Map<number, number>();
   const perPrompt = Number(isGiven(format.numImages) ? format.numImages : 1) || 1;
 
   /** The last line written to stdout: awaited before the next image (a slow reader slows us). */
@@ -439,17 +440,22 @@ export async function runGenerate(argv: string[], io: CommandIO): Promise<number
       lastImagePrompt = image.index;
       promptsWithImages += 1;
     }
-    const count = (imagesOf.get(image.index) ?? 0) + 1;
-    if (count >= perPrompt) {
-      imagesOf.delete(image.index);
+    // Every file of a prompt, so that its "done" line names them all (num_images > 1).
+    const files = [...(filesOf.get(image.index) ?? []), shownFile];
+    const bytes = (bytesOf.get(image.index) ?? 0) + image.bytes.byteLength;
+    if (files.length >= perPrompt) {
+      filesOf.delete(image.index);
+      bytesOf.delete(image.index);
+      const what = files.length > 1 ? `${files.length} images ` : "";
       display.finished(
         image.index,
         terminalSafe(
-          `${image.width}x${image.height} ${image.mimeType.replace("image/", "")}, ${formatBytes(image.bytes.byteLength)} → ${shownFile}`,
+          `${what}${image.width}x${image.height} ${image.mimeType.replace("image/", "")}, ${formatBytes(bytes)} → ${files.join(", ")}`,
         ),
       );
     } else {
-      imagesOf.set(image.index, count);
+      filesOf.set(image.index, files);
+      bytesOf.set(image.index, bytes);
     }
   };
 

@@ -105,6 +105,21 @@ describe("pipecat-ts generate", () => {
     expect(r.stderr).not.toContain("\r");
   });
 
+  it("--num-images 2: the prompt's done line names both files it wrote", async () => {
+    const out = join(work, "two");
+    const r = await runNode(
+      [CLI, "generate", "a fox", "--num-images", "2", "--size", "square", "--out", out],
+      { cwd: work },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const files = r.stdout.trim().split("\n");
+    expect(files).toHaveLength(2);
+    const done = r.stderr.split("\n").filter((line) => line.includes("done:"));
+    expect(done).toHaveLength(1);
+    expect(done[0]).toMatch(/prompt 1\/1 done: 2 images 512x512 png, [\d.]+ [KM]?B → /);
+    expect(done[0]).toContain(`→ ${files[0]}, ${files[1]}`);
+  });
+
   it("--json prints one parseable object per image, then a summary", async () => {
     const out = join(work, "json");
     const r = await runNode(
