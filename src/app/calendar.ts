@@ -38,23 +38,11 @@ import type { ImageSize } from "../services/image-size.js";
 import { OpenAILLMService } from "../services/openai/llm.js";
 import { TextAggregationMode, TTSService } from "../services/tts-service.js";
 import { SettingsValidationError } from "../utils/errors.js";
+import { MONTH_NAMES } from "../utils/months.js";
 import type { ServiceBackend } from "./service-backends.js";
 
 /** The months, in calendar order, as the original lists them. */
-export const CALENDAR_MONTHS = Object.freeze([
-  "January",
-  "February",
-  "March",
-  "April",
-  "May",
-  "June",
-  "July",
-  "August",
-  "September",
-  "October",
-  "November",
-  "December",
-] as const);
+export const CALENDAR_MONTHS = MONTH_NAMES;
 
 export type CalendarMonth = (typeof CALENDAR_MONTHS)[number];
 

@@ -3,6 +3,8 @@
 // colours of a nature photograph (northern-hemisphere seasons). Every phrase is lower-case and free of
 // sentence-ending punctuation, so any combination stays one sentence.
 
+import { MONTH_NAMES, type MonthName } from "../../utils/months.js";
+
 export interface MonthVocabulary {
   /** The subject and where it is, with its article: "a frozen waterfall in a silent valley". */
   scenes: readonly string[];
@@ -14,22 +16,9 @@ export interface MonthVocabulary {
   details: readonly string[];
 }
 
-export const MONTHS = [
-  "January",
-  "February",
-  "March",
-  "April",
-  "May",
-  "June",
-  "July",
-  "August",
-  "September",
-  "October",
-  "November",
-  "December",
-] as const;
+export const MONTHS = MONTH_NAMES;
 
-export type MonthName = (typeof MONTHS)[number];
+export type { MonthName };
 
 export const CALENDAR_VOCABULARY: Readonly<Record<MonthName, MonthVocabulary>> = {
   January: {
