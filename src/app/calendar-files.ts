@@ -13,7 +13,7 @@ import { randomBytes } from "node:crypto";
 import { rename, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
-import { concatBytes } from "../audio/pcm.js";
+import { concatBytes, pcm16DurationSeconds } from "../audio/pcm.js";
 import { encodeWav } from "../audio/wav.js";
 import { TTSAudioRawFrame } from "../frames/audio.js";
 import type { Frame } from "../frames/base.js";
@@ -22,10 +22,14 @@ import { EndFrame } from "../frames/lifecycle.js";
 import { TTSTextFrame } from "../frames/speech.js";
 import { FrameDirection } from "../processors/direction.js";
 import { FrameProcessor } from "../processors/frame-processor.js";
+import { channelsForPixelFormat } from "../services/images/decode.js";
 import { describeError } from "../utils/errors.js";
 import { MonthFrame } from "./calendar.js";
 import { type CalendarPageEntry, type CalendarPageOptions, calendarPage } from "./calendar-page.js";
 import type { ServiceBackend, ServiceBackends } from "./service-backends.js";
+
+/** The page's placeholder size for a part whose image is missing (fal's default square). */
+const MISSING_IMAGE_SIZE_PX = 1024;
 
 /** Longest month part of a file name, in characters. */
 const MAX_SLUG_CHARS = 40;
@@ -105,7 +109,9 @@ async function pngOf(image: OutputImageRawFrame): Promise<Uint8Array> {
     if (image.mimeType === "image/png") return image.encoded;
     return new Uint8Array(await sharp(image.encoded).png().toBuffer());
   }
-  const channels = image.format === "RGBA" ? 4 : image.format === "L" ? 1 : 3;
+  const channels = channelsForPixelFormat(image.format);
+  if (channels !== 1 && channels !== 2 && channels !== 3 && channels !== 4)
+    throw new Error(`cannot write pixels in the layout ${JSON.stringify(image.format)} as a PNG`);
   const raw = { width: image.size.width, height: image.size.height, channels } as const;
   return new Uint8Array(await sharp(image.image, { raw }).png().toBuffer());
 }
@@ -175,8 +181,8 @@ export class CalendarRecorder extends FrameProcessor {
       month: segment.month,
       part: segment.part,
       image: segment.image?.file,
-      width: segment.image?.width ?? 1024,
-      height: segment.image?.height ?? 1024,
+      width: segment.image?.width ?? MISSING_IMAGE_SIZE_PX,
+      height: segment.image?.height ?? MISSING_IMAGE_SIZE_PX,
       audio: segment.audio?.file,
       text: segment.spoken ?? segment.image?.prompt ?? "",
       seconds: segment.audio?.seconds ?? 0,
@@ -239,7 +245,11 @@ export class CalendarRecorder extends FrameProcessor {
       const pcm = concatBytes(pending.audio);
       try {
         await writeFileWhole(join(this.#outDir, file), encodeWav({ pcm, sampleRate }));
-        segment.audio = { file, seconds: pcm.byteLength / 2 / sampleRate, sampleRate };
+        segment.audio = {
+          file,
+          seconds: pcm16DurationSeconds(pcm.byteLength, sampleRate),
+          sampleRate,
+        };
       } catch (error) {
         segment.problems.push(`${file} was not written: ${describeError(error)}`);
       }

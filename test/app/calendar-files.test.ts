@@ -18,7 +18,7 @@ import { CALENDAR_PAGE_CSP, calendarPage } from "../../src/app/calendar-page.js"
 import { decodeWav } from "../../src/audio/wav.js";
 import { TTSAudioRawFrame } from "../../src/frames/audio.js";
 import type { Frame } from "../../src/frames/base.js";
-import { URLImageRawFrame } from "../../src/frames/image.js";
+import { OutputImageRawFrame, URLImageRawFrame } from "../../src/frames/image.js";
 import { TTSTextFrame } from "../../src/frames/speech.js";
 import { runTest } from "../helpers/run-test.js";
 
@@ -135,6 +135,27 @@ describe("CalendarRecorder", () => {
     ]);
     expect(segment?.audio).toBeUndefined();
     expect(segment?.problems).toEqual(["the speech changed its sample rate part-way"]);
+  });
+
+  it("raw pixels are written in their own layout (LA has 2 channels); an unknown layout is a problem, not a wrong PNG", async () => {
+    const la = new OutputImageRawFrame({
+      image: new Uint8Array(6 * 2 * 2).fill(128),
+      size: { width: 6, height: 2 },
+      format: "LA",
+    });
+    const odd = new OutputImageRawFrame({
+      image: new Uint8Array(12),
+      size: { width: 2, height: 2 },
+      format: "CMYK",
+    });
+    const segments = await record([new MonthFrame("May"), la, new MonthFrame("June"), odd]);
+    const { data, info } = await sharp(join(dir, "01-may.png"))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height]).toEqual([6, 2]);
+    expect([...data.subarray(0, info.channels)].at(-1)).toBe(128); // the alpha came through
+    expect(segments[1]?.image).toBeUndefined();
+    expect(segments[1]?.problems[0]).toMatch(/02-june\.png was not written: .*"CMYK"/);
   });
 
   it("monthSlug keeps file names plain", () => {

@@ -31,6 +31,14 @@ export function pixelFormatForChannels(channels: number): string {
   return LAYOUTS[channels] ?? `${channels}ch`;
 }
 
+/** Channel count of a pixel layout name ("RGB" → 3, "LA" → 2; "5ch" → 5), the inverse of the above. */
+export function channelsForPixelFormat(format: string | undefined): number | undefined {
+  for (const [channels, name] of Object.entries(LAYOUTS))
+    if (name === format) return Number(channels);
+  const counted = format === undefined ? undefined : /^(\d+)ch$/.exec(format);
+  return counted ? Number(counted[1]) : undefined;
+}
+
 export async function decodeToPixels(bytes: Uint8Array): Promise<DecodedImage> {
   try {
     const { data, info } = await (await sharpFor(bytes))
