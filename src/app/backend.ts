@@ -1,6 +1,7 @@
 // Where image requests go, for every front end (CLI, web demo): fal.ai (FAL_KEY set), a
 // fal-compatible server named by a base URL (--base-url or FAL_BASE_URL), or the embedded local fal
 // server (preview renderer) started in-process. Front ends print `notice` and call `close()`.
+import { envValue } from "../utils/env.js";
 import { PipecatError, SettingsValidationError, brandErrorClass } from "../utils/errors.js";
 
 export type BackendChoice = "auto" | "fal" | "local";
@@ -54,12 +55,12 @@ export class BackendConfigError extends PipecatError {
 
 /** $FAL_KEY, unless unset or blank. */
 export function falKeyFromEnv(env: NodeJS.ProcessEnv): string | undefined {
-  return env.FAL_KEY && env.FAL_KEY.trim() !== "" ? env.FAL_KEY : undefined;
+  return envValue("FAL_KEY", env);
 }
 
 /** $FAL_BASE_URL, unless unset or blank. */
 export function falBaseUrlFromEnv(env: NodeJS.ProcessEnv): string | undefined {
-  return env.FAL_BASE_URL && env.FAL_BASE_URL.trim() !== "" ? env.FAL_BASE_URL : undefined;
+  return envValue("FAL_BASE_URL", env);
 }
 
 /**

@@ -9,6 +9,7 @@
 import type { LocalServers, LocalServersOptions } from "../local/servers.js";
 import { CARTESIA_BASE_URL } from "../services/cartesia/tts.js";
 import { OPENAI_BASE_URL } from "../services/openai/chat-completions.js";
+import { envValue } from "../utils/env.js";
 import { checkBaseUrl, localServerNotice } from "./backend.js";
 
 /** The services a front end may need. */
@@ -92,12 +93,6 @@ const SPECS: Readonly<Record<ServiceName, ServiceSpec>> = {
   },
 };
 
-/** An environment variable's value, unless unset or blank. */
-function fromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const value = env[name];
-  return value !== undefined && value.trim() !== "" ? value : undefined;
-}
-
 /**
  * Decides each service's backend and starts the embedded twins when any needs one. A base URL
  * that is not http(s) is a SettingsValidationError naming its environment variable (nothing is
@@ -121,11 +116,11 @@ export async function resolveServiceBackends<S extends ServiceName = ServiceName
   const baseUrls = new Map<S, string | undefined>();
   for (const service of services) {
     const spec = SPECS[service];
-    const given = fromEnv(env, spec.baseUrlEnv);
+    const given = envValue(spec.baseUrlEnv, env);
     baseUrls.set(service, given === undefined ? undefined : checkBaseUrl(given, spec.baseUrlEnv));
   }
   const needsTwin = (service: S) =>
-    baseUrls.get(service) === undefined && fromEnv(env, SPECS[service].keyEnv) === undefined;
+    baseUrls.get(service) === undefined && envValue(SPECS[service].keyEnv, env) === undefined;
 
   let twins: LocalServers | undefined;
   if (services.some(needsTwin)) {
@@ -137,7 +132,7 @@ export async function resolveServiceBackends<S extends ServiceName = ServiceName
   const notices: string[] = [];
   for (const service of services) {
     const spec = SPECS[service];
-    const key = fromEnv(env, spec.keyEnv);
+    const key = envValue(spec.keyEnv, env);
     const baseUrl = baseUrls.get(service);
     let backend: ServiceBackend;
     if (baseUrl !== undefined) {

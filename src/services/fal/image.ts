@@ -5,6 +5,7 @@ import { URLImageRawFrame, type DecodedImage } from "../../frames/image.js";
 import { LinkedAbort, sleep } from "../../utils/abort.js";
 import { warnDeprecatedOnce } from "../../utils/deprecation.js";
 import { SettingsValidationError, describeError } from "../../utils/errors.js";
+import { envValue } from "../../utils/env.js";
 import { logger } from "../../utils/logger.js";
 import { ImageCache, type CachedGeneration, type ImageCacheOptions } from "../images/cache.js";
 import { decodeToPixels, readImageHeader } from "../images/decode.js";
@@ -108,7 +109,7 @@ export class FalImageGenService extends ImageGenService<FalImageGenSettings> {
     this.#transport = new FalTransport({
       fetch: this.#fetch,
       credentials: () => this.#key ?? process.env.FAL_KEY,
-      endpoints: falEndpoints(options.baseUrl ?? falBaseUrlFromEnv()),
+      endpoints: falEndpoints(options.baseUrl ?? envValue("FAL_BASE_URL")),
       retry: options.retry,
       httpTimeoutMs: options.httpTimeoutMs,
       onRetry: ({ operation, attempt, delayMs }) =>
@@ -496,15 +497,9 @@ function validateOptions(options: FalImageGenServiceOptions, queue: QueueOptions
   if (options.decode !== undefined && options.decode !== "raw" && options.decode !== "deferred")
     throw new SettingsValidationError("decode", options.decode, '"raw" or "deferred"');
   // The base URL is named as the user gave it: the option, or the environment variable.
-  const fromEnv = falBaseUrlFromEnv();
+  const fromEnv = envValue("FAL_BASE_URL");
   if (options.baseUrl !== undefined) checkHttpUrl("baseUrl", options.baseUrl);
   else if (fromEnv !== undefined) checkHttpUrl("FAL_BASE_URL", fromEnv);
-}
-
-/** $FAL_BASE_URL, trimmed; unset or blank means fal.ai (as the CLI reads it). */
-function falBaseUrlFromEnv(): string | undefined {
-  const value = process.env.FAL_BASE_URL?.trim();
-  return value ? value : undefined;
 }
 
 function checkHttpUrl(field: string, value: string): void {
