@@ -17,6 +17,7 @@ import {
   type TwinRecordedRequest,
 } from "../../../src/local/twin-kit/recording.js";
 import { REDACTED, twinSecrets } from "../../../src/local/twin-kit/secrets.js";
+import { fnv1a32, mulberry32 } from "../../../src/local/twin-kit/seeded-random.js";
 import { newRequestCounters, requestStats } from "../../../src/local/twin-kit/stats.js";
 
 type Op = "echo" | "unknown";
@@ -193,5 +194,18 @@ describe("twin kit: pieces", () => {
     expect(large).toMatchObject({ truncated: true, entry: { body: "0123456789" } });
     const sized = recordRequest(request, route, bytes, { parse, sizeOnly: true });
     expect(sized.entry).toMatchObject({ body: undefined, bodyBytes: 10 });
+  });
+
+  it("fnv1a32 is 32-bit FNV-1a; mulberry32 repeats its sequence for a seed, in [0, 1)", () => {
+    // Published FNV-1a test vectors (ASCII text: UTF-16 code units are its bytes).
+    expect(fnv1a32("")).toBe(0x811c9dc5);
+    expect(fnv1a32("a")).toBe(0xe40c292c);
+    expect(fnv1a32("foobar")).toBe(0xbf9cf968);
+    const draw = (seed: number) => Array.from({ length: 50 }, mulberry32(seed));
+    const first = draw(42);
+    expect(draw(42)).toEqual(first);
+    expect(draw(43)).not.toEqual(first);
+    expect(first.every((x) => x >= 0 && x < 1)).toBe(true);
+    expect(new Set(first).size).toBe(first.length);
   });
 });
