@@ -23,6 +23,7 @@ import { apiKeyFrom } from "../../server/middleware/auth.js";
 import { RequestRecorder } from "../../server/middleware/record.js";
 import { createTwinApp, type TwinAppBase } from "../twin-kit/app.js";
 import type { TwinControls } from "../twin-kit/controls.js";
+import { checkDelayMs } from "../twin-kit/delay-option.js";
 import { TwinLifecycle } from "../twin-kit/lifecycle.js";
 import { twinLog, type TwinLog } from "../twin-kit/log.js";
 import { twinSecrets } from "../twin-kit/secrets.js";
@@ -171,8 +172,8 @@ export function localOpenAILog(logger: TwinLog | undefined): TwinLog {
 export function createLocalOpenAIApp(options: LocalOpenAIAppOptions = {}): LocalOpenAIApp {
   const log = localOpenAILog(options.logger);
   const secrets = twinSecrets(options.requiredKey);
-  checkDelay("timeToFirstTokenMs", options.timeToFirstTokenMs);
-  checkDelay("tokenDelayMs", options.tokenDelayMs);
+  checkDelayMs("timeToFirstTokenMs", options.timeToFirstTokenMs);
+  checkDelayMs("tokenDelayMs", options.tokenDelayMs);
 
   const lifecycle = new TwinLifecycle({ hostPolicy: options.hostPolicy });
   const faults = new FaultInjector<Exclude<LocalOpenAIFaultOperation, "any">>(options.faults ?? []);
@@ -311,11 +312,6 @@ function openAIJson(status: number, body: unknown, headers?: Record<string, stri
     status,
     headers: { "content-type": "application/json", ...headers },
   });
-}
-
-function checkDelay(name: string, value: number | undefined): void {
-  if (value !== undefined && !(Number.isFinite(value) && value >= 0))
-    throw new TypeError(`${name} must be a number of ms >= 0, got ${String(value)}`);
 }
 
 function describeRequest(

@@ -14,6 +14,7 @@ import {
   type LocalCartesiaApp,
   type LocalCartesiaAppOptions,
 } from "../../../src/local/cartesia/index.js";
+import { SettingsValidationError } from "../../../src/utils/errors.js";
 
 const VOICE = "71a7ad14-091c-4e8e-a314-022ece01c121";
 const apps: LocalCartesiaApp[] = [];
@@ -446,6 +447,13 @@ describe("key check, faults, latency, recording", () => {
     });
     setTimeout(() => controller.abort(), 50);
     expect((await hung).type).toBe("error");
+  });
+
+  it("rejects a latencyMs that is not a delay, naming it", () => {
+    for (const latencyMs of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => createLocalCartesiaApp({ latencyMs })).toThrow(SettingsValidationError);
+      expect(() => createLocalCartesiaApp({ latencyMs })).toThrow(/latencyMs/);
+    }
   });
 
   it("waits latencyMs before the first byte of each synthesis", async () => {

@@ -9,6 +9,7 @@ import {
 } from "../../../src/local/openai/app.js";
 import { SYSTEM_FINGERPRINT } from "../../../src/local/openai/completion.js";
 import { SCRIPTED_MODEL_ID } from "../../../src/local/openai/scripted-llm.js";
+import { SettingsValidationError } from "../../../src/utils/errors.js";
 
 const PROMPT =
   "Describe a nature photograph suitable for use in a calendar, for the month of October. Include only the image description with no preamble. Limit the description to one sentence, please.";
@@ -366,6 +367,7 @@ describe("latency, recording, stats", () => {
     expect(() => createLocalOpenAIApp({ timeToFirstTokenMs: Number.NaN })).toThrow(
       /timeToFirstTokenMs/,
     );
+    expect(() => createLocalOpenAIApp({ tokenDelayMs: -1 })).toThrow(SettingsValidationError);
   });
 
   it("records requests (body parsed, no credentials) and counts completions and tokens", async () => {
