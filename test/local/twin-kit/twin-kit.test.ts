@@ -142,7 +142,10 @@ describe("twin kit: the shared chain", () => {
 
   it("refuses new requests once stopped, and aborts the shutdown signal once, with its reason", async () => {
     const { app, lifecycle } = echoTwin();
+    expect(lifecycle.closing).toBe(false);
+    expect(lifecycle.shutdown.aborted).toBe(false);
     expect(lifecycle.stop()).toBe(true);
+    expect(lifecycle.closing).toBe(true);
     expect(lifecycle.stop()).toBe(false);
     expect(lifecycle.shutdown.aborted).toBe(true);
     expect((lifecycle.shutdown.reason as Error).message).toBe("echo closing");
