@@ -21,6 +21,7 @@ import {
 import type { HostPolicy } from "../../server/host-guard.js";
 import { apiKeyFrom } from "../../server/middleware/auth.js";
 import { RequestRecorder } from "../../server/middleware/record.js";
+import { jsonResponse } from "../../server/response.js";
 import { createTwinApp, type TwinAppBase } from "../twin-kit/app.js";
 import type { TwinControls } from "../twin-kit/controls.js";
 import { checkDelayMs } from "../twin-kit/delay-option.js";
@@ -36,7 +37,6 @@ import {
   createModelsHandler,
 } from "./handlers.js";
 import { injectedErrorResponse, openAIErrorResponse, openAIResponseHeaders } from "./replies.js";
-import { SCRIPTED_MODEL_ID } from "./scripted-llm.js";
 
 export type { FaultAction };
 
@@ -245,7 +245,7 @@ export function createLocalOpenAIApp(options: LocalOpenAIAppOptions = {}): Local
       fault: (rule) =>
         rule.body === undefined
           ? injectedErrorResponse(rule.status, rule.headers)
-          : openAIJson(rule.status, rule.body, rule.headers),
+          : jsonResponse(rule.status, rule.body, rule.headers),
       internalError: () =>
         openAIErrorResponse(500, "The server had an error while processing your request."),
     },
@@ -263,8 +263,7 @@ export function createLocalOpenAIApp(options: LocalOpenAIAppOptions = {}): Local
     describeRequest,
     answerUnroutable: async function answerUnknown(request, context, next) {
       const route = routeOf(context);
-      if (route.operation !== "unknown") return next();
-      return openAIErrorResponse(404, `Invalid URL (${request.method} ${route.path})`);
+      return route.operation === "unknown" ? invalidUrl(request, route) : next();
     },
     auth: { extract: apiKeyFrom.authorization("Bearer") },
     beforeFaults: [readRequestedModel],
@@ -280,10 +279,10 @@ export function createLocalOpenAIApp(options: LocalOpenAIAppOptions = {}): Local
       },
     },
     handler: (request, context) => {
-      const { operation } = routeOf(context);
-      return operation === "unknown"
-        ? openAIErrorResponse(404, `Invalid URL (${request.method} ${routeOf(context).path})`)
-        : handlers[operation](request, context);
+      const route = routeOf(context);
+      return route.operation === "unknown"
+        ? invalidUrl(request, route)
+        : handlers[route.operation](request, context);
     },
   });
 
@@ -304,14 +303,9 @@ export function createLocalOpenAIApp(options: LocalOpenAIAppOptions = {}): Local
   };
 }
 
-/** The model ids the twin lists. */
-export const LOCAL_OPENAI_MODELS: readonly string[] = Object.freeze([SCRIPTED_MODEL_ID]);
-
-function openAIJson(status: number, body: unknown, headers?: Record<string, string>): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/json", ...headers },
-  });
+/** OpenAI's 404 for a path (or a method on it) that the API does not have. */
+function invalidUrl(request: Request, route: Route): Response {
+  return openAIErrorResponse(404, `Invalid URL (${request.method} ${route.path})`);
 }
 
 function describeRequest(
