@@ -121,7 +121,7 @@ describe("twin kit: the shared chain", () => {
       body: "y".repeat(65),
     });
     expect(big.status).toBe(413);
-    app.setFaults([{ operation: "echo", status: 502, times: 1 }]);
+    app.setFaults([{ operation: "echo", status: 502, times: 1, headers: { "x-note": KEY } }]);
     const auth = { authorization: `Bearer ${KEY}` };
     expect((await app.request("/echo", { method: "POST", headers: auth, body: "z" })).status).toBe(
       502,
