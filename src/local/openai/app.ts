@@ -37,6 +37,7 @@ import {
   createModelsHandler,
 } from "./handlers.js";
 import { injectedErrorResponse, openAIErrorResponse, openAIResponseHeaders } from "./replies.js";
+import { chatBody } from "./request.js";
 
 export type { FaultAction };
 
@@ -195,14 +196,10 @@ export function createLocalOpenAIApp(options: LocalOpenAIAppOptions = {}): Local
     next,
   ) {
     if (routeOf(context).operation === "chat") {
-      try {
-        const body = JSON.parse(new TextDecoder().decode(await context.body())) as {
-          model?: unknown;
-        };
-        if (typeof body?.model === "string") context.set(REQUESTED_MODEL, body.model);
-      } catch {
-        // Not JSON: the handler answers it with OpenAI's 400.
-      }
+      // A body that is not JSON is the handler's to answer (OpenAI's 400).
+      const parsed = await chatBody.read(context);
+      const body = parsed.ok ? (parsed.value as { model?: unknown } | null | undefined) : undefined;
+      if (typeof body?.model === "string") context.set(REQUESTED_MODEL, body.model);
     }
     return next();
   };
@@ -314,13 +311,6 @@ function describeRequest(
   bytes: Uint8Array | undefined,
 ): LocalOpenAIRecordedRequest {
   // An empty body is not JSON either: it is recorded as "".
-  return recordRequest(request, routeOf(context), bytes, { parse: parseJson }).entry;
-}
-
-function parseJson(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false } {
-  try {
-    return { ok: true, value: JSON.parse(new TextDecoder().decode(bytes)) };
-  } catch {
-    return { ok: false };
-  }
+  const parse = (body: Uint8Array) => chatBody.parse(context, body);
+  return recordRequest(request, routeOf(context), bytes, { parse }).entry;
 }

@@ -6,7 +6,7 @@ import { jsonResponse } from "../../server/response.js";
 import { LinkedAbort, sleep } from "../../utils/abort.js";
 import { completionObject, planCompletion, streamBody } from "./completion.js";
 import { openAIErrorResponse } from "./replies.js";
-import { parseChatRequest } from "./request.js";
+import { chatBody, parseChatRequest } from "./request.js";
 import { SCRIPTED_MODEL_ID } from "./scripted-llm.js";
 
 /** When the twin's model "was created" (fixed, so listings are deterministic). */
@@ -43,7 +43,7 @@ function modelNotFound(model: string): Response {
 
 export function createChatHandler(state: ChatState): Handler {
   return async function chatCompletions(_request, context) {
-    const request = parseChatRequest(await context.body());
+    const request = parseChatRequest(await chatBody.read(context));
     if (request.model !== SCRIPTED_MODEL_ID && !state.modelAliases.has(request.model))
       return modelNotFound(request.model);
     const started = performance.now();

@@ -272,6 +272,12 @@ describe("POST /tts/bytes: validation, in Cartesia's error shape", () => {
       /generation_config\.emotion: got "grumpy"/,
     ],
     ["not JSON", "{not json", 400, /Request body is not valid JSON/],
+    [
+      "nested too deeply (no 500 from the stack)",
+      `${"[".repeat(20_000)}${"]".repeat(20_000)}`,
+      400,
+      /Request body is not valid JSON: JSON is nested deeper than 64 levels/,
+    ],
     ["not an object", "[1,2]", 400, /request body: got \[1,2\]; expected a JSON object/],
   ];
 

@@ -209,6 +209,17 @@ describe("errors in OpenAI's shape", () => {
     expect((await res.json()).error.message).toMatch(/could not parse the JSON body/);
   });
 
+  it("400 (not a 500 from the stack) for a body nested too deeply, recorded as a preview", async () => {
+    const app = createLocalOpenAIApp();
+    const deep = `{"model":"gpt-4.1","messages":${"[".repeat(100_000)}${"]".repeat(100_000)}}`;
+    const res = await app.request("/v1/chat/completions", { method: "POST", body: deep });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.message).toMatch(/could not parse the JSON body/);
+    const [recorded] = app.requests();
+    expect(recorded?.status).toBe(400);
+    expect(recorded?.body).toBe(deep.slice(0, 1000));
+  });
+
   it("404 model_not_found for a model it does not answer to; its own id and the aliases work", async () => {
     const res = await chat({ model: "gpt-9", messages: userMessage() }).response;
     expect(res.status).toBe(404);
