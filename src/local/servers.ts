@@ -30,6 +30,7 @@ import {
 } from "./openai/app.js";
 import { falClientError } from "./fal/server.js";
 import { controlsOf } from "./twin-kit/controls.js";
+import { checkDelayMs } from "./twin-kit/delay-option.js";
 import { twinLog } from "./twin-kit/log.js";
 import { type ListeningTwin, type TwinListenOptions, createTwinServer } from "./twin-kit/server.js";
 
@@ -127,8 +128,7 @@ export function twinForTarget(target: string): LocalTwin {
  */
 export function createLocalServersApp(options: LocalServersOptions = {}): LocalServersApp {
   const shared = options.latencyMs;
-  if (shared !== undefined && !(Number.isFinite(shared) && shared >= 0))
-    throw new TypeError(`latencyMs must be a number of ms >= 0, got ${String(shared)}`);
+  checkDelayMs("latencyMs", shared);
   const key = options.requiredKey ? { requiredKey: options.requiredKey } : {};
   const fal = createLocalFalApp({
     ...(shared !== undefined ? { inferenceMs: shared } : {}),

@@ -289,6 +289,11 @@ describe("the three twins on one port: Host and Origin", () => {
     expect(same.status).toBe(200);
   });
 
+  it("rejects a shared latencyMs that is not a delay, naming it", () => {
+    expect(() => createLocalServers({ latencyMs: -5 })).toThrow(SettingsValidationError);
+    expect(() => createLocalServers({ latencyMs: Number.NaN })).toThrow(/latencyMs/);
+  });
+
   it("listening beyond loopback needs allowedHosts (a SettingsValidationError naming it); allowed names pass", async () => {
     expect(() => createLocalServers({ host: "0.0.0.0" })).toThrow(SettingsValidationError);
     await expect(startLocalServers({ host: "::", port: 0 })).rejects.toThrow(/allowedHosts/);

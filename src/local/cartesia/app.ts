@@ -21,6 +21,7 @@ import { RequestRecorder } from "../../server/middleware/record.js";
 import { jsonResponse } from "../../server/response.js";
 import { createTwinApp, type TwinAppBase } from "../twin-kit/app.js";
 import type { TwinControls } from "../twin-kit/controls.js";
+import { checkDelayMs } from "../twin-kit/delay-option.js";
 import { TwinLifecycle } from "../twin-kit/lifecycle.js";
 import { twinLog, type TwinLog } from "../twin-kit/log.js";
 import { twinSecrets } from "../twin-kit/secrets.js";
@@ -118,9 +119,8 @@ export function localCartesiaLog(logger: TwinLog | undefined): TwinLog {
 export function createLocalCartesiaApp(options: LocalCartesiaAppOptions = {}): LocalCartesiaApp {
   const log = localCartesiaLog(options.logger);
   const secrets = twinSecrets(options.requiredKey);
+  checkDelayMs("latencyMs", options.latencyMs);
   const latencyMs = options.latencyMs ?? 0;
-  if (!(Number.isFinite(latencyMs) && latencyMs >= 0))
-    throw new TypeError(`latencyMs must be a number >= 0, got ${String(options.latencyMs)}`);
   const lifecycle = new TwinLifecycle({
     hostPolicy: options.hostPolicy,
     shutdownReason: new Error("the local Cartesia twin is closing"),

@@ -1,30 +1,27 @@
-// The JSON body of a request to the local Cartesia twin, parsed once per request: the recorder,
-// the fault rules (which match on `model_id`) and the handler all read it.
-import { contextKey, type RequestContext } from "../../server/context.js";
+// The JSON body of a request to the local Cartesia twin, parsed once per request (the recorder,
+// the fault rules, which match on `model_id`, and the handler all read it), through the twins'
+// reader (../twin-kit/json-body.ts: a body nested too deeply is refused unparsed).
+import type { RequestContext } from "../../server/context.js";
 import { describeError } from "../../utils/errors.js";
+import { jsonBodyReader, type ParsedJson } from "../twin-kit/json-body.js";
 
-export type ParsedBody = { ok: true; value: unknown } | { ok: false; message: string };
+export type ParsedBody = ParsedJson;
 
-const PARSED_BODY = contextKey<ParsedBody>("cartesia.body");
+const jsonBody = jsonBodyReader("cartesia.body", parse);
 
 /** Parses these body bytes (empty = `undefined`) and keeps the result for the request. */
 export function parseBody(context: RequestContext, bytes: Uint8Array): ParsedBody {
-  let parsed = context.get(PARSED_BODY);
-  if (!parsed) {
-    parsed = parse(bytes);
-    context.set(PARSED_BODY, parsed);
-  }
-  return parsed;
+  return jsonBody.parse(context, bytes);
 }
 
 /** Reads and parses the request body (see parseBody). */
 export async function readParsedBody(context: RequestContext): Promise<ParsedBody> {
-  return parseBody(context, await context.body());
+  return jsonBody.read(context);
 }
 
 /** The parsed body if something already read it, else undefined. */
 export function parsedBodyOf(context: RequestContext): ParsedBody | undefined {
-  return context.get(PARSED_BODY);
+  return jsonBody.peek(context);
 }
 
 function parse(bytes: Uint8Array): ParsedBody {

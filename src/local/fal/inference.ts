@@ -44,6 +44,9 @@ export function randomSeed(): number {
   return randomInt(0, 2 ** 32 - 1);
 }
 
+/** Where fal documents the image_too_large error its 422 names. */
+const IMAGE_TOO_LARGE_DOCS_URL = "https://docs.fal.ai/errors/#image_too_large";
+
 /** A model error (422) for a request the local renderer will not draw; nothing is billed. */
 function tooLarge(error: LocalFalFieldError): JobResult {
   return {
@@ -78,7 +81,7 @@ export function createExecutor(opts: InferenceOptions): Executor {
         loc: ["body", "image_size"],
         msg: `Image size ${input.width}x${input.height} is larger than the local preview renderer allows (${opts.maxImagePixels} pixels)`,
         type: "image_too_large",
-        url: "https://docs.fal.ai/errors/#image_too_large",
+        url: IMAGE_TOO_LARGE_DOCS_URL,
         ctx: { max_pixels: opts.maxImagePixels },
         input:
           job.body !== null && typeof job.body === "object"
@@ -93,7 +96,7 @@ export function createExecutor(opts: InferenceOptions): Executor {
         loc: ["body", "num_images"],
         msg: `${input.numImages} images of ${input.width}x${input.height} are ${requestPixels} pixels, more than the local preview renderer draws for one request (${opts.maxRequestPixels})`,
         type: "image_too_large",
-        url: "https://docs.fal.ai/errors/#image_too_large",
+        url: IMAGE_TOO_LARGE_DOCS_URL,
         ctx: { max_request_pixels: opts.maxRequestPixels },
         input: input.numImages,
       });

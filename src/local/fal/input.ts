@@ -1,69 +1,32 @@
 // The JSON body of a request to the local fal server, parsed once per request (the recorder and
 // the handlers both want it), and what a model call asks for.
-import { contextKey, type RequestContext } from "../../server/context.js";
+import type { RequestContext } from "../../server/context.js";
 import { describeError } from "../../utils/errors.js";
+import { jsonBodyReader, type ParsedJson } from "../twin-kit/json-body.js";
 import { getModel, jsonDecodeError } from "./models.js";
 import { falJson, modelNotFound } from "./replies.js";
 
-export type ParsedJson = { ok: true; value: unknown } | { ok: false; message: string };
-
-const PARSED_JSON = contextKey<ParsedJson>("fal.json");
+export type { ParsedJson };
 
 /** Bytes as Node's Buffer: decoding as Buffer#toString does (a BOM stays and is invalid JSON). */
 export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+const jsonBody = jsonBodyReader("fal.json", parseJson);
+
 /** Parses the body (an empty body is `undefined`) and keeps the result for the request. */
 export function parseJsonBody(context: RequestContext, bytes: Uint8Array): ParsedJson {
-  let parsed = context.get(PARSED_JSON);
-  if (!parsed) {
-    parsed = parseJson(bytes);
-    context.set(PARSED_JSON, parsed);
-  }
-  return parsed;
+  return jsonBody.parse(context, bytes);
 }
 
 /** Reads and parses the request body (see parseJsonBody). */
 export async function readJsonBody(context: RequestContext): Promise<ParsedJson> {
-  return parseJsonBody(context, await context.body());
-}
-
-/**
- * How deeply a JSON body may nest. fal's inputs need a handful of levels; a body of a few MB
- * of `[[[[…` would otherwise exhaust the stack of whatever walks it next (recording, redaction).
- */
-export const MAX_JSON_DEPTH = 64;
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACKET = 0x5b;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACKET = 0x5d;
-const CLOSE_BRACE = 0x7d;
-
-/** Whether JSON text nests deeper than `max` (strings are skipped; validity is JSON.parse's job). */
-export function jsonNestsDeeperThan(bytes: Uint8Array, max: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < bytes.length; i += 1) {
-    const byte = bytes[i];
-    if (inString) {
-      if (byte === BACKSLASH) i += 1;
-      else if (byte === QUOTE) inString = false;
-    } else if (byte === QUOTE) inString = true;
-    else if (byte === OPEN_BRACKET || byte === OPEN_BRACE) {
-      depth += 1;
-      if (depth > max) return true;
-    } else if (byte === CLOSE_BRACKET || byte === CLOSE_BRACE) depth -= 1;
-  }
-  return false;
+  return jsonBody.read(context);
 }
 
 function parseJson(bytes: Uint8Array): ParsedJson {
   if (bytes.byteLength === 0) return { ok: true, value: undefined };
-  if (jsonNestsDeeperThan(bytes, MAX_JSON_DEPTH))
-    return { ok: false, message: `JSON is nested deeper than ${MAX_JSON_DEPTH} levels` };
   try {
     return { ok: true, value: JSON.parse(asBuffer(bytes).toString("utf8")) };
   } catch (error) {

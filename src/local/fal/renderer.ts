@@ -4,6 +4,7 @@
 // word-wrapped prompt in the bitmap font from font.ts. Pixels are produced in a raw RGB buffer
 // and encoded with sharp.
 import sharp from "sharp";
+import { fnv1a32, mulberry32 } from "../twin-kit/seeded-random.js";
 import {
   GLYPH_ADVANCE,
   GLYPH_HEIGHT,
@@ -44,29 +45,13 @@ export interface EncodedImage {
 
 /** 32-bit FNV-1a over the UTF-16 code units of `text`, followed by a murmur-style finaliser. */
 export function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i += 1) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
+  let h = fnv1a32(text);
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
-}
-
-/** mulberry32: a small, fast PRNG returning floats in [0, 1). */
-function makeRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -620,7 +605,7 @@ export function renderPreviewPixels(spec: RenderSpec): Buffer {
   const sceneSeed = hash32(`${spec.prompt}\u0000${spec.seed}\u0000${spec.index}`);
   const cv = new Canvas(width, height);
   const layout = layoutLabels(spec, width, height);
-  drawScene(cv, makeRng(sceneSeed), {
+  drawScene(cv, mulberry32(sceneSeed), {
     top: layout.border + layout.bannerTotalH,
     bottom: layout.panelY,
   });

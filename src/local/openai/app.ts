@@ -21,8 +21,10 @@ import {
 import type { HostPolicy } from "../../server/host-guard.js";
 import { apiKeyFrom } from "../../server/middleware/auth.js";
 import { RequestRecorder } from "../../server/middleware/record.js";
+import { jsonResponse } from "../../server/response.js";
 import { createTwinApp, type TwinAppBase } from "../twin-kit/app.js";
 import type { TwinControls } from "../twin-kit/controls.js";
+import { checkDelayMs } from "../twin-kit/delay-option.js";
 import { TwinLifecycle } from "../twin-kit/lifecycle.js";
 import { twinLog, type TwinLog } from "../twin-kit/log.js";
 import { twinSecrets } from "../twin-kit/secrets.js";
@@ -35,7 +37,7 @@ import {
   createModelsHandler,
 } from "./handlers.js";
 import { injectedErrorResponse, openAIErrorResponse, openAIResponseHeaders } from "./replies.js";
-import { SCRIPTED_MODEL_ID } from "./scripted-llm.js";
+import { chatBody } from "./request.js";
 
 export type { FaultAction };
 
@@ -171,8 +173,8 @@ export function localOpenAILog(logger: TwinLog | undefined): TwinLog {
 export function createLocalOpenAIApp(options: LocalOpenAIAppOptions = {}): LocalOpenAIApp {
   const log = localOpenAILog(options.logger);
   const secrets = twinSecrets(options.requiredKey);
-  checkDelay("timeToFirstTokenMs", options.timeToFirstTokenMs);
-  checkDelay("tokenDelayMs", options.tokenDelayMs);
+  checkDelayMs("timeToFirstTokenMs", options.timeToFirstTokenMs);
+  checkDelayMs("tokenDelayMs", options.tokenDelayMs);
 
   const lifecycle = new TwinLifecycle({ hostPolicy: options.hostPolicy });
   const faults = new FaultInjector<Exclude<LocalOpenAIFaultOperation, "any">>(options.faults ?? []);
@@ -194,14 +196,10 @@ export function createLocalOpenAIApp(options: LocalOpenAIAppOptions = {}): Local
     next,
   ) {
     if (routeOf(context).operation === "chat") {
-      try {
-        const body = JSON.parse(new TextDecoder().decode(await context.body())) as {
-          model?: unknown;
-        };
-        if (typeof body?.model === "string") context.set(REQUESTED_MODEL, body.model);
-      } catch {
-        // Not JSON: the handler answers it with OpenAI's 400.
-      }
+      // A body that is not JSON is the handler's to answer (OpenAI's 400).
+      const parsed = await chatBody.read(context);
+      const body = parsed.ok ? (parsed.value as { model?: unknown } | null | undefined) : undefined;
+      if (typeof body?.model === "string") context.set(REQUESTED_MODEL, body.model);
     }
     return next();
   };
@@ -244,7 +242,7 @@ export function createLocalOpenAIApp(options: LocalOpenAIAppOptions = {}): Local
       fault: (rule) =>
         rule.body === undefined
           ? injectedErrorResponse(rule.status, rule.headers)
-          : openAIJson(rule.status, rule.body, rule.headers),
+          : jsonResponse(rule.status, rule.body, rule.headers),
       internalError: () =>
         openAIErrorResponse(500, "The server had an error while processing your request."),
     },
@@ -262,8 +260,7 @@ export function createLocalOpenAIApp(options: LocalOpenAIAppOptions = {}): Local
     describeRequest,
     answerUnroutable: async function answerUnknown(request, context, next) {
       const route = routeOf(context);
-      if (route.operation !== "unknown") return next();
-      return openAIErrorResponse(404, `Invalid URL (${request.method} ${route.path})`);
+      return route.operation === "unknown" ? invalidUrl(request, route) : next();
     },
     auth: { extract: apiKeyFrom.authorization("Bearer") },
     beforeFaults: [readRequestedModel],
@@ -279,10 +276,10 @@ export function createLocalOpenAIApp(options: LocalOpenAIAppOptions = {}): Local
       },
     },
     handler: (request, context) => {
-      const { operation } = routeOf(context);
-      return operation === "unknown"
-        ? openAIErrorResponse(404, `Invalid URL (${request.method} ${routeOf(context).path})`)
-        : handlers[operation](request, context);
+      const route = routeOf(context);
+      return route.operation === "unknown"
+        ? invalidUrl(request, route)
+        : handlers[route.operation](request, context);
     },
   });
 
@@ -303,19 +300,9 @@ export function createLocalOpenAIApp(options: LocalOpenAIAppOptions = {}): Local
   };
 }
 
-/** The model ids the twin lists. */
-export const LOCAL_OPENAI_MODELS: readonly string[] = Object.freeze([SCRIPTED_MODEL_ID]);
-
-function openAIJson(status: number, body: unknown, headers?: Record<string, string>): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/json", ...headers },
-  });
-}
-
-function checkDelay(name: string, value: number | undefined): void {
-  if (value !== undefined && !(Number.isFinite(value) && value >= 0))
-    throw new TypeError(`${name} must be a number of ms >= 0, got ${String(value)}`);
+/** OpenAI's 404 for a path (or a method on it) that the API does not have. */
+function invalidUrl(request: Request, route: Route): Response {
+  return openAIErrorResponse(404, `Invalid URL (${request.method} ${route.path})`);
 }
 
 function describeRequest(
@@ -324,13 +311,6 @@ function describeRequest(
   bytes: Uint8Array | undefined,
 ): LocalOpenAIRecordedRequest {
   // An empty body is not JSON either: it is recorded as "".
-  return recordRequest(request, routeOf(context), bytes, { parse: parseJson }).entry;
-}
-
-function parseJson(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false } {
-  try {
-    return { ok: true, value: JSON.parse(new TextDecoder().decode(bytes)) };
-  } catch {
-    return { ok: false };
-  }
+  const parse = (body: Uint8Array) => chatBody.parse(context, body);
+  return recordRequest(request, routeOf(context), bytes, { parse }).entry;
 }

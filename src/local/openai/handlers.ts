@@ -3,11 +3,10 @@
 import type { Handler } from "../../server/compose.js";
 import { claimBodyFault } from "../../server/middleware/faults.js";
 import { jsonResponse } from "../../server/response.js";
-import { sleep } from "../../utils/abort.js";
-import { LinkedAbort } from "../../utils/abort.js";
+import { LinkedAbort, sleep } from "../../utils/abort.js";
 import { completionObject, planCompletion, streamBody } from "./completion.js";
 import { openAIErrorResponse } from "./replies.js";
-import { parseChatRequest } from "./request.js";
+import { chatBody, parseChatRequest } from "./request.js";
 import { SCRIPTED_MODEL_ID } from "./scripted-llm.js";
 
 /** When the twin's model "was created" (fixed, so listings are deterministic). */
@@ -44,7 +43,7 @@ function modelNotFound(model: string): Response {
 
 export function createChatHandler(state: ChatState): Handler {
   return async function chatCompletions(_request, context) {
-    const request = parseChatRequest(await context.body());
+    const request = parseChatRequest(await chatBody.read(context));
     if (request.model !== SCRIPTED_MODEL_ID && !state.modelAliases.has(request.model))
       return modelNotFound(request.model);
     const started = performance.now();
@@ -87,9 +86,12 @@ export function createChatHandler(state: ChatState): Handler {
   };
 }
 
+/** The model ids the twin lists. */
+export const LOCAL_OPENAI_MODELS: readonly string[] = Object.freeze([SCRIPTED_MODEL_ID]);
+
 export function createModelsHandler(): Handler {
   return function listModels() {
-    return jsonResponse(200, { object: "list", data: [modelObject(SCRIPTED_MODEL_ID)] });
+    return jsonResponse(200, { object: "list", data: LOCAL_OPENAI_MODELS.map(modelObject) });
   };
 }
 

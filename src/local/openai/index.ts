@@ -6,7 +6,8 @@ export type {
   LocalOpenAIServerHandle,
   LocalOpenAIServerOptions,
 } from "./server.js";
-export { createLocalOpenAIApp, DEFAULT_MODEL_ALIASES, LOCAL_OPENAI_MODELS } from "./app.js";
+export { createLocalOpenAIApp, DEFAULT_MODEL_ALIASES } from "./app.js";
+export { LOCAL_OPENAI_MODELS } from "./handlers.js";
 export type {
   LocalOpenAIApp,
   LocalOpenAIAppOptions,

@@ -8,6 +8,8 @@ import { jsonResponse } from "../../server/response.js";
 /** Says on every answer that a scripted twin, not a model, wrote it. */
 export const TWIN_HEADER = "x-pipecat-ts-twin";
 export const TWIN_HEADER_VALUE = "scripted-llm";
+/** The API version OpenAI states on every answer (`openai-version`). */
+const OPENAI_VERSION = "2020-10-01";
 
 export interface OpenAIErrorInit {
   type?: string;
@@ -82,7 +84,7 @@ export function openAIResponseHeaders(): Middleware {
     if (response.type === "error") return response;
     const { headers } = response;
     if (!headers.has("x-request-id")) headers.set("x-request-id", requestId);
-    if (!headers.has("openai-version")) headers.set("openai-version", "2020-10-01");
+    if (!headers.has("openai-version")) headers.set("openai-version", OPENAI_VERSION);
     headers.set(TWIN_HEADER, TWIN_HEADER_VALUE);
     return response;
   };

@@ -2,6 +2,8 @@
 // honours, and OpenAI's 400 answers (message, `param`, `code`) for what it would refuse.
 // Parameters the twin does not use (tools, logprobs, response_format...) are accepted and ignored.
 import { HttpError } from "../../server/http-error.js";
+import { describeError } from "../../utils/errors.js";
+import { jsonBodyReader, type ParsedJson } from "../twin-kit/json-body.js";
 import { openAIErrorResponse } from "./replies.js";
 import type { ScriptedMessage } from "./scripted-llm.js";
 
@@ -26,17 +28,26 @@ function invalid(message: string, param: string | null, code: string | null = nu
   });
 }
 
-/** Parses and checks the body; throws an HttpError carrying OpenAI's 400 answer. */
-export function parseChatRequest(bytes: Uint8Array): ChatRequest {
-  let body: unknown;
+/**
+ * A request's JSON body, parsed once (the recorder, the fault rules' model and the handler read
+ * it). An empty body is not JSON either.
+ */
+export const chatBody = jsonBodyReader("openai.body", (bytes) => {
   try {
-    body = JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
+    return { ok: true, value: JSON.parse(new TextDecoder().decode(bytes)) };
+  } catch (error) {
+    return { ok: false, message: describeError(error) };
+  }
+});
+
+/** Checks the parsed body; throws an HttpError carrying OpenAI's 400 answer. */
+export function parseChatRequest(parsed: ParsedJson): ChatRequest {
+  if (!parsed.ok)
     throw invalid(
       "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)",
       null,
     );
-  }
+  const body = parsed.value;
   if (typeof body !== "object" || body === null || Array.isArray(body))
     throw invalid("The request body must be a JSON object.", null);
   const b = body as Record<string, unknown>;

@@ -4,6 +4,7 @@
 // month, built from per-month vocabulary (calendar-vocabulary.ts) by a choice seeded with the
 // prompt text and the request's `seed`: the same request always gets the same sentence. Any other
 // request gets a short reply saying what the twin is and what it received.
+import { fnv1a32, mulberry32 } from "../twin-kit/seeded-random.js";
 import { CALENDAR_VOCABULARY, MONTHS, type MonthName } from "./calendar-vocabulary.js";
 
 /** The model id the twin answers as. */
@@ -100,7 +101,7 @@ const SHAPES: readonly ((s: Slots) => string[])[] = [
  */
 export function calendarSentence(month: MonthName, seedText: string): string {
   const vocabulary = CALENDAR_VOCABULARY[month];
-  const random = mulberry32(fnv1a(seedText));
+  const random = mulberry32(fnv1a32(seedText));
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   let sentence = "";
   for (let draw = 0; draw < MAX_DRAWS; draw++) {
@@ -148,26 +149,4 @@ function echoReply(
     `This is ${SCRIPTED_MODEL_ID}, a scripted local twin of the OpenAI API, not a language model. ` +
     `It only writes calendar photo descriptions for Pipecat's sync-speech-and-image example, and otherwise reports what it received: ${count}, ${last}.`
   );
-}
-
-/** FNV-1a, 32 bits, over UTF-16 code units: a stable seed from text. */
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
-}
-
-/** A small, fast, well-mixed PRNG (mulberry32): numbers in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

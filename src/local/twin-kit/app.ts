@@ -178,9 +178,9 @@ export function createTwinApp<
       statusResponse: (rule) => replies.fault(rule),
       onInject: (rule, context) => {
         counters.faultsInjected += 1;
-        log(
-          `fault injected on ${operationOf(context)}: ${JSON.stringify({ ...rule, body: undefined })}`,
-        );
+        // A rule is the operator's, but it may carry the key (a header, a match): redact it too.
+        const described = JSON.stringify({ ...rule, body: undefined });
+        log(redactor.text(`fault injected on ${operationOf(context)}: ${described}`));
       },
     }),
   ];

@@ -12,7 +12,6 @@ export interface TwinLifecycleOptions {
 
 export class TwinLifecycle {
   #hostPolicy: HostPolicy | undefined;
-  #closing = false;
   readonly #shutdown = new AbortController();
   readonly #shutdownReason: unknown;
 
@@ -32,7 +31,8 @@ export class TwinLifecycle {
 
   /** True once stop() has begun. */
   get closing(): boolean {
-    return this.#closing;
+    // The shutdown signal is the one record of closing: only stop() aborts it.
+    return this.#shutdown.signal.aborted;
   }
 
   /** Aborts when the twin begins to close. */
@@ -42,8 +42,7 @@ export class TwinLifecycle {
 
   /** Begins closing: true the first time, false when it had already begun (idempotent). */
   stop(): boolean {
-    if (this.#closing) return false;
-    this.#closing = true;
+    if (this.closing) return false;
     if (this.#shutdownReason === undefined) this.#shutdown.abort();
     else this.#shutdown.abort(this.#shutdownReason);
     return true;

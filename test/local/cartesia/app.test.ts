@@ -14,6 +14,7 @@ import {
   type LocalCartesiaApp,
   type LocalCartesiaAppOptions,
 } from "../../../src/local/cartesia/index.js";
+import { SettingsValidationError } from "../../../src/utils/errors.js";
 
 const VOICE = "71a7ad14-091c-4e8e-a314-022ece01c121";
 const apps: LocalCartesiaApp[] = [];
@@ -271,6 +272,12 @@ describe("POST /tts/bytes: validation, in Cartesia's error shape", () => {
       /generation_config\.emotion: got "grumpy"/,
     ],
     ["not JSON", "{not json", 400, /Request body is not valid JSON/],
+    [
+      "nested too deeply (no 500 from the stack)",
+      `${"[".repeat(20_000)}${"]".repeat(20_000)}`,
+      400,
+      /Request body is not valid JSON: JSON is nested deeper than 64 levels/,
+    ],
     ["not an object", "[1,2]", 400, /request body: got \[1,2\]; expected a JSON object/],
   ];
 
@@ -446,6 +453,13 @@ describe("key check, faults, latency, recording", () => {
     });
     setTimeout(() => controller.abort(), 50);
     expect((await hung).type).toBe("error");
+  });
+
+  it("rejects a latencyMs that is not a delay, naming it", () => {
+    for (const latencyMs of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => createLocalCartesiaApp({ latencyMs })).toThrow(SettingsValidationError);
+      expect(() => createLocalCartesiaApp({ latencyMs })).toThrow(/latencyMs/);
+    }
   });
 
   it("waits latencyMs before the first byte of each synthesis", async () => {

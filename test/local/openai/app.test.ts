@@ -9,6 +9,7 @@ import {
 } from "../../../src/local/openai/app.js";
 import { SYSTEM_FINGERPRINT } from "../../../src/local/openai/completion.js";
 import { SCRIPTED_MODEL_ID } from "../../../src/local/openai/scripted-llm.js";
+import { SettingsValidationError } from "../../../src/utils/errors.js";
 
 const PROMPT =
   "Describe a nature photograph suitable for use in a calendar, for the month of October. Include only the image description with no preamble. Limit the description to one sentence, please.";
@@ -208,6 +209,17 @@ describe("errors in OpenAI's shape", () => {
     expect((await res.json()).error.message).toMatch(/could not parse the JSON body/);
   });
 
+  it("400 (not a 500 from the stack) for a body nested too deeply, recorded as a preview", async () => {
+    const app = createLocalOpenAIApp();
+    const deep = `{"model":"gpt-4.1","messages":${"[".repeat(100_000)}${"]".repeat(100_000)}}`;
+    const res = await app.request("/v1/chat/completions", { method: "POST", body: deep });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.message).toMatch(/could not parse the JSON body/);
+    const [recorded] = app.requests();
+    expect(recorded?.status).toBe(400);
+    expect(recorded?.body).toBe(deep.slice(0, 1000));
+  });
+
   it("404 model_not_found for a model it does not answer to; its own id and the aliases work", async () => {
     const res = await chat({ model: "gpt-9", messages: userMessage() }).response;
     expect(res.status).toBe(404);
@@ -366,6 +378,7 @@ describe("latency, recording, stats", () => {
     expect(() => createLocalOpenAIApp({ timeToFirstTokenMs: Number.NaN })).toThrow(
       /timeToFirstTokenMs/,
     );
+    expect(() => createLocalOpenAIApp({ tokenDelayMs: -1 })).toThrow(SettingsValidationError);
   });
 
   it("records requests (body parsed, no credentials) and counts completions and tokens", async () => {

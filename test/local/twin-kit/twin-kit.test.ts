@@ -17,6 +17,7 @@ import {
   type TwinRecordedRequest,
 } from "../../../src/local/twin-kit/recording.js";
 import { REDACTED, twinSecrets } from "../../../src/local/twin-kit/secrets.js";
+import { fnv1a32, mulberry32 } from "../../../src/local/twin-kit/seeded-random.js";
 import { newRequestCounters, requestStats } from "../../../src/local/twin-kit/stats.js";
 
 type Op = "echo" | "unknown";
@@ -120,7 +121,7 @@ describe("twin kit: the shared chain", () => {
       body: "y".repeat(65),
     });
     expect(big.status).toBe(413);
-    app.setFaults([{ operation: "echo", status: 502, times: 1 }]);
+    app.setFaults([{ operation: "echo", status: 502, times: 1, headers: { "x-note": KEY } }]);
     const auth = { authorization: `Bearer ${KEY}` };
     expect((await app.request("/echo", { method: "POST", headers: auth, body: "z" })).status).toBe(
       502,
@@ -141,7 +142,10 @@ describe("twin kit: the shared chain", () => {
 
   it("refuses new requests once stopped, and aborts the shutdown signal once, with its reason", async () => {
     const { app, lifecycle } = echoTwin();
+    expect(lifecycle.closing).toBe(false);
+    expect(lifecycle.shutdown.aborted).toBe(false);
     expect(lifecycle.stop()).toBe(true);
+    expect(lifecycle.closing).toBe(true);
     expect(lifecycle.stop()).toBe(false);
     expect(lifecycle.shutdown.aborted).toBe(true);
     expect((lifecycle.shutdown.reason as Error).message).toBe("echo closing");
@@ -193,5 +197,18 @@ describe("twin kit: pieces", () => {
     expect(large).toMatchObject({ truncated: true, entry: { body: "0123456789" } });
     const sized = recordRequest(request, route, bytes, { parse, sizeOnly: true });
     expect(sized.entry).toMatchObject({ body: undefined, bodyBytes: 10 });
+  });
+
+  it("fnv1a32 is 32-bit FNV-1a; mulberry32 repeats its sequence for a seed, in [0, 1)", () => {
+    // Published FNV-1a test vectors (ASCII text: UTF-16 code units are its bytes).
+    expect(fnv1a32("")).toBe(0x811c9dc5);
+    expect(fnv1a32("a")).toBe(0xe40c292c);
+    expect(fnv1a32("foobar")).toBe(0xbf9cf968);
+    const draw = (seed: number) => Array.from({ length: 50 }, mulberry32(seed));
+    const first = draw(42);
+    expect(draw(42)).toEqual(first);
+    expect(draw(43)).not.toEqual(first);
+    expect(first.every((x) => x >= 0 && x < 1)).toBe(true);
+    expect(new Set(first).size).toBe(first.length);
   });
 });

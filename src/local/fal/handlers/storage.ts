@@ -20,6 +20,8 @@ export interface StorageHandlers {
 const TOKEN_BYTES = 24;
 /** The longest content type accepted; it is sent back as a header when the file is served. */
 const MAX_CONTENT_TYPE_CHARS = 255;
+/** How much of a refused content_type the 422 quotes back, in characters. */
+const ECHOED_INPUT_CHARS = 100;
 /** How much of a file name is kept (its URL-safe form is shorter still). */
 const MAX_FILE_NAME_CHARS = 255;
 /** `type/subtype` with optional parameters: no control characters, nothing a header cannot carry. */
@@ -52,7 +54,7 @@ export function createStorageHandlers(state: LocalFalState): StorageHandlers {
               loc: ["body", "content_type"],
               msg: `Value error, content_type must be a MIME type such as "image/png" (at most ${MAX_CONTENT_TYPE_CHARS} characters)`,
               type: "value_error",
-              input: typeof given === "string" ? given.slice(0, 100) : given,
+              input: typeof given === "string" ? given.slice(0, ECHOED_INPUT_CHARS) : given,
             },
           ],
         });
