@@ -5,9 +5,9 @@
 import type { LLMContext, LLMContextMessage } from "../../frames/llm.js";
 import type { LLMTokenUsage } from "../../frames/metrics.js";
 import { LinkedAbort, sleep } from "../../utils/abort.js";
-import { SettingsValidationError } from "../../utils/errors.js";
 import {
   asRecord,
+  checkBaseUrl,
   classifyFetchError,
   discardBody,
   readErrorBody,
@@ -46,13 +46,7 @@ export const OPENAI_RETRY_POLICY: RetryPolicy = Object.freeze({
 
 /** `baseUrl` without trailing slashes, checked to be http(s). Throws a SettingsValidationError naming `field`. */
 export function normalizeBaseUrl(baseUrl: string, field = "baseUrl"): string {
-  try {
-    const url = new URL(baseUrl);
-    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("not http");
-  } catch {
-    throw new SettingsValidationError(field, baseUrl, "an http:// or https:// URL");
-  }
-  return baseUrl.replace(/\/+$/, "");
+  return checkBaseUrl(field, baseUrl);
 }
 
 /**
