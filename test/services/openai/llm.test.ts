@@ -422,6 +422,13 @@ describe("SSE edge cases", () => {
     expect(errors(up)[0]?.category).toBe("server");
     expect(fake.requests).toHaveLength(1);
   });
+
+  it("quotes a bad event without the key it echoes", async () => {
+    fake.respond(() => ({ stream: [`data: echo Bearer ${KEY}\n\n`] }));
+    const { up } = await runTest(service(), { framesToSend: [contextFrame()] });
+    expect(errors(up)[0]?.error).toMatch(/not JSON: echo Bearer \[REDACTED\]/);
+    expect(errors(up)[0]?.error).not.toContain(KEY);
+  });
 });
 
 describe("errors become upstream ErrorFrames and the pipeline keeps running", () => {
