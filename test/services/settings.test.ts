@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import {
   type Given,
   ImageGenSettings,
+  MAX_SETTINGS_DEPTH,
   NOT_GIVEN,
   NotGiven,
   ServiceSettings,
@@ -442,6 +443,15 @@ describe("fromMapping", () => {
   it("rejects a non-object mapping", () => {
     expect(() => TTSSettings.fromMapping(null as unknown as Record<string, unknown>)).toThrow(
       /"mapping"/,
+    );
+  });
+
+  it("accepts MAX_SETTINGS_DEPTH levels of nesting (the mapping is the first) and refuses more", () => {
+    const nested = (levels: number): unknown => (levels === 0 ? "leaf" : { a: nested(levels - 1) });
+    const ok = TTSSettings.fromMapping({ deep: nested(MAX_SETTINGS_DEPTH - 1) });
+    expect(ok.extra.deep).toEqual(nested(MAX_SETTINGS_DEPTH - 1));
+    expect(() => TTSSettings.fromMapping({ deep: nested(MAX_SETTINGS_DEPTH) })).toThrow(
+      `at most ${MAX_SETTINGS_DEPTH} levels of nesting`,
     );
   });
 });
