@@ -11,6 +11,7 @@ import {
   ServiceSettings,
   type SettingsInit,
   assertGiven,
+  assertNoForbiddenKeys,
   cloneSettingsValue,
   isGiven,
   isNotGiven,
@@ -446,12 +447,14 @@ describe("fromMapping", () => {
     );
   });
 
-  it("accepts MAX_SETTINGS_DEPTH levels of nesting (the mapping is the first) and refuses more", () => {
+  it("refuses values nested deeper than MAX_SETTINGS_DEPTH levels", () => {
     const nested = (levels: number): unknown => (levels === 0 ? "leaf" : { a: nested(levels - 1) });
-    const ok = TTSSettings.fromMapping({ deep: nested(MAX_SETTINGS_DEPTH - 1) });
-    expect(ok.extra.deep).toEqual(nested(MAX_SETTINGS_DEPTH - 1));
-    expect(() => TTSSettings.fromMapping({ deep: nested(MAX_SETTINGS_DEPTH) })).toThrow(
+    expect(() => assertNoForbiddenKeys("x", nested(MAX_SETTINGS_DEPTH))).not.toThrow();
+    expect(() => assertNoForbiddenKeys("x", nested(MAX_SETTINGS_DEPTH + 1))).toThrow(
       `at most ${MAX_SETTINGS_DEPTH} levels of nesting`,
+    );
+    expect(() => TTSSettings.fromMapping({ deep: nested(MAX_SETTINGS_DEPTH) })).toThrow(
+      SettingsValidationError,
     );
   });
 });
