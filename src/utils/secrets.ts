@@ -35,6 +35,8 @@ export interface RedactOptions {
   minLength?: number;
 }
 
+/** Compiled patterns kept, at most; past it the cache starts over (a process has few keys). */
+const MAX_CACHED_PATTERNS = 64;
 const patterns = new Map<string, RegExp>();
 
 function escapeRegExp(text: string): string {
@@ -66,7 +68,7 @@ function patternFor(secret: string, everywhere: boolean): RegExp {
         ? `(?<![A-Za-z0-9])(?:${forms})(?![A-Za-z0-9])`
         : `(?<=${KEY_CONTEXT})(?:${forms})(?![A-Za-z0-9])`;
     pattern = new RegExp(source, "gi");
-    if (patterns.size > 64) patterns.clear();
+    if (patterns.size >= MAX_CACHED_PATTERNS) patterns.clear();
     patterns.set(cacheKey, pattern);
   }
   pattern.lastIndex = 0;
