@@ -729,6 +729,14 @@ describe("settings", () => {
     expect(after).toMatchObject({ model: "gpt-4o", temperature: 0.2, max_tokens: 30 });
   });
 
+  it("LLMUpdateSettingsFrame also takes a plain object of fields (snake_case accepted)", async () => {
+    const { up } = await runTest(service(), {
+      framesToSend: [new LLMUpdateSettingsFrame({ max_tokens: 12, topP: 0.5 }), contextFrame()],
+    });
+    expect(fake.requests[0]?.body).toMatchObject({ max_tokens: 12, top_p: 0.5 });
+    expect(errors(up)).toHaveLength(0);
+  });
+
   it("a bad update becomes an ErrorFrame and the old settings stay", async () => {
     const llm = service();
     const bad = new OpenAILLMService.Settings();
