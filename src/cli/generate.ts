@@ -20,7 +20,7 @@ import { FalImageGenSettings } from "../services/fal/settings.js";
 import { validateSettingsForModel } from "../services/fal/models.js";
 import { isGiven } from "../services/settings.js";
 import { SettingsValidationError, describeError } from "../utils/errors.js";
-import { redactText } from "../utils/secrets.js";
+import { redactText, secretsFromEnv } from "../utils/secrets.js";
 import {
   CliError,
   EXIT_FAILURE,
@@ -339,7 +339,7 @@ function extensionFor(format: unknown): string {
 export async function runGenerate(argv: string[], io: CommandIO): Promise<number> {
   const config = await parseGenerateArgs(argv, io);
   if (!config) return EXIT_OK;
-  const secrets = [io.env.FAL_KEY];
+  const secrets = secretsFromEnv(io.env);
   const scrub = (text: string): string => redactText(text, secrets);
   let stop: Stop | undefined;
   const controller = new AbortController();

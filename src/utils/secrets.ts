@@ -13,6 +13,20 @@
 
 const REDACTED = "[REDACTED]";
 
+/** The environment variables that hold provider keys: whatever is printed is scrubbed of them all. */
+export const SECRET_ENV_VARS: readonly string[] = Object.freeze([
+  "FAL_KEY",
+  "OPENAI_API_KEY",
+  "CARTESIA_API_KEY",
+]);
+
+/** The values of SECRET_ENV_VARS in `env` (unset ones as undefined, which redaction skips). */
+export function secretsFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): (string | undefined)[] {
+  return SECRET_ENV_VARS.map((name) => env[name]);
+}
+
 /** A key at least this long is scrubbed as a whole token anywhere; shorter ones only as keys. */
 export const MIN_TOKEN_SECRET_LENGTH = 8;
 /** Shorter secrets are not scrubbed at all. */
