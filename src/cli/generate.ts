@@ -20,7 +20,7 @@ import { FalImageGenSettings } from "../services/fal/settings.js";
 import { validateSettingsForModel } from "../services/fal/models.js";
 import { isGiven } from "../services/settings.js";
 import { SettingsValidationError, describeError } from "../utils/errors.js";
-import { redactText, secretsFromEnv } from "../utils/secrets.js";
+import { MIN_TOKEN_SECRET_LENGTH, redactText, secretsFromEnv } from "../utils/secrets.js";
 import {
   CliError,
   EXIT_FAILURE,
@@ -248,7 +248,9 @@ export function imageFileName(
   let slug = slugify(prompt);
   for (const secret of secrets) {
     const secretSlug = secret === undefined ? "" : slugify(secret);
-    if (secretSlug.length >= 8) slug = slug.split(secretSlug).join("redacted");
+    // As redactText: a shorter key is not told apart from ordinary words of the prompt.
+    if (secretSlug.length >= MIN_TOKEN_SECRET_LENGTH)
+      slug = slug.split(secretSlug).join("redacted");
   }
   slug = slug.slice(0, 48).replace(/-+$/, "") || "image";
   const ext =
