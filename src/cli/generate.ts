@@ -279,8 +279,11 @@ export class FailureTally {
   readonly kept: PromptFailure[] = [];
   /** Messages beyond FAILURE_MESSAGES_KEPT distinct ones. */
   #moreMessages = false;
+  /** Every failure added; `messages` stops counting new messages past FAILURE_MESSAGES_KEPT. */
+  #count = 0;
 
   add(failure: PromptFailure): void {
+    this.#count += 1;
     if (failure.index >= 0) this.prompts += 1;
     if (this.messages.has(failure.message) || this.messages.size < FAILURE_MESSAGES_KEPT)
       this.messages.set(failure.message, (this.messages.get(failure.message) ?? 0) + 1);
@@ -289,7 +292,7 @@ export class FailureTally {
   }
 
   get count(): number {
-    return [...this.messages.values()].reduce((a, b) => a + b, 0);
+    return this.#count;
   }
 
   /** One clear message: the shared reason when every failure says the same thing. */
