@@ -2,6 +2,7 @@
 // WebSocket at /ws) on 127.0.0.1.
 import {
   CliError,
+  EXIT_FAILURE,
   EXIT_OK,
   UsageError,
   parseAllowedHosts,
@@ -163,7 +164,9 @@ export async function runDemo(argv: string[], io: CommandIO): Promise<number> {
       throw new CliError(
         `Port ${port} on ${host} is already in use: pick another with --port (0 = any free port).`,
       );
-    throw new CliError(`Cannot start the demo: ${describeError(error)}`);
+    throw new CliError(`Cannot start the demo: ${describeError(error)}`, EXIT_FAILURE, {
+      cause: error,
+    });
   }
   if (demo.notice) io.stderr.write(`${demo.notice}\n`);
   if (demo.warning) io.stderr.write(`${demo.warning}\n`);
