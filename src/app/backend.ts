@@ -2,7 +2,8 @@
 // fal-compatible server named by a base URL (--base-url or FAL_BASE_URL), or the embedded local fal
 // server (preview renderer) started in-process. Front ends print `notice` and call `close()`.
 import { envValue } from "../utils/env.js";
-import { PipecatError, SettingsValidationError, brandErrorClass } from "../utils/errors.js";
+import { checkBaseUrl as checkHttpBaseUrl } from "../utils/http.js";
+import { PipecatError, brandErrorClass } from "../utils/errors.js";
 
 export type BackendChoice = "auto" | "fal" | "local";
 export const BACKEND_CHOICES: readonly BackendChoice[] = ["auto", "fal", "local"];
@@ -69,13 +70,9 @@ export function falBaseUrlFromEnv(env: NodeJS.ProcessEnv): string | undefined {
  * naming that field, not the service's own option.
  */
 export function checkBaseUrl(baseUrl: string, field: string): string {
-  try {
-    const url = new URL(baseUrl.trim());
-    if (url.protocol === "http:" || url.protocol === "https:") return baseUrl.trim();
-  } catch {
-    // reported below
-  }
-  throw new SettingsValidationError(field, baseUrl, "an http:// or https:// URL");
+  const trimmed = baseUrl.trim();
+  checkHttpBaseUrl(field, trimmed); // the services' own check, so that both agree
+  return trimmed;
 }
 
 /** The message the CLI, the demo and the examples print when they fall back to the local server. */

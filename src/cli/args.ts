@@ -32,8 +32,8 @@ export const EXIT_TERMINATED = 143;
 /** A mistake on the command line: printed as one line, exit code 2. */
 export class UsageError extends Error {
   readonly exitCode = EXIT_USAGE;
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, options);
     this.name = "UsageError";
   }
 }
@@ -43,8 +43,9 @@ export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode: number = EXIT_FAILURE,
+    options: { cause?: unknown } = {},
   ) {
-    super(message);
+    super(message, options);
     this.name = "CliError";
   }
 }
@@ -377,7 +378,9 @@ export async function openPromptFile(path: string): Promise<AsyncIterable<Uint8A
     if (code === "ENOENT") throw new UsageError(`Cannot read --file "${path}": no such file.`);
     if (code === "EISDIR") throw new UsageError(`Cannot read --file "${path}": it is a directory.`);
     if (code === "EACCES") throw new UsageError(`Cannot read --file "${path}": permission denied.`);
-    throw new UsageError(`Cannot read --file "${path}": ${describeError(error)}.`);
+    throw new UsageError(`Cannot read --file "${path}": ${describeError(error)}.`, {
+      cause: error,
+    });
   }
   return handle.createReadStream({ highWaterMark: 64 * 1024 });
 }

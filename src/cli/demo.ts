@@ -2,6 +2,7 @@
 // WebSocket at /ws) on 127.0.0.1.
 import {
   CliError,
+  EXIT_FAILURE,
   EXIT_OK,
   UsageError,
   parseAllowedHosts,
@@ -20,7 +21,7 @@ import { createHostPolicy } from "../server/host-guard.js";
 import { SettingsValidationError, describeError } from "../utils/errors.js";
 import type { CommandIO } from "./io.js";
 
-/** Months the calendar narrates at most. */
+/** Months the calendar narrates at most, and by default (January to December). */
 const MAX_CALENDAR_MONTHS = 12;
 const BOTS = ["storyboard", "calendar"] as const;
 
@@ -114,7 +115,8 @@ export async function runDemo(argv: string[], io: CommandIO): Promise<number> {
     throw new UsageError(
       "--concurrency is for the storyboard bot; the calendar has no such option.",
     );
-  const months = parseIntegerOption("--months", values.months, 1, MAX_CALENDAR_MONTHS) ?? 12;
+  const months =
+    parseIntegerOption("--months", values.months, 1, MAX_CALENDAR_MONTHS) ?? MAX_CALENDAR_MONTHS;
   const port = parsePort("--port", values.port, 8080);
   const host = parseHost("--host", values.host, "127.0.0.1");
   const maxConcurrency = parseIntegerOption("--concurrency", values.concurrency, 1, 16) ?? 3;
@@ -162,7 +164,9 @@ export async function runDemo(argv: string[], io: CommandIO): Promise<number> {
       throw new CliError(
         `Port ${port} on ${host} is already in use: pick another with --port (0 = any free port).`,
       );
-    throw new CliError(`Cannot start the demo: ${describeError(error)}`);
+    throw new CliError(`Cannot start the demo: ${describeError(error)}`, EXIT_FAILURE, {
+      cause: error,
+    });
   }
   if (demo.notice) io.stderr.write(`${demo.notice}\n`);
   if (demo.warning) io.stderr.write(`${demo.warning}\n`);

@@ -20,7 +20,7 @@ import { FalImageGenSettings } from "../services/fal/settings.js";
 import { validateSettingsForModel } from "../services/fal/models.js";
 import { isGiven } from "../services/settings.js";
 import { SettingsValidationError, describeError } from "../utils/errors.js";
-import { redactText } from "../utils/secrets.js";
+import { MIN_TOKEN_SECRET_LENGTH, redactText, secretsFromEnv } from "../utils/secrets.js";
 import {
   CliError,
   EXIT_FAILURE,
@@ -248,7 +248,9 @@ export function imageFileName(
   let slug = slugify(prompt);
   for (const secret of secrets) {
     const secretSlug = secret === undefined ? "" : slugify(secret);
-    if (secretSlug.length >= 8) slug = slug.split(secretSlug).join("redacted");
+    // As redactText: a shorter key is not told apart from ordinary words of the prompt.
+    if (secretSlug.length >= MIN_TOKEN_SECRET_LENGTH)
+      slug = slug.split(secretSlug).join("redacted");
   }
   slug = slug.slice(0, 48).replace(/-+$/, "") || "image";
   const ext =
@@ -277,8 +279,11 @@ export class FailureTally {
   readonly kept: PromptFailure[] = [];
   /** Messages beyond FAILURE_MESSAGES_KEPT distinct ones. */
   #moreMessages = false;
+  /** Every failure added; `messages` stops counting new messages past FAILURE_MESSAGES_KEPT. */
+  #count = 0;
 
   add(failure: PromptFailure): void {
+    this.#count += 1;
     if (failure.index >= 0) this.prompts += 1;
     if (this.messages.has(failure.message) || this.messages.size < FAILURE_MESSAGES_KEPT)
       this.messages.set(failure.message, (this.messages.get(failure.message) ?? 0) + 1);
@@ -287,7 +292,7 @@ export class FailureTally {
   }
 
   get count(): number {
-    return [...this.messages.values()].reduce((a, b) => a + b, 0);
+    return this.#count;
   }
 
   /** One clear message: the shared reason when every failure says the same thing. */
@@ -339,7 +344,7 @@ function extensionFor(format: unknown): string {
 export async function runGenerate(argv: string[], io: CommandIO): Promise<number> {
   const config = await parseGenerateArgs(argv, io);
   if (!config) return EXIT_OK;
-  const secrets = [io.env.FAL_KEY];
+  const secrets = secretsFromEnv(io.env);
   const scrub = (text: string): string => redactText(text, secrets);
   let stop: Stop | undefined;
   const controller = new AbortController();

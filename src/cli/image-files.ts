@@ -13,6 +13,7 @@ import { randomBytes } from "node:crypto";
 import { realpathSync, statfsSync, statSync, unlinkSync } from "node:fs";
 import { link, mkdir, open, rename, stat, unlink } from "node:fs/promises";
 import { dirname, join, parse, resolve, sep } from "node:path";
+import { describeError } from "../utils/errors.js";
 
 /** Filesystems that are views of the kernel, not storage (statfs f_type magic numbers). */
 const PSEUDO_FILESYSTEMS: ReadonlyMap<number, string> = new Map([
@@ -40,8 +41,9 @@ export class OutputDirError extends Error {
   constructor(
     readonly path: string,
     readonly reason: string,
+    options: { cause?: unknown } = {},
   ) {
-    super(`${path}: ${reason}`);
+    super(`${path}: ${reason}`, options);
     this.name = "OutputDirError";
   }
 }
@@ -112,7 +114,7 @@ function reasonFor(error: unknown): string {
     case "ELOOP":
       return "too many symbolic links";
     default:
-      return (error as Error).message ?? String(error);
+      return describeError(error);
   }
 }
 
@@ -162,7 +164,7 @@ export class ImageFiles {
     } catch (error) {
       if (error instanceof OutputDirError) throw error;
       if ((error as NodeJS.ErrnoException).code !== "ENOENT")
-        throw new OutputDirError(dir, reasonFor(error));
+        throw new OutputDirError(dir, reasonFor(error), { cause: error });
     }
     return absolute;
   }
@@ -176,7 +178,7 @@ export class ImageFiles {
     try {
       await mkdir(absolute, { recursive: true });
     } catch (error) {
-      throw new OutputDirError(dir, `cannot create it: ${reasonFor(error)}`);
+      throw new OutputDirError(dir, `cannot create it: ${reasonFor(error)}`, { cause: error });
     }
     const files = new ImageFiles(absolute);
     try {
@@ -185,7 +187,7 @@ export class ImageFiles {
       files.#temporary.delete(probe.path);
       await unlink(probe.path);
     } catch (error) {
-      throw new OutputDirError(dir, reasonFor(error));
+      throw new OutputDirError(dir, reasonFor(error), { cause: error });
     }
     return files;
   }

@@ -6,7 +6,7 @@
 import { readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { setLogger, silentLogger } from "../utils/logger.js";
-import { redactText } from "../utils/secrets.js";
+import { redactText, secretsFromEnv } from "../utils/secrets.js";
 import { terminalSafe, terminalSafeLines } from "./terminal.js";
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "./args.js";
 import { DEMO_HELP, runDemo } from "./demo.js";
@@ -64,7 +64,8 @@ export function packageVersion(): string {
 export async function main(argv: string[], io: CommandIO = processIO()): Promise<number> {
   // Library logs would duplicate the CLI's own messages; PIPECAT_LOG_LEVEL brings them back.
   if (!io.env.PIPECAT_LOG_LEVEL) setLogger(silentLogger);
-  const secrets = [io.env.FAL_KEY];
+  // Every provider key: demo calendar reads OpenAI and Cartesia keys too.
+  const secrets = secretsFromEnv(io.env);
   // A reader that went away (EPIPE) or a closed stream must never crash the CLI with a stack
   // trace; commands that stream output watch for it themselves (see terminal.ts).
   for (const stream of [io.stdout, io.stderr])

@@ -9,6 +9,7 @@ import {
   parseNumberOption,
   parsePort,
   CliError,
+  EXIT_FAILURE,
   UsageError,
 } from "./args.js";
 import type { CommandIO } from "./io.js";
@@ -194,7 +195,9 @@ export async function runServe(argv: string[], io: CommandIO): Promise<number> {
       throw new CliError(`Cannot listen on ${host}: no such local address.`);
     if (code === "EACCES")
       throw new CliError(`Not allowed to listen on ${host}:${port}: try a port above 1023.`);
-    throw new CliError(`Cannot start the local twins: ${describeError(error)}`);
+    throw new CliError(`Cannot start the local twins: ${describeError(error)}`, EXIT_FAILURE, {
+      cause: error,
+    });
   }
 
   const auth = key ? ` -H "Authorization: Key $FAL_KEY"` : "";

@@ -17,13 +17,14 @@ import {
   LLMRunFrame,
 } from "../frames/llm.js";
 import { type LLMTokenUsage, MetricsFrame } from "../frames/metrics.js";
-import { LLMUpdateSettingsFrame } from "../frames/settings.js";
+import { LLMUpdateSettingsFrame, type SettingsMapping } from "../frames/settings.js";
 import { LLMTextFrame } from "../frames/text.js";
 import { FrameDirection } from "../processors/direction.js";
 import { describeError } from "../utils/errors.js";
 import { logger } from "../utils/logger.js";
 import { AIService, type AIServiceOptions } from "./ai-service.js";
 import type { LLMSettings } from "./llm-settings.js";
+import type { ServiceSettings } from "./settings.js";
 
 /** One piece of a streamed completion, as a concrete service reports it. */
 export type LLMStreamPart =
@@ -140,7 +141,8 @@ export abstract class LLMService<S extends LLMSettings> extends AIService<S> {
 
   async #applySettingsFrame(frame: LLMUpdateSettingsFrame): Promise<void> {
     try {
-      await this.updateSettings(frame.delta as unknown as S);
+      // A settings object or a plain object; anything else is refused with what to pass.
+      await this.updateSettings(frame.delta as ServiceSettings | SettingsMapping);
     } catch (error) {
       await this.pushError(`Settings update rejected: ${describeError(error)}`, { cause: error });
     }

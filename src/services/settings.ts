@@ -143,6 +143,9 @@ export function cloneSettingsValue<T>(value: T): T {
   return value;
 }
 
+/** How deep settings values may nest (objects and arrays), in levels: deeper is refused. */
+export const MAX_SETTINGS_DEPTH = 32;
+
 /** Keys that reach an object's prototype when assigned: never accepted in settings. */
 const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
 
@@ -152,7 +155,8 @@ const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor",
  * JSON a page or a file sent, and such keys are how prototype pollution starts.
  */
 export function assertNoForbiddenKeys(path: string, value: unknown, depth = 0): void {
-  if (depth > 32) throw new SettingsValidationError(path, "…", "at most 32 levels of nesting");
+  if (depth > MAX_SETTINGS_DEPTH)
+    throw new SettingsValidationError(path, "…", `at most ${MAX_SETTINGS_DEPTH} levels of nesting`);
   if (Array.isArray(value)) {
     for (const [i, item] of value.entries())
       assertNoForbiddenKeys(`${path}[${i}]`, item, depth + 1);

@@ -4,7 +4,7 @@
 // protocols (paths, headers, error bodies, typed errors) stay in each provider's folder, which turns
 // these generic answers into its own errors. The Vercel AI SDK's provider-utils has the same role.
 import { isAbortError } from "./abort.js";
-import { errorCodeOf } from "./errors.js";
+import { SettingsValidationError, errorCodeOf } from "./errors.js";
 
 /**
  * Node/undici codes meaning the connection was never made, so the request certainly did not reach
@@ -162,6 +162,27 @@ export function retryAfterMsOf(headers: Headers, now = Date.now()): number | und
   if (precise !== null && /^\d+(\.\d+)?$/.test(precise.trim()))
     return Math.round(Number(precise.trim()));
   return parseRetryAfter(headers.get("retry-after"), now);
+}
+
+/**
+ * A service's base URL without trailing slashes, once checked to be an http:// or https:// URL;
+ * otherwise a SettingsValidationError naming `field` (the option, or the environment variable the
+ * value came from) with `allowed` as what is allowed.
+ */
+export function checkBaseUrl(
+  field: string,
+  url: string,
+  allowed = "an http:// or https:// URL",
+): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new SettingsValidationError(field, url, allowed);
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:")
+    throw new SettingsValidationError(field, url, allowed);
+  return url.replace(/\/+$/, "");
 }
 
 /** A URL fit for messages and logs: origin and path only (signed URLs carry tokens in the query). */

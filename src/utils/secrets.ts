@@ -13,6 +13,20 @@
 
 const REDACTED = "[REDACTED]";
 
+/** The environment variables that hold provider keys: whatever is printed is scrubbed of them all. */
+export const SECRET_ENV_VARS: readonly string[] = Object.freeze([
+  "FAL_KEY",
+  "OPENAI_API_KEY",
+  "CARTESIA_API_KEY",
+]);
+
+/** The values of SECRET_ENV_VARS in `env` (unset ones as undefined, which redaction skips). */
+export function secretsFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): (string | undefined)[] {
+  return SECRET_ENV_VARS.map((name) => env[name]);
+}
+
 /** A key at least this long is scrubbed as a whole token anywhere; shorter ones only as keys. */
 export const MIN_TOKEN_SECRET_LENGTH = 8;
 /** Shorter secrets are not scrubbed at all. */
@@ -35,6 +49,8 @@ export interface RedactOptions {
   minLength?: number;
 }
 
+/** Compiled patterns kept, at most; past it the cache starts over (a process has few keys). */
+const MAX_CACHED_PATTERNS = 64;
 const patterns = new Map<string, RegExp>();
 
 function escapeRegExp(text: string): string {
@@ -66,7 +82,7 @@ function patternFor(secret: string, everywhere: boolean): RegExp {
         ? `(?<![A-Za-z0-9])(?:${forms})(?![A-Za-z0-9])`
         : `(?<=${KEY_CONTEXT})(?:${forms})(?![A-Za-z0-9])`;
     pattern = new RegExp(source, "gi");
-    if (patterns.size > 64) patterns.clear();
+    if (patterns.size >= MAX_CACHED_PATTERNS) patterns.clear();
     patterns.set(cacheKey, pattern);
   }
   pattern.lastIndex = 0;

@@ -2,11 +2,11 @@
 // CLI can take the time to flush its last lines before it exits and the report still equals the
 // disk. Abandoned at every stage of a write (creating, writing, linking), the folder holds exactly
 // the files reported before plus those abandonSync returns, and no temporary file.
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ImageFiles } from "../../src/cli/image-files.js";
+import { ImageFiles, OutputDirError } from "../../src/cli/image-files.js";
 
 let work: string;
 
@@ -43,5 +43,16 @@ describe("ImageFiles.abandonSync", () => {
       expect(lateReports, `after ${turns} turns`).toEqual([]);
       expect((await readdir(dir)).sort(), `after ${turns} turns`).toEqual(reported.sort());
     }
+  });
+});
+
+describe("OutputDirError", () => {
+  it("keeps the filesystem error that made the folder unusable as its cause", async () => {
+    const file = join(work, "a-file");
+    await writeFile(file, "x");
+    const error = await ImageFiles.open(join(file, "below")).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OutputDirError);
+    expect((error as OutputDirError).reason).toMatch(/not a directory/);
+    expect((error as OutputDirError).cause).toMatchObject({ code: "ENOTDIR" });
   });
 });

@@ -118,4 +118,18 @@ describe("argument helpers", () => {
     );
     expect(failureSummary([f(1, "x")], 3)).toBe("error: x (1 of 3 prompts)");
   });
+
+  it("counts every failure past the kept lines, also past the distinct messages it tracks", () => {
+    const failures = Array.from({ length: 250 }, (_, i) => ({
+      index: i,
+      prompt: "p",
+      message: `failure number ${i}`,
+      category: undefined,
+      status: undefined,
+    }));
+    const summary = failureSummary(failures, 250).split("\n");
+    expect(summary[0]).toBe("error: 250 of 250 prompt(s) failed:");
+    expect(summary.at(-1)).toBe(`  ... and ${250 - (summary.length - 2)} more`);
+    expect(summary.at(-1)).toBe("  ... and 230 more");
+  });
 });

@@ -5,11 +5,13 @@ import { describe, expect, it } from "vitest";
 import {
   type Given,
   ImageGenSettings,
+  MAX_SETTINGS_DEPTH,
   NOT_GIVEN,
   NotGiven,
   ServiceSettings,
   type SettingsInit,
   assertGiven,
+  assertNoForbiddenKeys,
   cloneSettingsValue,
   isGiven,
   isNotGiven,
@@ -442,6 +444,17 @@ describe("fromMapping", () => {
   it("rejects a non-object mapping", () => {
     expect(() => TTSSettings.fromMapping(null as unknown as Record<string, unknown>)).toThrow(
       /"mapping"/,
+    );
+  });
+
+  it("refuses values nested deeper than MAX_SETTINGS_DEPTH levels", () => {
+    const nested = (levels: number): unknown => (levels === 0 ? "leaf" : { a: nested(levels - 1) });
+    expect(() => assertNoForbiddenKeys("x", nested(MAX_SETTINGS_DEPTH))).not.toThrow();
+    expect(() => assertNoForbiddenKeys("x", nested(MAX_SETTINGS_DEPTH + 1))).toThrow(
+      `at most ${MAX_SETTINGS_DEPTH} levels of nesting`,
+    );
+    expect(() => TTSSettings.fromMapping({ deep: nested(MAX_SETTINGS_DEPTH) })).toThrow(
+      SettingsValidationError,
     );
   });
 });

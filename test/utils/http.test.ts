@@ -5,6 +5,7 @@ import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import {
   asRecord,
+  checkBaseUrl,
   classifyFetchError,
   parseRetryAfter,
   readBodyCapped,
@@ -13,6 +14,7 @@ import {
   retryAfterMsOf,
   urlForMessages,
 } from "../../src/utils/http.js";
+import { SettingsValidationError } from "../../src/utils/errors.js";
 
 /** A port on 127.0.0.1 that nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -185,5 +187,30 @@ describe("urlForMessages", () => {
       "https://cdn.example/a/b.png",
     );
     expect(urlForMessages("not a url")).toBe("invalid URL");
+  });
+});
+
+describe("checkBaseUrl", () => {
+  it("returns an http(s) URL without its trailing slashes", () => {
+    expect(checkBaseUrl("baseUrl", "http://127.0.0.1:8787//")).toBe("http://127.0.0.1:8787");
+    expect(checkBaseUrl("baseUrl", "https://api.openai.com/v1")).toBe("https://api.openai.com/v1");
+  });
+
+  it("refuses anything else, naming the field, the value and what is allowed", () => {
+    for (const bad of ["ftp://example.com", "not a url", "file:///etc/passwd"]) {
+      let error: unknown;
+      try {
+        checkBaseUrl("OPENAI_BASE_URL", bad, "an http(s) URL, e.g. https://example.com");
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(SettingsValidationError);
+      expect(error).toMatchObject({
+        field: "OPENAI_BASE_URL",
+        value: bad,
+        allowed: "an http(s) URL, e.g. https://example.com",
+      });
+    }
+    expect(() => checkBaseUrl("baseUrl", "ws://x")).toThrow(/an http:\/\/ or https:\/\/ URL/);
   });
 });

@@ -9,6 +9,7 @@ import { LinkedAbort } from "../../utils/abort.js";
 import { PipecatError, SettingsValidationError } from "../../utils/errors.js";
 import {
   asRecord,
+  checkBaseUrl,
   classifyFetchError,
   discardBody,
   readErrorBody,
@@ -158,7 +159,9 @@ export class CartesiaHttpTTSService extends TTSService<CartesiaTTSSettings> {
     this.#timeoutMs = timeoutMs;
     this.#apiKey = options.apiKey ?? (process.env.CARTESIA_API_KEY || undefined);
     this.#baseUrl = checkBaseUrl(
+      "baseUrl",
       options.baseUrl ?? (process.env.CARTESIA_BASE_URL || CARTESIA_BASE_URL),
+      "an http(s) URL, e.g. https://api.cartesia.ai",
     );
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.#policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
@@ -313,24 +316,4 @@ function translateFetchError(
     notSent: failure.notSent,
     midStream,
   });
-}
-
-function checkBaseUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new SettingsValidationError(
-      "baseUrl",
-      url,
-      "an http(s) URL, e.g. https://api.cartesia.ai",
-    );
-  }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:")
-    throw new SettingsValidationError(
-      "baseUrl",
-      url,
-      "an http(s) URL, e.g. https://api.cartesia.ai",
-    );
-  return url.replace(/\/+$/, "");
 }

@@ -6,6 +6,7 @@ import { LinkedAbort, sleep } from "../../utils/abort.js";
 import { warnDeprecatedOnce } from "../../utils/deprecation.js";
 import { SettingsValidationError, describeError } from "../../utils/errors.js";
 import { envValue } from "../../utils/env.js";
+import { checkBaseUrl } from "../../utils/http.js";
 import { logger } from "../../utils/logger.js";
 import { ImageCache, type CachedGeneration, type ImageCacheOptions } from "../images/cache.js";
 import { decodeToPixels, readImageHeader } from "../images/decode.js";
@@ -498,17 +499,8 @@ function validateOptions(options: FalImageGenServiceOptions, queue: QueueOptions
     throw new SettingsValidationError("decode", options.decode, '"raw" or "deferred"');
   // The base URL is named as the user gave it: the option, or the environment variable.
   const fromEnv = envValue("FAL_BASE_URL");
-  if (options.baseUrl !== undefined) checkHttpUrl("baseUrl", options.baseUrl);
-  else if (fromEnv !== undefined) checkHttpUrl("FAL_BASE_URL", fromEnv);
-}
-
-function checkHttpUrl(field: string, value: string): void {
-  try {
-    const url = new URL(value);
-    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("not http");
-  } catch {
-    throw new SettingsValidationError(field, value, "an http:// or https:// URL");
-  }
+  if (options.baseUrl !== undefined) checkBaseUrl("baseUrl", options.baseUrl);
+  else if (fromEnv !== undefined) checkBaseUrl("FAL_BASE_URL", fromEnv);
 }
 
 function totalBytes(generation: CachedGeneration): number {

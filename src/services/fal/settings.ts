@@ -5,6 +5,7 @@ import { type ImageSize, validateImageSize } from "../image-size.js";
 import {
   type Given,
   ImageGenSettings,
+  MAX_SETTINGS_DEPTH,
   type SettingsInit,
   isGiven,
   isPlainObject,
@@ -52,7 +53,12 @@ function checkInteger(field: string, value: unknown, min: number, max: number): 
 function checkJsonValue(field: string, value: unknown, depth = 0): void {
   const allowed =
     "JSON data: a string, a finite number, true/false, null, an array or a plain object";
-  if (depth > 32) throw new SettingsValidationError(field, "…", "at most 32 levels of nesting");
+  if (depth > MAX_SETTINGS_DEPTH)
+    throw new SettingsValidationError(
+      field,
+      "…",
+      `at most ${MAX_SETTINGS_DEPTH} levels of nesting`,
+    );
   // undefined and NOT_GIVEN are left out of the request, as everywhere in settings.
   if (value === undefined || !isGiven(value)) return;
   if (value === null || typeof value === "string" || typeof value === "boolean") return;

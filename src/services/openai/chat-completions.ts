@@ -5,9 +5,9 @@
 import type { LLMContext, LLMContextMessage } from "../../frames/llm.js";
 import type { LLMTokenUsage } from "../../frames/metrics.js";
 import { LinkedAbort, sleep } from "../../utils/abort.js";
-import { SettingsValidationError } from "../../utils/errors.js";
 import {
   asRecord,
+  checkBaseUrl,
   classifyFetchError,
   discardBody,
   readErrorBody,
@@ -31,6 +31,8 @@ export const DEFAULT_OPENAI_TIMEOUT_MS = 60_000;
 const USER_AGENT = "pipecat-ts";
 /** The data of the event that ends an OpenAI stream. */
 const DONE = "[DONE]";
+/** How much of an event that is not JSON an error quotes, in characters. */
+const BAD_EVENT_QUOTED_CHARS = 80;
 
 /**
  * OpenAI SDK's retry schedule (2 retries, 0.5 s doubling up to 8 s), on 429 and 5xx only: a 4xx
@@ -46,13 +48,7 @@ export const OPENAI_RETRY_POLICY: RetryPolicy = Object.freeze({
 
 /** `baseUrl` without trailing slashes, checked to be http(s). Throws a SettingsValidationError naming `field`. */
 export function normalizeBaseUrl(baseUrl: string, field = "baseUrl"): string {
-  try {
-    const url = new URL(baseUrl);
-    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("not http");
-  } catch {
-    throw new SettingsValidationError(field, baseUrl, "an http:// or https:// URL");
-  }
-  return baseUrl.replace(/\/+$/, "");
+  return checkBaseUrl(field, baseUrl);
 }
 
 /**
@@ -240,7 +236,7 @@ export class ChatCompletionsClient {
           break;
         }
         if (data.trim() === "") continue;
-        const chunk = parseChunk(data);
+        const chunk = parseChunk(data, [this.#apiKey()]);
         if (chunk.error !== undefined && chunk.error !== null)
           throw errorFromBody(chunk, { requestId, secrets: [this.#apiKey()] });
         const usage = usageOf(chunk.usage);
@@ -348,14 +344,18 @@ export class ChatCompletionsClient {
   }
 }
 
-/** Parses one event's data as a JSON object, or throws an OpenAIResponseError. */
-function parseChunk(data: string): Record<string, unknown> {
+/**
+ * Parses one event's data as a JSON object, or throws an OpenAIResponseError quoting its start
+ * with `secrets` redacted (a compatible server may echo the request's headers).
+ */
+function parseChunk(data: string, secrets: (string | undefined)[]): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(data);
   } catch (cause) {
+    const quoted = redactText(data, secrets).slice(0, BAD_EVENT_QUOTED_CHARS);
     throw new OpenAIResponseError(
-      `OpenAI chat completion stream sent an event that is not JSON: ${data.slice(0, 80)}`,
+      `OpenAI chat completion stream sent an event that is not JSON: ${quoted}`,
       { cause },
     );
   }

@@ -134,6 +134,9 @@ function describeFailure(init: OpenAIApiErrorInit): string {
   return `${head}${message}${facts.length > 0 ? ` (${facts.join(", ")})` : ""}`;
 }
 
-function truncate(text: string, max = 500): string {
+/** The most of the server's `error.message` an OpenAIApiError's message quotes, in characters. */
+const SERVER_MESSAGE_QUOTED_CHARS = 500;
+
+function truncate(text: string, max = SERVER_MESSAGE_QUOTED_CHARS): string {
   return text.length > max ? `${text.slice(0, max - 3)}...` : text;
 }

@@ -3,7 +3,7 @@
 // is LLMService's; this class holds the connection options and turns a context into Pipecat's
 // request body (chat-completions.ts speaks the protocol).
 import type { LLMContext } from "../../frames/llm.js";
-import { SettingsValidationError } from "../../utils/errors.js";
+import { SettingsValidationError, describeError } from "../../utils/errors.js";
 import { logger } from "../../utils/logger.js";
 import type { RetryPolicy } from "../../utils/retry.js";
 import { type LLMCompletionOptions, LLMService, type LLMStreamPart } from "../llm-service.js";
@@ -69,7 +69,7 @@ export class OpenAILLMService extends LLMService<OpenAILLMSettings> {
       timeoutMs: options.timeoutMs,
       onRetry: ({ attempt, delayMs, error }) =>
         logger.warn(
-          `${this.name}: chat completion retry ${attempt} in ${delayMs} ms (${(error as Error).message})`,
+          `${this.name}: chat completion retry ${attempt} in ${delayMs} ms (${describeError(error)})`,
         ),
     });
   }

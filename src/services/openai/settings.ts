@@ -62,8 +62,8 @@ export class OpenAILLMSettings extends LLMSettings {
   declare serviceTier: Given<OpenAIServiceTier | null>;
 
   constructor(init: SettingsInit<OpenAILLMSettings> = {}) {
+    // LLMSettings' constructor validates, and `validate` is this class's: checked once, in full.
     super(init);
-    this.validate();
   }
 
   /** A complete store holding {@link OPENAI_LLM_DEFAULTS}. */

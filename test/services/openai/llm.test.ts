@@ -422,6 +422,13 @@ describe("SSE edge cases", () => {
     expect(errors(up)[0]?.category).toBe("server");
     expect(fake.requests).toHaveLength(1);
   });
+
+  it("quotes a bad event without the key it echoes", async () => {
+    fake.respond(() => ({ stream: [`data: echo Bearer ${KEY}\n\n`] }));
+    const { up } = await runTest(service(), { framesToSend: [contextFrame()] });
+    expect(errors(up)[0]?.error).toMatch(/not JSON: echo Bearer \[REDACTED\]/);
+    expect(errors(up)[0]?.error).not.toContain(KEY);
+  });
 });
 
 describe("errors become upstream ErrorFrames and the pipeline keeps running", () => {
@@ -720,6 +727,14 @@ describe("settings", () => {
     expect(before).not.toHaveProperty("temperature");
     expect(before?.model).toBe("gpt-4.1");
     expect(after).toMatchObject({ model: "gpt-4o", temperature: 0.2, max_tokens: 30 });
+  });
+
+  it("LLMUpdateSettingsFrame also takes a plain object of fields (snake_case accepted)", async () => {
+    const { up } = await runTest(service(), {
+      framesToSend: [new LLMUpdateSettingsFrame({ max_tokens: 12, topP: 0.5 }), contextFrame()],
+    });
+    expect(fake.requests[0]?.body).toMatchObject({ max_tokens: 12, top_p: 0.5 });
+    expect(errors(up)).toHaveLength(0);
   });
 
   it("a bad update becomes an ErrorFrame and the old settings stay", async () => {
