@@ -50,6 +50,7 @@ import {
   quantile,
   round,
   startTwins,
+  summary,
 } from "./lib.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -101,15 +102,6 @@ class MonthEnds extends FrameProcessor {
   next() {
     return new Promise((resolve) => (this.#waiting = resolve));
   }
-}
-
-function stats(values) {
-  return {
-    n: values.length,
-    medianMs: round(quantile(values, 0.5)),
-    p95Ms: round(quantile(values, 0.95)),
-    minMs: round(Math.min(...values)),
-  };
 }
 
 /** Runs the example as `npm start` does (12 months, its own twins), timed from spawn to exit. */
@@ -227,9 +219,9 @@ async function main() {
       speech: twins.speech,
       rounds: ROUNDS,
       timeToFirstAudio: {
-        pipeline: stats(pipelineMs),
-        twins: stats(twinsMs),
-        twinsFirstTokenMs: stats(twinsFirstTokenMs),
+        pipeline: summary(pipelineMs),
+        twins: summary(twinsMs),
+        twinsFirstTokenMs: summary(twinsFirstTokenMs),
         overheadMs: round(ours - floor),
         overheadInterval95Ms: medianDiffInterval(pipelineMs, twinsMs),
         ratio: round(ours / floor, 3),

@@ -3,16 +3,15 @@
 // is on the stage while that month's audio plays, and only then; the months follow one another in
 // order; pause and resume keep the place; nothing is fetched but the page's own files, and the
 // strict CSP lets them through. Saves test-output/calendar.png and calendar-mobile.png (375 px).
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { type Browser, type Page, chromium } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "../helpers/chromium.js";
 import { ROOT, requireBuild, runNode } from "../helpers/run-node.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const OUTPUT = fileURLToPath(new URL("../../test-output/", import.meta.url));
 const MONTHS = ["01-january", "02-february", "03-march"];
 
@@ -21,10 +20,7 @@ let pageUrl: string;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`,
-    );
+  browser = await launchChromium(); // first: a missing Chromium fails before the example runs
   requireBuild();
   await mkdir(OUTPUT, { recursive: true });
   work = await mkdtemp(join(tmpdir(), "pipecat-calendar-page-"));
@@ -35,16 +31,6 @@ beforeAll(async () => {
   );
   if (run.code !== 0) throw new Error(`the example failed:\n${run.stdout}\n${run.stderr}`);
   pageUrl = pathToFileURL(join(out, "index.html")).href;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--autoplay-policy=no-user-gesture-required",
-    ],
-  });
 }, 90_000);
 
 afterAll(async () => {

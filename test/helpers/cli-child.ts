@@ -2,7 +2,8 @@
 // stdin, run as another user; and the checks they share (what is on disk, what was reported).
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { readdir, stat } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "vitest";
 import { CLI, cleanEnv, type RunResult } from "./run-node.js";
@@ -12,7 +13,29 @@ export function expectNoStack(text: string): void {
   expect(text).not.toMatch(/^\s+at .+[:(]/m);
 }
 
-/** Runs the CLI; expects exit 2 and exactly one stderr line matching `pattern`. */
+/** How many prompts the shared prompt file holds: enough that a run is still going when signalled. */
+export const WORKSPACE_PROMPTS = 40;
+
+/** A scratch folder for CLI child processes, with a prompt file of WORKSPACE_PROMPTS lines. */
+export interface CliWorkspace {
+  dir: string;
+  /** WORKSPACE_PROMPTS prompts, one per line ("scene number 1" ...). */
+  prompts: string;
+  remove: () => Promise<void>;
+}
+
+/** Creates a CliWorkspace under the system temp folder; `prefix` names it. */
+export async function cliWorkspace(prefix: string): Promise<CliWorkspace> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  // Other users (a child run with another uid) may pass through.
+  await chmod(dir, 0o755);
+  const prompts = join(dir, `p${WORKSPACE_PROMPTS}.txt`);
+  await writeFile(
+    prompts,
+    Array.from({ length: WORKSPACE_PROMPTS }, (_, i) => `scene number ${i + 1}`).join("\n"),
+  );
+  return { dir, prompts, remove: () => rm(dir, { recursive: true, force: true }) };
+}
 
 export interface Child {
   child: ReturnType<typeof spawn>;

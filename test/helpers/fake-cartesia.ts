@@ -4,6 +4,7 @@
 // whose length follows the transcript.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { readBodyText } from "./request-body.js";
 
 export interface CartesiaRequest {
   method: string;
@@ -84,9 +85,7 @@ export async function startFakeCartesia(): Promise<FakeCartesia> {
   const { port } = server.address() as AddressInfo;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString("utf8");
+    const text = await readBodyText(req);
     let resolveAborted!: () => void;
     const record: CartesiaRequest = {
       method: req.method ?? "",

@@ -2,6 +2,7 @@
 // answers with real PNG/JPEG bytes made with sharp. Tests script it with `respond`.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { readBody } from "./request-body.js";
 import sharp from "sharp";
 
 export interface RecordedRequest {
@@ -105,15 +106,7 @@ export async function startFakeFal(): Promise<FakeFal> {
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString("utf8");
-    let body: unknown = raw;
-    try {
-      body = raw ? JSON.parse(raw) : undefined;
-    } catch {
-      /* keep raw text */
-    }
+    const body = await readBody(req);
     const path = req.url ?? "/";
     const recorded: RecordedRequest = {
       method: req.method ?? "GET",

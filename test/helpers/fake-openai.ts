@@ -4,6 +4,7 @@
 // step (raw text, byte arrays, pauses, a hang, a reset).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { readBody } from "./request-body.js";
 
 export interface FakeOpenAIRequest {
   method: string;
@@ -102,15 +103,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
   const { port } = server.address() as AddressInfo;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString("utf8");
-    let body: unknown = raw;
-    try {
-      body = raw ? JSON.parse(raw) : undefined;
-    } catch {
-      /* keep the text */
-    }
+    const body = await readBody(req);
     const closed = new Promise<boolean>((resolve) => {
       res.on("close", () => resolve(!res.writableFinished));
     });

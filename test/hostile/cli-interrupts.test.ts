@@ -2,11 +2,11 @@
 // reader that quits early. Whatever the moment, what the run reported is what is on disk, and no
 // empty or temporary file is left. Rows of docs/hostile-inputs.md ("CLI", "Signals").
 import { spawn } from "node:child_process";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  type CliWorkspace,
+  cliWorkspace,
   expectNoStack,
   filesIn,
   reported,
@@ -17,21 +17,18 @@ import {
 import { CLI, cleanEnv, requireBuild, type RunResult } from "../helpers/run-node.js";
 
 let work: string;
-/** 40 prompts, one per line. */
+/** WORKSPACE_PROMPTS (40) prompts, one per line. */
 let prompts40: string;
+let workspace: CliWorkspace;
 
 beforeAll(async () => {
   requireBuild();
-  work = await mkdtemp(join(tmpdir(), "pipecat-hostile-signals-"));
-  await chmod(work, 0o755);
-  prompts40 = join(work, "p40.txt");
-  await writeFile(
-    prompts40,
-    Array.from({ length: 40 }, (_, i) => `scene number ${i + 1}`).join("\n"),
-  );
+  workspace = await cliWorkspace("pipecat-hostile-signals-");
+  work = workspace.dir;
+  prompts40 = workspace.prompts;
 });
 afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
+  await workspace?.remove();
 });
 
 const startCli = (args: string[]) => start(args, { cwd: work });

@@ -5,15 +5,22 @@
 // streams"). The child-process tests hold a real pipe's reader still, so they do not depend on load.
 import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough, Readable, Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exitWhenFlushed } from "../../src/cli/io.js";
 import { main, runProgram } from "../../src/cli/main.js";
 import { flushed } from "../../src/cli/terminal.js";
-import { expectNoStack, filesIn, reported, sleep, until } from "../helpers/cli-child.js";
+import {
+  type CliWorkspace,
+  cliWorkspace,
+  expectNoStack,
+  filesIn,
+  reported,
+  sleep,
+  until,
+} from "../helpers/cli-child.js";
 import { CLI, cleanEnv, requireBuild } from "../helpers/run-node.js";
 import { pipeCapacity, stalledPipe } from "../helpers/stalled-pipe.js";
 
@@ -27,14 +34,15 @@ const STALL_MS = 1_000;
 const HIGH_WATER_MARK_BYTES = 16 * 1024;
 
 let work: string;
+let workspace: CliWorkspace;
 
 beforeAll(async () => {
   requireBuild();
-  work = await mkdtemp(join(tmpdir(), "pipecat-hostile-slow-reader-"));
-  await chmod(work, 0o755);
+  workspace = await cliWorkspace("pipecat-hostile-slow-reader-");
+  work = workspace.dir;
 });
 afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
+  await workspace?.remove();
 });
 
 /** A stdout or stderr that takes each chunk SINK_DELAY_MS after it is written: a slow reader. */

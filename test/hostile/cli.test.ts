@@ -2,15 +2,16 @@
 // process of dist/cli/main.js, no FAL_KEY, the embedded local fal server): each test is a row of
 // docs/hostile-inputs.md ("CLI").
 import { spawn } from "node:child_process";
-import { chmod, lstat, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, lstat, mkdir, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalFalServer } from "../../src/local/fal/index.js";
 import {
+  type CliWorkspace,
+  cliWorkspace,
   expectNoStack,
   filesIn,
   reported,
@@ -22,22 +23,18 @@ import {
 import { CLI, cleanEnv, requireBuild, runNode } from "../helpers/run-node.js";
 
 let work: string;
-/** 40 prompts, one per line. */
+/** WORKSPACE_PROMPTS (40) prompts, one per line. */
 let prompts40: string;
+let workspace: CliWorkspace;
 
 beforeAll(async () => {
   requireBuild();
-  work = await mkdtemp(join(tmpdir(), "pipecat-hostile-cli-"));
-  // Other users (the unprivileged child of the --out test) may pass through.
-  await chmod(work, 0o755);
-  prompts40 = join(work, "p40.txt");
-  await writeFile(
-    prompts40,
-    Array.from({ length: 40 }, (_, i) => `scene number ${i + 1}`).join("\n"),
-  );
+  workspace = await cliWorkspace("pipecat-hostile-cli-");
+  work = workspace.dir;
+  prompts40 = workspace.prompts;
 });
 afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
+  await workspace?.remove();
 });
 
 const startCli = (

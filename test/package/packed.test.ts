@@ -111,6 +111,7 @@ describe("the packed package", () => {
 
   it("npm ci builds the package (prepare), and the README says how to install without the registry", async () => {
     const pkg = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")) as {
+      version: string;
       scripts: Record<string, string>;
       bin: Record<string, string>;
     };
@@ -120,7 +121,9 @@ describe("the packed package", () => {
     const install = readme.slice(readme.indexOf("## Install"), readme.indexOf("## Quick start"));
     expect(install).toMatch(/not (yet )?(published|on the npm registry)/i);
     expect(install).toContain("npm pack");
-    expect(install).toContain("npm install ./pipecat-ts-0.1.0.tgz");
+    // The tarball npm pack names from package.json: a version bump must reach the README too.
+    expect(install).toContain(`npm install ./pipecat-ts-${pkg.version}.tgz`);
+    expect(packed.filename).toBe(`pipecat-ts-${pkg.version}.tgz`);
     expect(install).toContain("npm ci");
   });
 });
