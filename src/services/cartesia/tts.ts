@@ -5,6 +5,7 @@
 // retried (429/5xx answers and network errors, honouring Retry-After), never 4xx answers, never
 // after audio went out, never once interrupted.
 import { LinearResampler } from "../../audio/resampler.js";
+import { envValue } from "../../utils/env.js";
 import { LinkedAbort } from "../../utils/abort.js";
 import { PipecatError, SettingsValidationError } from "../../utils/errors.js";
 import {
@@ -157,10 +158,12 @@ export class CartesiaHttpTTSService extends TTSService<CartesiaTTSSettings> {
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
       throw new SettingsValidationError("timeoutMs", timeoutMs, "a positive number of ms");
     this.#timeoutMs = timeoutMs;
-    this.#apiKey = options.apiKey ?? (process.env.CARTESIA_API_KEY || undefined);
+    this.#apiKey = options.apiKey ?? envValue("CARTESIA_API_KEY");
+    const fromEnv = envValue("CARTESIA_BASE_URL");
     this.#baseUrl = checkBaseUrl(
-      "baseUrl",
-      options.baseUrl ?? (process.env.CARTESIA_BASE_URL || CARTESIA_BASE_URL),
+      // Named as the user gave it, as the fal and OpenAI services do.
+      options.baseUrl === undefined && fromEnv !== undefined ? "CARTESIA_BASE_URL" : "baseUrl",
+      options.baseUrl ?? fromEnv ?? CARTESIA_BASE_URL,
       "an http(s) URL, e.g. https://api.cartesia.ai",
     );
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);

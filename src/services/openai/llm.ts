@@ -3,6 +3,7 @@
 // is LLMService's; this class holds the connection options and turns a context into Pipecat's
 // request body (chat-completions.ts speaks the protocol).
 import type { LLMContext } from "../../frames/llm.js";
+import { envValue } from "../../utils/env.js";
 import { SettingsValidationError, describeError } from "../../utils/errors.js";
 import { logger } from "../../utils/logger.js";
 import type { RetryPolicy } from "../../utils/retry.js";
@@ -50,11 +51,10 @@ export class OpenAILLMService extends LLMService<OpenAILLMSettings> {
     if (options.settings !== undefined) settings.applyUpdate(options.settings);
     super({ settings, context: options.context, name: options.name });
     validateOptions(options);
+    const fromEnv = envValue("OPENAI_BASE_URL");
     this.#baseUrl = normalizeBaseUrl(
-      options.baseUrl ?? process.env.OPENAI_BASE_URL ?? OPENAI_BASE_URL,
-      options.baseUrl === undefined && process.env.OPENAI_BASE_URL !== undefined
-        ? "OPENAI_BASE_URL"
-        : "baseUrl",
+      options.baseUrl ?? fromEnv ?? OPENAI_BASE_URL,
+      options.baseUrl === undefined && fromEnv !== undefined ? "OPENAI_BASE_URL" : "baseUrl",
     );
     const headers: Record<string, string> = { ...options.headers };
     if (options.organization) headers["openai-organization"] = options.organization;
@@ -62,7 +62,7 @@ export class OpenAILLMService extends LLMService<OpenAILLMSettings> {
     const apiKey = options.apiKey;
     this.#client = new ChatCompletionsClient({
       fetch: options.fetch,
-      apiKey: () => apiKey || process.env.OPENAI_API_KEY || undefined,
+      apiKey: () => apiKey || envValue("OPENAI_API_KEY"),
       baseUrl: this.#baseUrl,
       headers,
       retry: options.retry,
