@@ -5,8 +5,8 @@
 // a URL, a Headers copy, a following AbortSignal and, with a body, a web stream per request;
 // most requests need none of it. Hono's node server (@hono/node-server) takes the same approach.
 import type { IncomingMessage } from "node:http";
-import { inspect } from "node:util";
 import { LAZY_BODY, type BodySource, type LazyBody } from "./context.js";
+import { delegateToReal } from "./delegate.js";
 
 /** Methods whose body is handed to the app; others' bodies are discarded by node:http. */
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
@@ -111,35 +111,7 @@ class NodeRequest implements LazyBody {
   static {
     // Everything else a Request has (cache, mode, clone(), text(), …) comes from the real one:
     // the real prototype's accessors check that they are called on a real Request.
-    const own = new Set(Object.getOwnPropertyNames(NodeRequest.prototype));
-    for (const name of Object.getOwnPropertyNames(Request.prototype)) {
-      if (name === "constructor" || own.has(name)) continue;
-      const descriptor = Object.getOwnPropertyDescriptor(Request.prototype, name);
-      if (!descriptor) continue;
-      if (descriptor.get) {
-        Object.defineProperty(NodeRequest.prototype, name, {
-          get(this: NodeRequest) {
-            return Reflect.get(this.#realRequest(), name);
-          },
-          configurable: true,
-        });
-      } else if (typeof descriptor.value === "function") {
-        Object.defineProperty(NodeRequest.prototype, name, {
-          value(this: NodeRequest, ...args: unknown[]) {
-            const real = this.#realRequest();
-            return (Reflect.get(real, name) as (...a: unknown[]) => unknown).apply(real, args);
-          },
-          configurable: true,
-          writable: true,
-        });
-      }
-    }
-    Object.defineProperty(NodeRequest.prototype, inspect.custom, {
-      value(this: NodeRequest, depth: number, options: object) {
-        return inspect(this.#realRequest(), { ...options, depth });
-      },
-    });
-    Object.setPrototypeOf(NodeRequest.prototype, Request.prototype);
+    delegateToReal(NodeRequest, Request, (self) => self.#realRequest());
   }
 }
 
