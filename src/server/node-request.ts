@@ -220,41 +220,19 @@ function incomingSource(req: IncomingMessage): BodySource {
 }
 
 /**
- * The body as a web stream that starts reading only when pulled (see incomingSource for what
- * pausing and cancelling leave to node:http).
+ * The body as a web stream over incomingSource (which see for what pausing and cancelling leave
+ * to node:http): a chunk is read from the request each time the stream is pulled.
  */
 function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
-  let started = false;
-  let settled = false;
-  const settle = (finish: () => void): void => {
-    if (settled) return;
-    settled = true;
-    try {
-      finish();
-    } catch {
-      // already cancelled
-    }
-  };
+  const source = incomingSource(req);
   return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (!started) {
-        started = true;
-        req.on("data", (chunk: Buffer) => {
-          if (settled) return;
-          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-          if ((controller.desiredSize ?? 1) <= 0) req.pause();
-        });
-        req.once("end", () => settle(() => controller.close()));
-        req.once("error", (error) => settle(() => controller.error(error)));
-        req.once("close", () => {
-          if (!req.complete) settle(() => controller.error(new Error("the client went away")));
-        });
-      }
-      req.resume();
+    async pull(controller) {
+      const chunk = await source.read();
+      if (chunk !== undefined) controller.enqueue(chunk);
+      else controller.close();
     },
     cancel() {
-      settled = true;
-      req.pause();
+      source.cancel();
     },
   });
 }
