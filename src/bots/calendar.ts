@@ -35,6 +35,9 @@ import type { BotContext, LiveBot } from "./bot.js";
 import { type CalendarImageMessage, publishImage } from "./messages.js";
 import { ClientMessenger } from "./messenger.js";
 
+/** Months narrated when the options do not say: the whole year. */
+export const DEFAULT_CALENDAR_MONTHS = 12;
+
 /** The rate the official client's player plays every audio chunk at (it ignores the frame's). */
 export const CLIENT_PLAYER_SAMPLE_RATE = 24_000;
 
@@ -82,7 +85,7 @@ export class CalendarBot implements LiveBot {
   constructor(context: BotContext, options: CalendarBotOptions) {
     this.#context = context;
     this.#options = options;
-    this.#months = calendarMonths(options.months ?? 12);
+    this.#months = calendarMonths(options.months ?? DEFAULT_CALENDAR_MONTHS);
     const services = createCalendarServices(options.backends, {
       sampleRate: CLIENT_PLAYER_SAMPLE_RATE,
     });
@@ -185,6 +188,6 @@ export class CalendarBot implements LiveBot {
 
 /** A factory for the bot server: one CalendarBot per connection (options checked once, here). */
 export function calendarBot(options: CalendarBotOptions): (context: BotContext) => CalendarBot {
-  calendarMonths(options.months ?? 12);
+  calendarMonths(options.months ?? DEFAULT_CALENDAR_MONTHS);
   return (context) => new CalendarBot(context, options);
 }

@@ -69,9 +69,9 @@ class RedactingSerializer implements FrameSerializer {
   }
 }
 
-/** Secrets worth guarding (redactText ignores shorter ones anyway). */
+/** The secrets given, once each (redactValue applies its own minimum length). */
 function guarded(secrets: readonly (string | undefined)[]): string[] {
-  return [...new Set(secrets.filter((s): s is string => typeof s === "string" && s.length >= 4))];
+  return [...new Set(secrets.filter((s): s is string => typeof s === "string" && s !== ""))];
 }
 
 export class BotSession {

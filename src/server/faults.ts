@@ -82,15 +82,15 @@ export class FaultInjector<Operation extends string = string> {
     return this.#rules.filter((r) => r.remaining > 0).map((r) => ({ ...r.rule }));
   }
 
-  /**
-   * Finds the first rule matching the operation and model and consumes one of its `times`.
-   * `models` are the names the request can be known by (fal: endpoint id and app prefix).
-   */
   /** Whether any rule may still fire (callers can skip working out what a request counts as). */
   get armed(): boolean {
     return this.#rules.some((active) => active.remaining > 0);
   }
 
+  /**
+   * Finds the first rule matching the operation and model and consumes one of its `times`.
+   * `models` are the names the request can be known by (fal: endpoint id and app prefix).
+   */
   take(operation: Operation, models: readonly string[]): FaultRule<Operation> | undefined {
     for (const active of this.#rules) {
       if (active.remaining <= 0) continue;

@@ -5,8 +5,8 @@
 // a URL, a Headers copy, a following AbortSignal and, with a body, a web stream per request;
 // most requests need none of it. Hono's node server (@hono/node-server) takes the same approach.
 import type { IncomingMessage } from "node:http";
-import { inspect } from "node:util";
 import { LAZY_BODY, type BodySource, type LazyBody } from "./context.js";
+import { delegateToReal } from "./delegate.js";
 
 /** Methods whose body is handed to the app; others' bodies are discarded by node:http. */
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
@@ -111,35 +111,7 @@ class NodeRequest implements LazyBody {
   static {
     // Everything else a Request has (cache, mode, clone(), text(), …) comes from the real one:
     // the real prototype's accessors check that they are called on a real Request.
-    const own = new Set(Object.getOwnPropertyNames(NodeRequest.prototype));
-    for (const name of Object.getOwnPropertyNames(Request.prototype)) {
-      if (name === "constructor" || own.has(name)) continue;
-      const descriptor = Object.getOwnPropertyDescriptor(Request.prototype, name);
-      if (!descriptor) continue;
-      if (descriptor.get) {
-        Object.defineProperty(NodeRequest.prototype, name, {
-          get(this: NodeRequest) {
-            return Reflect.get(this.#realRequest(), name);
-          },
-          configurable: true,
-        });
-      } else if (typeof descriptor.value === "function") {
-        Object.defineProperty(NodeRequest.prototype, name, {
-          value(this: NodeRequest, ...args: unknown[]) {
-            const real = this.#realRequest();
-            return (Reflect.get(real, name) as (...a: unknown[]) => unknown).apply(real, args);
-          },
-          configurable: true,
-          writable: true,
-        });
-      }
-    }
-    Object.defineProperty(NodeRequest.prototype, inspect.custom, {
-      value(this: NodeRequest, depth: number, options: object) {
-        return inspect(this.#realRequest(), { ...options, depth });
-      },
-    });
-    Object.setPrototypeOf(NodeRequest.prototype, Request.prototype);
+    delegateToReal(NodeRequest, Request, (self) => self.#realRequest());
   }
 }
 
@@ -248,41 +220,19 @@ function incomingSource(req: IncomingMessage): BodySource {
 }
 
 /**
- * The body as a web stream that starts reading only when pulled (see incomingSource for what
- * pausing and cancelling leave to node:http).
+ * The body as a web stream over incomingSource (which see for what pausing and cancelling leave
+ * to node:http): a chunk is read from the request each time the stream is pulled.
  */
 function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
-  let started = false;
-  let settled = false;
-  const settle = (finish: () => void): void => {
-    if (settled) return;
-    settled = true;
-    try {
-      finish();
-    } catch {
-      // already cancelled
-    }
-  };
+  const source = incomingSource(req);
   return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (!started) {
-        started = true;
-        req.on("data", (chunk: Buffer) => {
-          if (settled) return;
-          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-          if ((controller.desiredSize ?? 1) <= 0) req.pause();
-        });
-        req.once("end", () => settle(() => controller.close()));
-        req.once("error", (error) => settle(() => controller.error(error)));
-        req.once("close", () => {
-          if (!req.complete) settle(() => controller.error(new Error("the client went away")));
-        });
-      }
-      req.resume();
+    async pull(controller) {
+      const chunk = await source.read();
+      if (chunk !== undefined) controller.enqueue(chunk);
+      else controller.close();
     },
     cancel() {
-      settled = true;
-      req.pause();
+      source.cancel();
     },
   });
 }

@@ -21,6 +21,7 @@ import type { App } from "./app.js";
 import { responseFinished } from "./context.js";
 import { checkHostAndOrigin, type HostPolicy } from "./host-guard.js";
 import { isRepresentableMethod, nodeRequest } from "./node-request.js";
+import { endWithRawAnswer } from "./raw-answer.js";
 import { untouchedWholeBody } from "./whole-response.js";
 
 /** How long a client may take to send its request head; beyond it, 408 (slow-loris). */
@@ -31,6 +32,8 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 const DEFAULT_MAX_CONNECTIONS = 1024;
 /** The longest pause between checks of the two timeouts above (node:http checks periodically). */
 const MAX_TIMEOUT_CHECK_INTERVAL_MS = 1000;
+/** The shortest pause between those checks, however short the head timeout. */
+const MIN_TIMEOUT_CHECK_INTERVAL_MS = 10;
 
 /** The statuses node:http answers by itself, before the app sees a request. */
 export type ClientErrorStatus = 400 | 408 | 431;
@@ -92,9 +95,12 @@ export function refuseForeignUpgrade(
     origin: request.headers.origin,
   });
   if (verdict.ok) return false;
-  const body = `Forbidden: ${verdict.reason}`;
-  socket.end(
-    `HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  endWithRawAnswer(
+    socket,
+    403,
+    "Forbidden",
+    "text/plain; charset=utf-8",
+    `Forbidden: ${verdict.reason}`,
   );
   return true;
 }
@@ -195,7 +201,7 @@ export function createNodeServer(
       // node:http enforces both timeouts by checking every so often: often enough for them.
       connectionsCheckingInterval: Math.min(
         MAX_TIMEOUT_CHECK_INTERVAL_MS,
-        Math.max(10, Math.floor(headersTimeout / 2)),
+        Math.max(MIN_TIMEOUT_CHECK_INTERVAL_MS, Math.floor(headersTimeout / 2)),
       ),
     },
     (req, res) => {
@@ -218,9 +224,7 @@ export function createNodeServer(
     const status = clientErrorStatus(error);
     const text = STATUS_CODES[status] ?? "Bad Request";
     const answer = clientError(status, text);
-    socket.end(
-      `HTTP/1.1 ${status} ${text}\r\nContent-Type: ${answer.contentType}\r\nContent-Length: ${Buffer.byteLength(answer.body)}\r\nConnection: close\r\n\r\n${answer.body}`,
-    );
+    endWithRawAnswer(socket, status, text, answer.contentType, answer.body);
   });
   const { onUpgrade } = options;
   if (onUpgrade) {

@@ -3,7 +3,7 @@
 // reads the body in-process (a test's `response.json()`, a middleware that rewrites the body);
 // the node adapter writes the bytes out directly instead: one `end(bytes)`, no web stream, no
 // reader, no promise per chunk. `instanceof Response` holds.
-import { inspect } from "node:util";
+import { delegateToReal } from "./delegate.js";
 
 /** Statuses whose answers carry no body (fetch refuses one). */
 const NULL_BODY_STATUSES = new Set([204, 205, 304]);
@@ -120,34 +120,6 @@ class WholeResponse {
     // The body and its readers (body, text(), json(), …) come from the real Response; so does
     // anything a later version of fetch adds. The real accessors check that they are called on a
     // real Response.
-    const own = new Set(Object.getOwnPropertyNames(WholeResponse.prototype));
-    for (const name of Object.getOwnPropertyNames(Response.prototype)) {
-      if (name === "constructor" || own.has(name)) continue;
-      const descriptor = Object.getOwnPropertyDescriptor(Response.prototype, name);
-      if (!descriptor) continue;
-      if (descriptor.get) {
-        Object.defineProperty(WholeResponse.prototype, name, {
-          get(this: WholeResponse) {
-            return Reflect.get(this.#realResponse(), name);
-          },
-          configurable: true,
-        });
-      } else if (typeof descriptor.value === "function") {
-        Object.defineProperty(WholeResponse.prototype, name, {
-          value(this: WholeResponse, ...args: unknown[]) {
-            const real = this.#realResponse();
-            return (Reflect.get(real, name) as (...a: unknown[]) => unknown).apply(real, args);
-          },
-          configurable: true,
-          writable: true,
-        });
-      }
-    }
-    Object.defineProperty(WholeResponse.prototype, inspect.custom, {
-      value(this: WholeResponse, depth: number, options: object) {
-        return inspect(this.#realResponse(), { ...options, depth });
-      },
-    });
-    Object.setPrototypeOf(WholeResponse.prototype, Response.prototype);
+    delegateToReal(WholeResponse, Response, (self) => self.#realResponse());
   }
 }

@@ -30,10 +30,14 @@ import { logger } from "../utils/logger.js";
 
 /** Where Pipecat clients connect. */
 export const BOT_WEBSOCKET_PATH = "/ws";
+/** The port the bot server listens on by default. */
+export const DEFAULT_BOT_SERVER_PORT = 8080;
 /** Sessions (connections) at once, by default; more get 503 at the upgrade. */
 export const DEFAULT_MAX_SESSIONS = 32;
 /** A malformed message closes the connection (1007): the official client never sends one. */
 const DEMO_MAX_MALFORMED_MESSAGES = 0;
+/** How long a browser may keep an image: its id is random and never reused, so it never changes. */
+const IMAGE_CACHE_MAX_AGE_S = 86_400;
 
 /** What the server needs to know about the bot it serves. */
 export interface BotServerBot {
@@ -99,9 +103,12 @@ const PAGES: Record<BotKind, string> = {
   calendar: "calendar.html",
 };
 
+/** The pages' script, built by scripts/build-web.mjs (under webRoot). */
+const BUNDLE_FILE = "dist/app.js";
+
 /** Files served besides the page: path → [file under webRoot, content type]. */
 const ASSETS: Record<string, [string, string]> = {
-  "/app.js": ["dist/app.js", "text/javascript; charset=utf-8"],
+  "/app.js": [BUNDLE_FILE, "text/javascript; charset=utf-8"],
   "/style.css": ["style.css", "text/css; charset=utf-8"],
   "/favicon.svg": ["favicon.svg", "image/svg+xml"],
 };
@@ -153,7 +160,7 @@ async function loadStatic(
     try {
       files.set(path, { body: await readFile(join(webRoot, file)), type });
     } catch (error) {
-      if (file === "dist/app.js")
+      if (file === BUNDLE_FILE)
         throw new Error(
           `The page's bundle ${join(webRoot, file)} is missing: run "npm run build" first.`,
           { cause: error },
@@ -186,7 +193,7 @@ export async function startBotServer(options: BotServerOptions): Promise<BotServ
     allowedHosts: options.allowedHosts,
     allowedOrigins: options.allowedOrigins,
   };
-  createHostPolicy({ ...bindCheck, port: options.port ?? 8080 });
+  createHostPolicy({ ...bindCheck, port: options.port ?? DEFAULT_BOT_SERVER_PORT });
   const files = await loadStatic(options.webRoot ?? defaultWebRoot(), options.bot.kind);
   const images = new ImageRegistry({ maxBytes: options.maxImageBytes });
   const sessions = new Set<BotSession>();
@@ -204,7 +211,7 @@ export async function startBotServer(options: BotServerOptions): Promise<BotServ
         const image = images.get(path.slice(IMAGE_PATH_PREFIX.length));
         if (image === undefined) return text(404, "Image not found (its session has ended)");
         return bytesResponse(200, image.bytes, image.mimeType, {
-          "cache-control": "private, max-age=86400, immutable",
+          "cache-control": `private, max-age=${IMAGE_CACHE_MAX_AGE_S}, immutable`,
           "x-content-type-options": "nosniff",
         });
       }
@@ -237,7 +244,7 @@ export async function startBotServer(options: BotServerOptions): Promise<BotServ
     log: (line) => logger.error(`bot server: ${line}`),
   });
 
-  const address = await server.listen(options.port ?? 8080, host);
+  const address = await server.listen(options.port ?? DEFAULT_BOT_SERVER_PORT, host);
   const port = address.port;
   policy = createHostPolicy({ ...bindCheck, port });
   upgrade = createWebsocketUpgradeHandler(

@@ -165,6 +165,10 @@ interface PanelInfo {
   stage: string;
   chip: string;
   prompt: string;
+  /** The facts line under the panel (size · model · seed). */
+  meta: string;
+  /** The frame's --ratio (the panel's shape). */
+  ratio: string | undefined;
   alt: string | null;
   naturalWidth: number;
   naturalHeight: number;
@@ -187,6 +191,10 @@ async function panels(page: Page): Promise<PanelInfo[]> {
         stage: (li as HTMLElement).dataset.stage ?? "",
         chip: li.querySelector(".chip")?.textContent ?? "",
         prompt: li.querySelector(".prompt")?.textContent ?? "",
+        meta: li.querySelector(".meta")?.textContent ?? "",
+        ratio: (li.querySelector(".frame") as HTMLElement | null)?.style.getPropertyValue(
+          "--ratio",
+        ),
         alt: img?.getAttribute("alt") ?? null,
         naturalWidth: img?.naturalWidth ?? 0,
         naturalHeight: img?.naturalHeight ?? 0,
@@ -222,6 +230,9 @@ describe("storyboard page on Pipecat's client", { timeout: 90_000 }, () => {
       info.forEach((p, i) => {
         expect(p.alt).toBe(`Scene ${i + 1}: ${lines[i]}`);
         expect([p.naturalWidth, p.naturalHeight]).toEqual([1024, 768]);
+        // Size, the model as the model menu names it, and fal's seed.
+        expect(p.meta).toMatch(/^1024×768 · Fast SDXL · seed \d+$/);
+        expect(p.ratio).toBe("1024 / 768");
       });
       expect(await imageOrder(page)).toEqual([0, 1, 2]);
       await expect.poll(() => page.textContent("#progress-text")).toMatch(/All 3 panels done/);

@@ -29,7 +29,7 @@ export function startCalendar(): void {
     months: element<HTMLOListElement>("months"),
     progressBar: element<HTMLDivElement>("progress-bar"),
   };
-  const state = { total: 0, shown: 0, speaking: false, finished: false, running: false };
+  const state = { total: 0, shown: 0, finished: false, running: false };
 
   function status(text: string, kind: string): void {
     els.status.textContent = text;

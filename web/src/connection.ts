@@ -220,7 +220,7 @@ export class BotConnection {
     try {
       return await this.#require().sendClientRequest(type, data ?? {});
     } catch (error) {
-      throw new Error(errorText(error));
+      throw new Error(errorText(error), { cause: error });
     }
   }
 

@@ -11,6 +11,9 @@ export interface DownloadPanel {
   facts: string;
 }
 
+/** How long the saved file's object URL lives: long enough for the browser to start the save. */
+const OBJECT_URL_LIFETIME_MS = 10_000;
+
 async function toDataUrl(url: string): Promise<string> {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`HTTP ${response.status} for ${url}`);
@@ -77,6 +80,6 @@ ${figures.join("\n")}
   document.body.append(link);
   link.click();
   link.remove();
-  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+  setTimeout(() => URL.revokeObjectURL(link.href), OBJECT_URL_LIFETIME_MS);
   return done.length;
 }

@@ -5,21 +5,12 @@
 import { BotConnection, errorText } from "./connection.js";
 import { element } from "./dom.js";
 import { downloadStoryboard, type DownloadPanel } from "./download.js";
+import { IMAGE_SIZE_PRESETS, isImageSizePreset } from "../../src/services/image-size.js";
 
-const SIZES: Record<string, [number, number]> = {
-  square_hd: [1024, 1024],
-  square: [512, 512],
-  portrait_4_3: [768, 1024],
-  portrait_16_9: [576, 1024],
-  landscape_4_3: [1024, 768],
-  landscape_16_9: [1024, 576],
-};
-const MODEL_NAMES: Record<string, string> = {
-  "fal-ai/fast-sdxl": "Fast SDXL",
-  "fal-ai/fast-lightning-sdxl": "Fast Lightning SDXL",
-  "fal-ai/flux/schnell": "FLUX.1 [schnell]",
-  "fal-ai/flux/dev": "FLUX.1 [dev]",
-};
+/** How long a notice stays up before it hides itself. */
+const NOTICE_VISIBLE_MS = 7000;
+/** The panels' shape before the bot says the size (fal's default preset's). */
+const DEFAULT_RATIO = "4 / 3";
 const STAGE_LABELS: Record<string, string> = {
   queued: "Queued",
   in_queue: "In queue",
@@ -115,7 +106,7 @@ export function startStoryboard(): void {
     els.notice.hidden = false;
     noticeTimer = setTimeout(() => {
       els.notice.hidden = true;
-    }, 7000);
+    }, NOTICE_VISIBLE_MS);
   }
   function hideNotice(): void {
     clearTimeout(noticeTimer);
@@ -188,10 +179,15 @@ export function startStoryboard(): void {
     };
   }
 
+  /** The model's name as the page's model menu shows it, else its id. */
+  function modelName(model: string | null): string | null {
+    return [...els.model.options].find((option) => option.value === model)?.text ?? model;
+  }
+
   function ratioFor(size: string | { width: number; height: number } | undefined): string {
-    const dims =
-      typeof size === "string" ? SIZES[size] : size ? [size.width, size.height] : undefined;
-    return dims ? `${dims[0]} / ${dims[1]}` : "4 / 3";
+    const preset = typeof size === "string" && isImageSizePreset(size) ? size : undefined;
+    const dims = typeof size === "string" ? preset && IMAGE_SIZE_PRESETS[preset] : size;
+    return dims ? `${dims.width} / ${dims.height}` : DEFAULT_RATIO;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -273,7 +269,7 @@ export function startStoryboard(): void {
     img.src = msg.url;
     link.append(img);
     panel.frame.prepend(link);
-    const facts = [`${msg.width}×${msg.height}`, MODEL_NAMES[msg.model ?? ""] ?? msg.model];
+    const facts = [`${msg.width}×${msg.height}`, modelName(msg.model)];
     if (msg.seed !== null && msg.seed !== undefined) facts.push(`seed ${msg.seed}`);
     panel.facts = facts.filter(Boolean).join(" · ");
     panel.meta.textContent = panel.facts;

@@ -261,7 +261,8 @@ export class StoryboardBot implements LiveBot {
       delta = settingsFromMessage(data);
       merged = mergeSettings(this.#settings, delta);
     } catch (error) {
-      if (error instanceof SettingsValidationError) throw new Error(settingsErrorText(error));
+      if (error instanceof SettingsValidationError)
+        throw new Error(settingsErrorText(error), { cause: error });
       throw error;
     }
     const run = this.#run;

@@ -60,7 +60,11 @@ export function bodyLimit(options: BodyLimitOptions): Middleware {
     context.readBodyWith(async (body) => {
       const read = await readBounded(body, maxBytes, drainBytes, declaredTooLarge);
       if (read.ok) return read.bytes;
-      if (read.failed) throw new HttpError(400, { message: "The request body could not be read" });
+      if (read.failed)
+        throw new HttpError(400, {
+          message: "The request body could not be read",
+          cause: read.error,
+        });
       throw new HttpError(413, {
         message: `Request body is larger than ${maxBytes} bytes`,
         response: onTooLarge(context, { maxBytes, drained: read.drained }),
@@ -72,7 +76,8 @@ export function bodyLimit(options: BodyLimitOptions): Middleware {
 
 type BoundedRead =
   | { ok: true; bytes: Uint8Array }
-  | { ok: false; drained: boolean; failed: boolean };
+  | { ok: false; drained: boolean; failed: false }
+  | { ok: false; drained: false; failed: true; error: unknown };
 
 async function readBounded(
   body: BodySource,
@@ -100,8 +105,8 @@ async function readBounded(
         return { ok: false, drained: false, failed: false };
       }
     }
-  } catch {
-    return { ok: false, drained: false, failed: true };
+  } catch (error) {
+    return { ok: false, drained: false, failed: true, error };
   }
   if (tooLarge) return { ok: false, drained: true, failed: false };
   return {

@@ -7,6 +7,7 @@ import { createRequire } from "node:module";
 import type { Duplex } from "node:stream";
 import type { WebSocket, WebSocketServer } from "ws";
 import { checkHostAndOrigin, type HostPolicy } from "../../server/host-guard.js";
+import { endWithRawAnswer } from "../../server/raw-answer.js";
 import { describeError } from "../../utils/errors.js";
 import { logger } from "../../utils/logger.js";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "./client.js";
@@ -105,8 +106,5 @@ export function pathOf(url: string | undefined): string {
 
 /** Answers an upgrade request with a plain HTTP error and closes the socket. */
 export function refuseUpgrade(socket: Duplex, status: number, text: string, body: string): void {
-  const payload = Buffer.from(`${body}\n`, "utf8");
-  socket.end(
-    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${payload.byteLength}\r\n\r\n${payload.toString("utf8")}`,
-  );
+  endWithRawAnswer(socket, status, text, "text/plain; charset=utf-8", `${body}\n`);
 }

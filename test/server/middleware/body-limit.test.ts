@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../../src/server/app.js";
+import { HttpError } from "../../../src/server/http-error.js";
 import { bodyLimit, type TooLargeInfo } from "../../../src/server/middleware/body-limit.js";
 
 function chunks(...parts: number[]): ReadableStream<Uint8Array> {
@@ -74,6 +75,27 @@ describe("bodyLimit", () => {
     });
     const response = await echoLength.request("/", { method: "POST", body: broken });
     expect(response.status).toBe(400);
+    // The HttpError keeps why the body did not arrive.
+    let caught: unknown;
+    const app = createApp({
+      middleware: [bodyLimit({ maxBytes: 10 })],
+      handler: async (_request, context) => {
+        try {
+          return new Response(String((await context.body()).length));
+        } catch (error) {
+          caught = error;
+          throw error;
+        }
+      },
+    });
+    const failing = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.error(new Error("socket hang up"));
+      },
+    });
+    expect((await app.request("/", { method: "POST", body: failing })).status).toBe(400);
+    expect(caught).toBeInstanceOf(HttpError);
+    expect(((caught as HttpError).cause as Error).message).toBe("socket hang up");
   });
 
   it("leaves requests alone that nobody reads the body of", async () => {
