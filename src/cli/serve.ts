@@ -13,7 +13,7 @@ import {
   UsageError,
 } from "./args.js";
 import type { CommandIO } from "./io.js";
-import { exposureWarning } from "../server/host-guard.js";
+import { exposureWarning, urlHost } from "../server/host-guard.js";
 import { SettingsValidationError, describeError } from "../utils/errors.js";
 
 export const SERVE_HELP = `Usage: pipecat-ts serve [options]
@@ -89,13 +89,7 @@ export interface ListeningInfo {
 
 /** The URL of a listening address as reached from this machine (a wildcard → 127.0.0.1). */
 export function localUrl(host: string, port: number): string {
-  const name =
-    host === "0.0.0.0" || host === "::" || host === ""
-      ? "127.0.0.1"
-      : host.includes(":")
-        ? `[${host}]`
-        : host;
-  return `http://${name}:${port}`;
+  return `http://${urlHost(host)}:${port}`;
 }
 
 /**

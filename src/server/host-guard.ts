@@ -165,3 +165,9 @@ function hostMatches(policy: HostPolicy, host: string, defaultPort = 80): boolea
   if (port !== policy.port) return false;
   return policy.hostNames === undefined || policy.hostNames.has(name);
 }
+
+/** The host to put in URLs for a listening address (a wildcard address is reached on loopback). */
+export function urlHost(host: string): string {
+  if (host === "0.0.0.0" || host === "::" || host === "") return "127.0.0.1";
+  return host.includes(":") ? `[${host}]` : host;
+}

@@ -2,6 +2,7 @@
 // Host/Origin guard (src/server/host-guard.ts). The policy is checked before anything listens (a
 // SettingsValidationError naming allowedHosts when the address is reachable from other machines
 // without an allow-list) and refuses every request until the port is known.
+import { urlHost } from "../../server/host-guard.js";
 import type { Server } from "node:http";
 import type { App } from "../../server/app.js";
 import { type HostPolicy, createHostPolicy, isLoopbackAddress } from "../../server/host-guard.js";
@@ -72,11 +73,7 @@ export function jsonClientError(shape: (message: string) => unknown): ClientErro
   };
 }
 
-/** The host to put in URLs for a listening address (a wildcard address is reached on loopback). */
-export function urlHost(host: string): string {
-  if (host === "0.0.0.0" || host === "::" || host === "") return "127.0.0.1";
-  return host.includes(":") ? `[${host}]` : host;
-}
+export { urlHost } from "../../server/host-guard.js";
 
 /**
  * Puts a guarded app on a port. Throws a SettingsValidationError (field `allowedHosts` or
